@@ -1,0 +1,6 @@
+/* slope.y -- not written yet. */
+%define api.pure full
+%token END 0
+%%
+input: %empty ;
+%%

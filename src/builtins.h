@@ -1,0 +1,50 @@
+/* builtins.h -- the table of builtin functions and methods.
+ *
+ * A builtin receives its arguments already evaluated in an SlCall (all
+ * borrowed) and returns a new reference or NULL after sl_err(c->err, ...).
+ * Methods ("abc".format, list.append) are builtins whose receiver is
+ * c->self.  Argument checking helpers give Python's messages.
+ */
+#ifndef SL_BUILTINS_H
+#define SL_BUILTINS_H
+
+#include <stddef.h>
+
+#include "ast.h"
+#include "error.h"
+#include "value.h"
+
+typedef struct SlSession SlSession;
+
+typedef struct SlCall {
+    SlSession *s;          /* the session */
+    SlValue *self;         /* receiver of a method, else NULL */
+    SlValue **args;        /* positional arguments */
+    size_t nargs;          /* their number */
+    const char **kwnames;  /* keyword argument names */
+    SlValue **kwargs;      /* keyword argument values */
+    size_t nkw;            /* their number */
+    SlSource *src;         /* where the call is written (may be NULL) */
+    SlLoc loc;             /* its span */
+    SlError *err;          /* where to report */
+} SlCall;
+
+typedef SlValue *(*SlBuiltinFn)(SlCall *c);
+
+struct SlBuiltin {
+    const char *name;   /* as the user calls it */
+    SlBuiltinFn fn;     /* implementation */
+    const char *sig;    /* signature for :help, "sin(x)" */
+    const char *help;   /* one paragraph for :help NAME */
+};
+
+/* Look up a global builtin function by name (NULL when none). */
+const SlBuiltin *sl_builtin_lookup(const char *name);
+/* Look up a method of a value's type (NULL when none). */
+const SlBuiltin *sl_method_lookup(const SlValue *self, const char *name);
+/* Iterate over all global builtins (for :help and completion). */
+const SlBuiltin *sl_builtin_at(size_t i);
+
+void sl_builtin_print(SlBuf *out, const SlBuiltin *b);
+
+#endif

@@ -1,0 +1,2 @@
+/* eval.c -- not written yet. */
+typedef int sl_eval_stub_;

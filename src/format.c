@@ -1,0 +1,2 @@
+/* format.c -- not written yet. */
+typedef int sl_format_stub_;

@@ -1,0 +1,2 @@
+/* help.c -- not written yet. */
+typedef int sl_help_stub_;

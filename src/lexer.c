@@ -1,0 +1,2 @@
+/* lexer.c -- not written yet. */
+typedef int sl_lexer_stub_;

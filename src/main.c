@@ -1,0 +1,2 @@
+/* main.c -- not written yet. */
+typedef int sl_main_stub_;
