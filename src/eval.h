@@ -71,4 +71,9 @@ void sl_session_each_name(SlSession *s, void (*fn)(const char *name, const char 
  * SL_E_INTERRUPTED.  The REPL clears it before each statement. */
 extern volatile sig_atomic_t sl_interrupted;
 
+/* --- added for the REPL (repl.c): tab completion of session commands --- */
+/* The i-th session command's name without the ':' ("help", "precision",
+ * ...), in the order :help lists them; NULL past the last. */
+const char *sl_command_at(size_t i);
+
 #endif
