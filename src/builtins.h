@@ -46,5 +46,7 @@ const SlBuiltin *sl_method_lookup(const SlValue *self, const char *name);
 const SlBuiltin *sl_builtin_at(size_t i);
 
 void sl_builtin_print(SlBuf *out, const SlBuiltin *b);
+/* The methods of a type by its name ("str", "list", "expression"), for :help. */
+const SlBuiltin *sl_method_table(const char *type, size_t *n);
 
 #endif

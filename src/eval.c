@@ -1,2 +1,1693 @@
-/* eval.c -- not written yet. */
-typedef int sl_eval_stub_;
+/* eval.c -- the evaluator: statements, expressions, calls, scopes.
+ *
+ * A tree-walking interpreter over the AST.  Errors travel by return value
+ * (NULL / FLOW_ERROR) with the first error recorded in ctx->err; the node
+ * that failed attaches its location on the way out (innermost wins).
+ *
+ * Atomicity: a simple statement either completes or changes nothing.
+ * Assignments evaluate the whole right-hand side (and, for tuple targets,
+ * check the shape) before binding anything; definitions bind only after
+ * their defaults evaluate.  Compound statements (loops) keep the effects of
+ * the inner statements that completed, as in Python.
+ */
+#include "eval.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builtins.h"
+#include "eval_internal.h"
+#include "expr.h"
+#include "num.h"
+#include "parser.h"
+
+volatile sig_atomic_t sl_interrupted = 0;
+
+/* ---------------------------------------------------------------------------
+ * Scopes: insertion-ordered hash maps
+ * ------------------------------------------------------------------------- */
+
+static unsigned long hash_str(const char *s)
+{
+    unsigned long h = 5381;
+    while (*s)
+        h = h * 33 + (unsigned char)*s++;
+    return h;
+}
+
+void sl_scope_init(SlScope *sc) { memset(sc, 0, sizeof *sc); }
+
+void sl_scope_free(SlScope *sc)
+{
+    for (size_t i = 0; i < sc->len; i++) {
+        if (sc->vars[i].name) {
+            free(sc->vars[i].name);
+            sl_unref(sc->vars[i].value);
+            sl_source_unref(sc->vars[i].src);
+        }
+    }
+    free(sc->vars);
+    free(sc->index);
+    memset(sc, 0, sizeof *sc);
+}
+
+static size_t *find_slot(const SlScope *sc, const char *name, unsigned long h)
+{
+    if (!sc->icap)
+        return NULL;
+    size_t mask = sc->icap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        size_t *slot = &sc->index[i];
+        if (*slot == 0)
+            return slot;
+        const SlVar *v = &sc->vars[*slot - 1];
+        if (v->name && v->hash == h && strcmp(v->name, name) == 0)
+            return slot;
+    }
+}
+
+static void rebuild(SlScope *sc)
+{
+    /* compact removed entries, then re-index at twice the live size */
+    size_t j = 0;
+    for (size_t i = 0; i < sc->len; i++)
+        if (sc->vars[i].name)
+            sc->vars[j++] = sc->vars[i];
+    sc->len = j;
+    size_t icap = 16;
+    while (icap < 2 * (sc->len + 1))
+        icap *= 2;
+    free(sc->index);
+    sc->index = calloc(icap, sizeof *sc->index);
+    if (!sc->index)
+        abort();
+    sc->icap = icap;
+    for (size_t i = 0; i < sc->len; i++) {
+        size_t *slot = find_slot(sc, sc->vars[i].name, sc->vars[i].hash);
+        *slot = i + 1;
+    }
+}
+
+SlValue *sl_scope_get(const SlScope *sc, const char *name)
+{
+    size_t *slot = find_slot(sc, name, hash_str(name));
+    return slot && *slot ? sc->vars[*slot - 1].value : NULL;
+}
+
+static SlVar *scope_var(const SlScope *sc, const char *name)
+{
+    size_t *slot = find_slot(sc, name, hash_str(name));
+    return slot && *slot ? &sc->vars[*slot - 1] : NULL;
+}
+
+void sl_scope_set(SlScope *sc, const char *name, SlValue *v)
+{
+    unsigned long h = hash_str(name);
+    size_t *slot = find_slot(sc, name, h);
+    if (slot && *slot) {
+        sl_assign(&sc->vars[*slot - 1].value, v);
+        return;
+    }
+    if (sc->len == sc->cap) {
+        sc->cap = sc->cap ? sc->cap * 2 : 8;
+        sc->vars = realloc(sc->vars, sc->cap * sizeof *sc->vars);
+        if (!sc->vars)
+            abort();
+    }
+    if (2 * (sc->len + 1) > sc->icap) {
+        rebuild(sc);
+    }
+    SlVar *var = &sc->vars[sc->len];
+    var->name = strdup(name);
+    var->value = sl_ref(v);
+    var->hash = h;
+    var->src = NULL;
+    sc->len++;
+    sc->live++;
+    slot = find_slot(sc, name, h);
+    *slot = sc->len;
+}
+
+bool sl_scope_del(SlScope *sc, const char *name)
+{
+    SlVar *v = scope_var(sc, name);
+    if (!v)
+        return false;
+    free(v->name);
+    v->name = NULL;
+    sl_unref(v->value);
+    sl_source_unref(v->src);
+    v->value = NULL;
+    v->src = NULL;
+    sc->live--;
+    rebuild(sc);
+    return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Evaluation context
+ * ------------------------------------------------------------------------- */
+
+typedef enum Flow { FLOW_NORMAL, FLOW_BREAK, FLOW_CONTINUE, FLOW_RETURN, FLOW_ERROR } Flow;
+
+typedef struct Ctx {
+    SlSession *s;       /* the session */
+    SlScope *locals;    /* the running function's locals, or NULL at top level */
+    SlSource *src;      /* the chunk the running code comes from */
+    SlError *err;       /* where errors go */
+    SlValue *retval;    /* FLOW_RETURN's value (owned) */
+    int loops;          /* enclosing loops in this function */
+    bool in_func;       /* inside a def body */
+    bool in_optimizer;  /* inside an optimizer body */
+    bool top;           /* statements print their values */
+} Ctx;
+
+static SlValue *eval(Ctx *c, const SlAst *n);
+static Flow exec(Ctx *c, const SlAst *n);
+static Flow exec_block(Ctx *c, const SlAst *block);
+
+static SlValue *fail_at(Ctx *c, const SlAst *n)
+{
+    sl_err_locate(c->err, c->src, n->loc);
+    return NULL;
+}
+
+static bool check_interrupt(Ctx *c, const SlAst *n)
+{
+    if (!sl_interrupted)
+        return true;
+    sl_interrupted = 0;
+    sl_err_at(c->err, c->src, n->loc, SL_E_INTERRUPTED);
+    return false;
+}
+
+/* ---------------------------------------------------------------------------
+ * Names
+ * ------------------------------------------------------------------------- */
+
+static const SlObjType module_type;
+
+typedef struct Module {
+    const char *name; /* torch, nn, optim, math, F */
+} Module;
+
+static const Module modules[] = {
+    {"torch"}, {"nn"}, {"optim"}, {"math"}, {"F"}, {"np"},
+};
+
+static void module_free(void *data) { (void)data; }
+static void module_repr(const SlValue *v, FILE *out)
+{
+    const Module *m = v->u.obj.data;
+    fprintf(out, "<module '%s'>", m->name);
+}
+static const SlObjType module_type = {"module", module_free, module_repr};
+
+static SlValue *constant(const char *name)
+{
+    if (strcmp(name, "pi") == 0 || strcmp(name, "π") == 0)
+        return sl_num_pi();
+    if (strcmp(name, "e") == 0)
+        return sl_num_e();
+    if (strcmp(name, "inf") == 0 || strcmp(name, "∞") == 0)
+        return sl_num_inf();
+    if (strcmp(name, "nan") == 0)
+        return sl_num_nan();
+    return NULL;
+}
+
+static SlValue *lookup(Ctx *c, const char *name)
+{
+    SlValue *v;
+    if (c->locals && (v = sl_scope_get(c->locals, name)))
+        return sl_ref(v);
+    if ((v = sl_scope_get(&c->s->globals, name)))
+        return sl_ref(v);
+    if ((v = constant(name)))
+        return v;
+    const SlBuiltin *b = sl_builtin_lookup(name);
+    if (b)
+        return sl_builtin_value(b);
+    for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
+        if (strcmp(modules[i].name, name) == 0)
+            return sl_object_new(&module_type, (void *)&modules[i]);
+    return sl_expr_value(sl_expr_sym(name));
+}
+
+/* Edit distance for "did you mean" hints (small strings only). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 30 || lb > 30)
+        return 99;
+    size_t d[32][32];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+static void hint_similar(Ctx *c, const char *name)
+{
+    const char *best = NULL;
+    size_t bestd = strlen(name) <= 3 ? 1 : 2;
+    bestd++;
+    for (size_t i = 0; sl_builtin_at(i); i++) {
+        size_t d = edit_distance(name, sl_builtin_at(i)->name);
+        if (d < bestd) {
+            bestd = d;
+            best = sl_builtin_at(i)->name;
+        }
+    }
+    const SlScope *g = &c->s->globals;
+    for (size_t i = 0; i < g->len; i++) {
+        if (!g->vars[i].name || g->vars[i].value->kind != SL_FUNC)
+            continue;
+        size_t d = edit_distance(name, g->vars[i].name);
+        if (d < bestd) {
+            bestd = d;
+            best = g->vars[i].name;
+        }
+    }
+    if (best)
+        sl_err_hint(c->err, "did you mean '%s'?", best);
+}
+
+/* ---------------------------------------------------------------------------
+ * Operators
+ * ------------------------------------------------------------------------- */
+
+static bool is_seq(const SlValue *v) { return v->kind == SL_LIST || v->kind == SL_TUPLE; }
+
+static SlExpr *as_expr(const SlValue *v)
+{
+    if (v->kind == SL_EXPR)
+        return sl_expr_ref(v->u.expr);
+    return sl_expr_from_value(v);
+}
+
+static SlValue *repeat_seq(SlValue *seq, SlValue *count, SlError *err)
+{
+    long n;
+    if (!sl_num_to_long(count, &n))
+        return sl_err(err, SL_E_OVERFLOW, "cannot fit 'int' into an index-sized integer"), NULL;
+    if (n < 0)
+        n = 0;
+    if (seq->kind == SL_STR) {
+        if (n && seq->u.str.len > (size_t)100000000 / (size_t)n)
+            return sl_err(err, SL_E_LIMIT, "string too long (over 100 MB)"), NULL;
+        size_t len = seq->u.str.len * (size_t)n;
+        char *p = malloc(len + 1);
+        if (!p)
+            return sl_err(err, SL_E_NOMEM), NULL;
+        for (long i = 0; i < n; i++)
+            memcpy(p + (size_t)i * seq->u.str.len, seq->u.str.s, seq->u.str.len);
+        p[len] = '\0';
+        return sl_str_take(p, len);
+    }
+    size_t len = seq->u.list.len;
+    if (n && len > (size_t)50000000 / (size_t)n)
+        return sl_err(err, SL_E_LIMIT, "list too long (over 50 million items)"), NULL;
+    SlValue *r = seq->kind == SL_LIST ? sl_list_new(len * (size_t)n) : sl_tuple_new(len * (size_t)n);
+    for (long i = 0; i < n; i++)
+        for (size_t j = 0; j < len; j++)
+            sl_list_push(r, seq->u.list.items[j]);
+    return r;
+}
+
+static SlValue *concat(SlValue *a, SlValue *b)
+{
+    if (a->kind == SL_STR) {
+        size_t len = a->u.str.len + b->u.str.len;
+        char *p = malloc(len + 1);
+        if (!p)
+            abort();
+        memcpy(p, a->u.str.s, a->u.str.len);
+        memcpy(p + a->u.str.len, b->u.str.s, b->u.str.len);
+        p[len] = '\0';
+        return sl_str_take(p, len);
+    }
+    SlValue *r = a->kind == SL_LIST ? sl_list_new(a->u.list.len + b->u.list.len)
+                                    : sl_tuple_new(a->u.list.len + b->u.list.len);
+    for (size_t i = 0; i < a->u.list.len; i++)
+        sl_list_push(r, a->u.list.items[i]);
+    for (size_t i = 0; i < b->u.list.len; i++)
+        sl_list_push(r, b->u.list.items[i]);
+    return r;
+}
+
+static bool is_intlike(const SlValue *v) { return v->kind == SL_INT || v->kind == SL_BOOL; }
+
+static SlValue *expr_binop(int op, SlValue *a, SlValue *b, SlError *err)
+{
+    SlExpr *x = as_expr(a), *y = as_expr(b), *r = NULL;
+    switch (op) {
+    case SL_OP_ADD: r = sl_expr_add(x, y); break;
+    case SL_OP_SUB: r = sl_expr_sub(x, y); break;
+    case SL_OP_MUL: r = sl_expr_mul(x, y); break;
+    case SL_OP_DIV: r = sl_expr_div_e(x, y, err); break;
+    case SL_OP_POW: r = sl_expr_pow(x, y); break;
+    default:
+        sl_err(err, SL_E_TYPE, "operator '%s' is not defined for symbolic expressions", sl_op_name(op));
+        break;
+    }
+    sl_expr_unref(x);
+    sl_expr_unref(y);
+    return r ? sl_expr_value(r) : NULL;
+}
+
+static const char *binop_symbol(int op)
+{
+    return op == SL_OP_POW ? "** or pow()" : sl_op_name(op);
+}
+
+SlValue *sl_binop(int op, SlValue *a, SlValue *b, SlError *err)
+{
+    if (sl_is_number(a) && sl_is_number(b))
+        return sl_num_binop(op, a, b, err);
+    bool ax = a->kind == SL_EXPR || sl_is_number(a), bx = b->kind == SL_EXPR || sl_is_number(b);
+    if ((a->kind == SL_EXPR || b->kind == SL_EXPR) && ax && bx)
+        return expr_binop(op, a, b, err);
+    switch (op) {
+    case SL_OP_ADD:
+        if (a->kind == b->kind && (a->kind == SL_STR || is_seq(a)))
+            return concat(a, b);
+        if ((a->kind == SL_STR || is_seq(a)) && a->kind != b->kind) {
+            if (a->kind == SL_STR)
+                return sl_err(err, SL_E_TYPE, "can only concatenate str (not \"%s\") to str",
+                              sl_type_name(b)), NULL;
+            if (is_seq(b) || b->kind == SL_STR || sl_is_number(b) || b->kind == SL_NONE)
+                return sl_err(err, SL_E_TYPE, "can only concatenate %s (not \"%s\") to %s",
+                              sl_type_name(a), sl_type_name(b), sl_type_name(a)), NULL;
+        }
+        break;
+    case SL_OP_MUL:
+        if ((a->kind == SL_STR || is_seq(a)) && is_intlike(b))
+            return repeat_seq(a, b, err);
+        if ((b->kind == SL_STR || is_seq(b)) && is_intlike(a))
+            return repeat_seq(b, a, err);
+        if (a->kind == SL_STR || is_seq(a))
+            return sl_err(err, SL_E_TYPE, "can't multiply sequence by non-int of type '%s'",
+                          sl_type_name(b)), NULL;
+        if (b->kind == SL_STR || is_seq(b))
+            return sl_err(err, SL_E_TYPE, "can't multiply sequence by non-int of type '%s'",
+                          sl_type_name(a)), NULL;
+        break;
+    case SL_OP_MOD:
+        if (a->kind == SL_STR)
+            return sl_err(err, SL_E_TYPE, "%%-formatting of strings is not supported; use \"...\".format(...)"), NULL;
+        break;
+    default: break;
+    }
+    return sl_err(err, SL_E_TYPE_BINOP, binop_symbol(op), sl_type_name(a), sl_type_name(b)), NULL;
+}
+
+SlValue *sl_unop(int op, SlValue *a, SlError *err)
+{
+    if (op == SL_OP_NOT) {
+        bool ok;
+        bool t = sl_truthy(a, &ok);
+        if (!ok) {
+            SlBuf b = {0};
+            sl_repr(&b, a);
+            sl_err(err, SL_E_SYMBOLIC_BOOL, b.s);
+            sl_buf_free(&b);
+            return NULL;
+        }
+        return sl_bool(!t);
+    }
+    if (op == SL_OP_SQRT) {
+        if (sl_is_number(a)) {
+            SlValue *args[1] = {a};
+            return sl_num_apply(SL_FN_SQRT, args, 1, err);
+        }
+        if (a->kind == SL_EXPR) {
+            SlExpr *x = a->u.expr;
+            return sl_expr_value(sl_expr_fn(SL_FN_SQRT, &x, 1));
+        }
+        return sl_err(err, SL_E_TYPE_UNOP, "√", sl_type_name(a)), NULL;
+    }
+    if (sl_is_number(a))
+        return sl_num_unop(op, a, err);
+    if (a->kind == SL_EXPR) {
+        if (op == SL_OP_POS)
+            return sl_ref(a);
+        return sl_expr_value(sl_expr_neg(a->u.expr));
+    }
+    return sl_err(err, SL_E_TYPE_UNOP, op == SL_OP_NEG ? "-" : "+", sl_type_name(a)), NULL;
+}
+
+bool sl_values_equal(const SlValue *a, const SlValue *b)
+{
+    if (sl_is_number(a) && sl_is_number(b))
+        return sl_num_equal(a, b);
+    if (a->kind != b->kind)
+        return false;
+    switch (a->kind) {
+    case SL_NONE: return true;
+    case SL_STR: return a->u.str.len == b->u.str.len && memcmp(a->u.str.s, b->u.str.s, a->u.str.len) == 0;
+    case SL_LIST:
+    case SL_TUPLE:
+        if (a->u.list.len != b->u.list.len)
+            return false;
+        for (size_t i = 0; i < a->u.list.len; i++)
+            if (!sl_values_equal(a->u.list.items[i], b->u.list.items[i]))
+                return false;
+        return true;
+    case SL_EXPR: return a->u.expr == b->u.expr;
+    case SL_FUNC: return a->u.func == b->u.func;
+    case SL_BUILTIN: return a->u.builtin == b->u.builtin;
+    default: return a == b;
+    }
+}
+
+/* Ordering for <, <=, >, >=: -1/0/1, 2 unordered (NaN), -2 not comparable. */
+static int order(const SlValue *a, const SlValue *b)
+{
+    if (sl_is_number(a) && sl_is_number(b))
+        return sl_num_cmp(a, b);
+    if (a->kind == SL_STR && b->kind == SL_STR) {
+        size_t n = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
+        int r = memcmp(a->u.str.s, b->u.str.s, n);
+        if (r == 0)
+            r = (a->u.str.len > b->u.str.len) - (a->u.str.len < b->u.str.len);
+        return (r > 0) - (r < 0);
+    }
+    if (a->kind == b->kind && is_seq(a)) {
+        size_t n = a->u.list.len < b->u.list.len ? a->u.list.len : b->u.list.len;
+        for (size_t i = 0; i < n; i++) {
+            if (sl_values_equal(a->u.list.items[i], b->u.list.items[i]))
+                continue;
+            return order(a->u.list.items[i], b->u.list.items[i]);
+        }
+        return (a->u.list.len > b->u.list.len) - (a->u.list.len < b->u.list.len);
+    }
+    return -2;
+}
+
+SlValue *sl_compare(int op, SlValue *a, SlValue *b, SlError *err)
+{
+    if (a->kind == SL_EXPR || b->kind == SL_EXPR) {
+        if ((op == SL_OP_EQ || op == SL_OP_NE) && (a->kind == b->kind)) {
+            bool eq = a->u.expr == b->u.expr;
+            return sl_bool(op == SL_OP_EQ ? eq : !eq);
+        }
+        SlBuf buf = {0};
+        sl_repr(&buf, a);
+        sl_buf_printf(&buf, " %s ", sl_op_name(op));
+        sl_repr(&buf, b);
+        sl_err(err, SL_E_SYMBOLIC_BOOL, buf.s);
+        sl_buf_free(&buf);
+        return NULL;
+    }
+    if (op == SL_OP_EQ)
+        return sl_bool(sl_values_equal(a, b));
+    if (op == SL_OP_NE)
+        return sl_bool(!sl_values_equal(a, b));
+    int r = order(a, b);
+    if (r == -2)
+        return sl_err(err, SL_E_TYPE, "'%s' not supported between instances of '%s' and '%s'",
+                      sl_op_name(op), sl_type_name(a), sl_type_name(b)), NULL;
+    if (r == 2)
+        return sl_bool(false);
+    switch (op) {
+    case SL_OP_LT: return sl_bool(r < 0);
+    case SL_OP_LE: return sl_bool(r <= 0);
+    case SL_OP_GT: return sl_bool(r > 0);
+    case SL_OP_GE: return sl_bool(r >= 0);
+    }
+    return sl_err(err, SL_E_INTERNAL, "bad comparison"), NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * Indexing
+ * ------------------------------------------------------------------------- */
+
+static bool index_of(SlValue *idx, size_t len, const char *what, size_t *out, SlError *err)
+{
+    if (!is_intlike(idx))
+        return sl_err(err, SL_E_INDEX_TYPE, what, sl_type_name(idx));
+    long i;
+    if (!sl_num_to_long(idx, &i))
+        return sl_err(err, SL_E_INDEX_RANGE, what);
+    if (i < 0)
+        i += (long)len;
+    if (i < 0 || (size_t)i >= len)
+        return sl_err(err, SL_E_INDEX_RANGE, what);
+    *out = (size_t)i;
+    return true;
+}
+
+/* Python's slice.indices for a sequence of length len. */
+static bool slice_bounds(Ctx *c, const SlAst *sl, long len, long *start, long *stop, long *step)
+{
+    long v[3] = {0, 0, 1};
+    bool given[3] = {false, false, false};
+    const SlAst *parts[3] = {sl->a, sl->b, sl->c};
+    for (int k = 0; k < 3; k++) {
+        if (!parts[k])
+            continue;
+        SlValue *x = eval(c, parts[k]);
+        if (!x)
+            return false;
+        if (x->kind == SL_NONE) {
+            sl_unref(x);
+            continue;
+        }
+        if (!is_intlike(x) || !sl_num_to_long(x, &v[k])) {
+            sl_err_at(c->err, c->src, parts[k]->loc, SL_E_TYPE,
+                      "slice indices must be integers or None");
+            sl_unref(x);
+            return false;
+        }
+        given[k] = true;
+        sl_unref(x);
+    }
+    *step = given[2] ? v[2] : 1;
+    if (*step == 0)
+        return sl_err_at(c->err, c->src, sl->loc, SL_E_VALUE, "slice step cannot be zero");
+    long lo = *step < 0 ? -1 : 0, hi = *step < 0 ? len - 1 : len;
+    for (int k = 0; k < 2; k++) {
+        long x;
+        if (!given[k]) {
+            x = (*step < 0) == (k == 0) ? hi : lo;
+        } else {
+            x = v[k];
+            if (x < 0) {
+                x += len;
+                if (x < lo)
+                    x = lo;
+            } else if (x > hi) {
+                x = hi;
+            }
+        }
+        if (k == 0)
+            *start = x;
+        else
+            *stop = x;
+    }
+    return true;
+}
+
+static SlValue *eval_index(Ctx *c, const SlAst *n)
+{
+    SlValue *obj = eval(c, n->a);
+    if (!obj)
+        return NULL;
+    SlValue *result = NULL;
+    if (n->nitems != 1) {
+        sl_err_at(c->err, c->src, n->loc, SL_E_TYPE, "%s indices must be integers or slices, not tuple",
+                  sl_type_name(obj));
+        goto done;
+    }
+    const SlAst *ix = n->items[0];
+    bool is_str = obj->kind == SL_STR;
+    if (!is_seq(obj) && !is_str) {
+        sl_err_at(c->err, c->src, n->loc, SL_E_TYPE, "'%s' object is not subscriptable", sl_type_name(obj));
+        goto done;
+    }
+    long len = is_str ? (long)obj->u.str.len : (long)obj->u.list.len;
+    if (ix->kind == SL_AST_SLICE) {
+        long start = 0, stop = 0, step = 1;
+        if (!slice_bounds(c, ix, len, &start, &stop, &step))
+            goto done;
+        if (is_str) {
+            SlBuf b = {0};
+            sl_buf_init(&b);
+            for (long i = start; step > 0 ? i < stop : i > stop; i += step)
+                sl_buf_putc(&b, obj->u.str.s[i]);
+            size_t blen = b.len;
+            result = sl_str_take(sl_buf_take(&b), blen);
+        } else {
+            result = obj->kind == SL_LIST ? sl_list_new(0) : sl_tuple_new(0);
+            for (long i = start; step > 0 ? i < stop : i > stop; i += step)
+                sl_list_push(result, obj->u.list.items[i]);
+        }
+        goto done;
+    }
+    SlValue *iv = eval(c, ix);
+    if (!iv)
+        goto done;
+    size_t i;
+    if (index_of(iv, (size_t)len, is_str ? "string" : sl_type_name(obj), &i, c->err)) {
+        if (is_str) {
+            /* by byte; UTF-8 strings index by byte in this version */
+            result = sl_str_new(obj->u.str.s + i, 1);
+        } else {
+            result = sl_ref(obj->u.list.items[i]);
+        }
+    } else {
+        sl_err_locate(c->err, c->src, ix->loc);
+    }
+    sl_unref(iv);
+done:
+    sl_unref(obj);
+    return result ? result : fail_at(c, n);
+}
+
+/* ---------------------------------------------------------------------------
+ * Calls
+ * ------------------------------------------------------------------------- */
+
+static SlValue *call_user(SlSession *s, SlFunc *f, SlValue **args, size_t nargs, const char **kwnames,
+                          SlValue **kwargs, size_t nkw, SlError *err);
+
+SlValue *sl_call_value(SlSession *s, SlValue *fn, SlValue **args, size_t nargs, const char **kwnames,
+                       SlValue **kwargs, size_t nkw, SlSource *src, SlLoc loc, SlError *err)
+{
+    if (fn->kind == SL_BUILTIN || fn->kind == SL_METHOD) {
+        SlCall call = {
+            .s = s,
+            .self = fn->kind == SL_METHOD ? fn->u.method.self : NULL,
+            .args = args,
+            .nargs = nargs,
+            .kwnames = kwnames,
+            .kwargs = kwargs,
+            .nkw = nkw,
+            .src = src,
+            .loc = loc,
+            .err = err,
+        };
+        const SlBuiltin *b = fn->kind == SL_METHOD ? fn->u.method.fn : fn->u.builtin;
+        return b->fn(&call);
+    }
+    if (fn->kind == SL_FUNC)
+        return call_user(s, fn->u.func, args, nargs, kwnames, kwargs, nkw, err);
+    if (fn->kind == SL_EXPR && fn->u.expr->kind == SL_EX_SYM)
+        return sl_err(err, SL_E_NAME_UNKNOWN_FN, fn->u.expr->u.name), NULL;
+    return sl_err(err, SL_E_NOT_CALLABLE, sl_type_name(fn)), NULL;
+}
+
+static const char *plural(size_t n, const char *one, const char *many) { return n == 1 ? one : many; }
+
+/* Bind arguments to a user function's parameters in a fresh scope. */
+static bool bind_params(SlFunc *f, SlScope *locals, SlValue **args, size_t nargs, const char **kwnames,
+                        SlValue **kwargs, size_t nkw, SlError *err)
+{
+    const SlAst *d = f->def;
+    size_t np = d->nparams;
+    if (nargs > np) {
+        char what[64];
+        size_t required = 0;
+        for (size_t i = 0; i < np; i++)
+            required += d->params[i].def == NULL;
+        if (required != np)
+            snprintf(what, sizeof what, "from %zu to %zu positional arguments", required, np);
+        else
+            snprintf(what, sizeof what, "%zu positional %s", np, plural(np, "argument", "arguments"));
+        return sl_err(err, SL_E_ARG_COUNT, f->name, what, (int)nargs, plural(nargs, "was", "were"));
+    }
+    SlValue **vals = calloc(np ? np : 1, sizeof *vals);
+    if (!vals)
+        abort();
+    for (size_t i = 0; i < nargs; i++)
+        vals[i] = args[i];
+    bool ok = true;
+    for (size_t k = 0; k < nkw && ok; k++) {
+        size_t i;
+        for (i = 0; i < np; i++)
+            if (strcmp(d->params[i].name, kwnames[k]) == 0)
+                break;
+        if (i == np)
+            ok = sl_err(err, SL_E_ARG_KEYWORD, f->name, kwnames[k]);
+        else if (vals[i])
+            ok = sl_err(err, SL_E_ARG_DUPLICATE, f->name, kwnames[k]);
+        else
+            vals[i] = kwargs[k];
+    }
+    for (size_t i = 0; i < np && ok; i++) {
+        if (!vals[i]) {
+            if (f->defaults && f->defaults[i])
+                vals[i] = f->defaults[i];
+            else
+                ok = sl_err(err, SL_E_ARG_MISSING, f->name, d->params[i].name);
+        }
+    }
+    if (ok)
+        for (size_t i = 0; i < np; i++)
+            sl_scope_set(locals, d->params[i].name, vals[i]);
+    free(vals);
+    return ok;
+}
+
+static SlValue *call_user(SlSession *s, SlFunc *f, SlValue **args, size_t nargs, const char **kwnames,
+                          SlValue **kwargs, size_t nkw, SlError *err)
+{
+    if (f->def->kind == SL_AST_OPTIMIZER)
+        return sl_err(err, SL_E_TYPE,
+                      "optimizer '%s' needs tensor parameters; tensors are not in this version of slope yet",
+                      f->name), NULL;
+    if (s->depth >= SL_MAX_DEPTH)
+        return sl_err(err, SL_E_RECURSION, SL_MAX_DEPTH), NULL;
+    SlScope locals;
+    sl_scope_init(&locals);
+    if (!bind_params(f, &locals, args, nargs, kwnames, kwargs, nkw, err)) {
+        sl_scope_free(&locals);
+        return NULL;
+    }
+    s->depth++;
+    Ctx c = {.s = s, .locals = &locals, .src = f->src, .err = err, .in_func = true};
+    SlValue *result = NULL;
+    if (f->def->kind == SL_AST_FUNCDEF) {
+        result = eval(&c, f->def->a);
+    } else {
+        Flow fl = exec_block(&c, f->def->a);
+        if (fl == FLOW_RETURN)
+            result = c.retval;
+        else if (fl != FLOW_ERROR)
+            result = SL_NONE_V;
+        else
+            sl_unref(c.retval);
+    }
+    s->depth--;
+    sl_scope_free(&locals);
+    return result;
+}
+
+static SlValue *eval_call(Ctx *c, const SlAst *n)
+{
+    const SlAst *callee = n->a;
+    SlValue *fn = NULL;
+    SlValue *self = NULL;
+    const SlBuiltin *method = NULL;
+    if (callee->kind == SL_AST_ATTR) {
+        self = eval(c, callee->a);
+        if (!self)
+            return NULL;
+        if (self->kind == SL_OBJECT && self->u.obj.type == &module_type) {
+            /* torch.ones, math.sin, nn.Linear: a namespace for builtins */
+            const SlBuiltin *b = sl_builtin_lookup(callee->text);
+            if (!b) {
+                const Module *m = self->u.obj.data;
+                sl_err_at(c->err, c->src, callee->loc, SL_E_NO_ATTR, m->name, callee->text);
+                sl_unref(self);
+                return NULL;
+            }
+            sl_unref(self);
+            self = NULL;
+            fn = sl_builtin_value(b);
+        } else {
+            method = sl_method_lookup(self, callee->text);
+            if (!method) {
+                sl_err_at(c->err, c->src, callee->loc, SL_E_NO_ATTR, sl_type_name(self), callee->text);
+                sl_unref(self);
+                return NULL;
+            }
+        }
+    } else if (callee->kind == SL_AST_NAME) {
+        fn = lookup(c, callee->text);
+        if (fn->kind == SL_EXPR && fn->u.expr->kind == SL_EX_SYM) {
+            sl_err_at(c->err, c->src, callee->loc, SL_E_NAME_UNKNOWN_FN, callee->text);
+            hint_similar(c, callee->text);
+            sl_unref(fn);
+            return NULL;
+        }
+    } else {
+        fn = eval(c, callee);
+        if (!fn)
+            return NULL;
+    }
+
+    size_t npos = 0, nkw = 0;
+    for (size_t i = 0; i < n->nitems; i++)
+        *(n->items[i]->kind == SL_AST_KWARG ? &nkw : &npos) += 1;
+    SlValue **args = calloc(npos + 1, sizeof *args);
+    SlValue **kwargs = calloc(nkw + 1, sizeof *kwargs);
+    const char **kwnames = calloc(nkw + 1, sizeof *kwnames);
+    if (!args || !kwargs || !kwnames)
+        abort();
+    size_t ip = 0, ik = 0;
+    SlValue *result = NULL;
+    bool ok = true;
+    for (size_t i = 0; i < n->nitems && ok; i++) {
+        const SlAst *arg = n->items[i];
+        if (arg->kind == SL_AST_KWARG) {
+            for (size_t j = 0; j < ik; j++)
+                if (strcmp(kwnames[j], arg->text) == 0) {
+                    ok = sl_err_at(c->err, c->src, arg->loc, SL_E_TYPE, "keyword argument repeated: %s",
+                                   arg->text);
+                    break;
+                }
+            if (!ok)
+                break;
+            kwnames[ik] = arg->text;
+            kwargs[ik] = eval(c, arg->a);
+            ok = kwargs[ik++] != NULL;
+        } else {
+            args[ip] = eval(c, arg);
+            ok = args[ip++] != NULL;
+        }
+    }
+    if (ok && !check_interrupt(c, n))
+        ok = false;
+    if (ok) {
+        if (method) {
+            SlCall call = {.s = c->s, .self = self, .args = args, .nargs = npos, .kwnames = kwnames,
+                           .kwargs = kwargs, .nkw = nkw, .src = c->src, .loc = n->loc, .err = c->err};
+            result = method->fn(&call);
+        } else {
+            result = sl_call_value(c->s, fn, args, npos, kwnames, kwargs, nkw, c->src, n->loc, c->err);
+        }
+    }
+    for (size_t i = 0; i < ip; i++)
+        sl_unref(args[i]);
+    for (size_t i = 0; i < ik; i++)
+        sl_unref(kwargs[i]);
+    free(args);
+    free(kwargs);
+    free(kwnames);
+    sl_unref(fn);
+    sl_unref(self);
+    return result ? result : fail_at(c, n);
+}
+
+static SlValue *eval_attr(Ctx *c, const SlAst *n)
+{
+    SlValue *obj = eval(c, n->a);
+    if (!obj)
+        return NULL;
+    SlValue *r = NULL;
+    if (obj->kind == SL_OBJECT && obj->u.obj.type == &module_type) {
+        SlValue *k = constant(n->text);
+        const SlBuiltin *b = sl_builtin_lookup(n->text);
+        if (k)
+            r = k;
+        else if (b)
+            r = sl_builtin_value(b);
+        else
+            sl_err_at(c->err, c->src, n->loc, SL_E_NO_ATTR, ((const Module *)obj->u.obj.data)->name, n->text);
+    } else {
+        const SlBuiltin *m = sl_method_lookup(obj, n->text);
+        if (m)
+            r = sl_method_value(obj, m);
+        else
+            sl_err_at(c->err, c->src, n->loc, SL_E_NO_ATTR, sl_type_name(obj), n->text);
+    }
+    sl_unref(obj);
+    return r;
+}
+
+/* ---------------------------------------------------------------------------
+ * Expressions
+ * ------------------------------------------------------------------------- */
+
+static SlValue *eval_binary(Ctx *c, const SlAst *n)
+{
+    SlValue *a = eval(c, n->a);
+    if (!a)
+        return NULL;
+    SlValue *b = eval(c, n->b);
+    if (!b) {
+        sl_unref(a);
+        return NULL;
+    }
+    SlValue *r = sl_binop(n->op, a, b, c->err);
+    sl_unref(a);
+    sl_unref(b);
+    return r ? r : fail_at(c, n);
+}
+
+static SlValue *eval_compare(Ctx *c, const SlAst *n)
+{
+    SlValue *left = eval(c, n->items[0]);
+    if (!left)
+        return NULL;
+    SlValue *result = SL_TRUE_V;
+    for (size_t i = 1; i < n->nitems; i++) {
+        SlValue *right = eval(c, n->items[i]);
+        if (!right) {
+            sl_unref(left);
+            return NULL;
+        }
+        SlValue *r = sl_compare(n->ops[i - 1], left, right, c->err);
+        sl_unref(left);
+        left = right;
+        if (!r) {
+            sl_unref(left);
+            return fail_at(c, n);
+        }
+        if (r == SL_FALSE_V) {
+            result = r;
+            break;
+        }
+    }
+    sl_unref(left);
+    return result;
+}
+
+static SlValue *truth(Ctx *c, const SlAst *n, SlValue *v, bool *t)
+{
+    bool ok;
+    *t = sl_truthy(v, &ok);
+    if (!ok) {
+        SlBuf b = {0};
+        sl_repr(&b, v);
+        sl_err_at(c->err, c->src, n->loc, SL_E_SYMBOLIC_BOOL, b.s);
+        sl_buf_free(&b);
+        sl_unref(v);
+        return NULL;
+    }
+    return v;
+}
+
+static SlValue *eval_literal_seq(Ctx *c, const SlAst *n)
+{
+    SlValue *r = n->kind == SL_AST_LIST ? sl_list_new(n->nitems) : sl_tuple_new(n->nitems);
+    for (size_t i = 0; i < n->nitems; i++) {
+        SlValue *v = eval(c, n->items[i]);
+        if (!v) {
+            sl_unref(r);
+            return NULL;
+        }
+        sl_list_push_take(r, v);
+    }
+    return r;
+}
+
+static SlValue *eval(Ctx *c, const SlAst *n)
+{
+    SlValue *v;
+    switch (n->kind) {
+    case SL_AST_INT:
+        v = sl_num_parse_int(n->text, c->err);
+        return v ? v : fail_at(c, n);
+    case SL_AST_FLOAT:
+        v = sl_num_parse_float(n->text, c->err);
+        return v ? v : fail_at(c, n);
+    case SL_AST_STR: return sl_str_new(n->text, n->len);
+    case SL_AST_BOOL: return sl_bool(n->ival != 0);
+    case SL_AST_NONE: return SL_NONE_V;
+    case SL_AST_NAME: return lookup(c, n->text);
+    case SL_AST_PRIME:
+        sl_err_at(c->err, c->src, n->loc, SL_E_TYPE,
+                  "derivatives (%s%.*s) are not in this version of slope yet", n->text, (int)n->ival,
+                  "''''''''''''''''''''");
+        return NULL;
+    case SL_AST_UNARY: {
+        SlValue *a = eval(c, n->a);
+        if (!a)
+            return NULL;
+        v = sl_unop(n->op, a, c->err);
+        sl_unref(a);
+        return v ? v : fail_at(c, n);
+    }
+    case SL_AST_BINARY: return eval_binary(c, n);
+    case SL_AST_COMPARE: return eval_compare(c, n);
+    case SL_AST_AND:
+    case SL_AST_OR: {
+        bool t;
+        SlValue *a = eval(c, n->a);
+        if (!a || !truth(c, n->a, a, &t))
+            return NULL;
+        if ((n->kind == SL_AST_AND) != t)
+            return a; /* short circuit: Python returns the deciding operand */
+        sl_unref(a);
+        return eval(c, n->b);
+    }
+    case SL_AST_CALL: return eval_call(c, n);
+    case SL_AST_INDEX: return eval_index(c, n);
+    case SL_AST_ATTR: return eval_attr(c, n);
+    case SL_AST_LIST:
+    case SL_AST_TUPLE: return eval_literal_seq(c, n);
+    case SL_AST_SLICE:
+        sl_err_at(c->err, c->src, n->loc, SL_E_TYPE, "a slice can only be used inside [ ]");
+        return NULL;
+    case SL_AST_KWARG:
+        sl_err_at(c->err, c->src, n->loc, SL_E_TYPE, "keyword argument '%s' outside a call", n->text);
+        return NULL;
+    default:
+        sl_err_at(c->err, c->src, n->loc, SL_E_INTERNAL, "not an expression");
+        return NULL;
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Statements
+ * ------------------------------------------------------------------------- */
+
+static void bind(Ctx *c, const char *name, SlValue *v)
+{
+    sl_scope_set(c->locals ? c->locals : &c->s->globals, name, v);
+}
+
+static bool assign_index(Ctx *c, const SlAst *target, SlValue *v)
+{
+    SlValue *obj = eval(c, target->a);
+    if (!obj)
+        return false;
+    bool ok = false;
+    if (obj->kind != SL_LIST) {
+        sl_err_at(c->err, c->src, target->loc, SL_E_TYPE, "'%s' object does not support item assignment",
+                  sl_type_name(obj));
+    } else if (target->nitems != 1 || target->items[0]->kind == SL_AST_SLICE) {
+        sl_err_at(c->err, c->src, target->loc, SL_E_TYPE, "list assignment takes one integer index");
+    } else {
+        SlValue *iv = eval(c, target->items[0]);
+        size_t i;
+        if (iv && index_of(iv, obj->u.list.len, "list assignment", &i, c->err)) {
+            sl_assign(&obj->u.list.items[i], v);
+            ok = true;
+        } else {
+            sl_err_locate(c->err, c->src, target->items[0]->loc);
+        }
+        sl_unref(iv);
+    }
+    sl_unref(obj);
+    return ok;
+}
+
+/* Check a tuple target against the value before binding anything. */
+static bool unpack_ok(Ctx *c, const SlAst *target, SlValue *v)
+{
+    if (!is_seq(v))
+        return sl_err_at(c->err, c->src, target->loc, SL_E_TYPE, "cannot unpack non-sequence %s",
+                         sl_type_name(v));
+    if (v->u.list.len != target->nitems)
+        return sl_err_at(c->err, c->src, target->loc, SL_E_VALUE,
+                         v->u.list.len > target->nitems ? "too many values to unpack (expected %zu)"
+                                                        : "not enough values to unpack (expected %zu, got %zu)",
+                         target->nitems, v->u.list.len);
+    for (size_t i = 0; i < target->nitems; i++)
+        if (target->items[i]->kind != SL_AST_NAME)
+            return sl_err_at(c->err, c->src, target->items[i]->loc, SL_E_SYNTAX,
+                             "only names can be unpacked into");
+    return true;
+}
+
+static bool assign_to(Ctx *c, const SlAst *target, SlValue *v)
+{
+    switch (target->kind) {
+    case SL_AST_NAME: bind(c, target->text, v); return true;
+    case SL_AST_INDEX: return assign_index(c, target, v);
+    case SL_AST_TUPLE:
+    case SL_AST_LIST:
+        if (!unpack_ok(c, target, v))
+            return false;
+        for (size_t i = 0; i < target->nitems; i++)
+            bind(c, target->items[i]->text, v->u.list.items[i]);
+        return true;
+    case SL_AST_ATTR: {
+        SlValue *obj = eval(c, target->a);
+        if (!obj)
+            return false;
+        sl_err_at(c->err, c->src, target->loc, SL_E_NO_ATTR, sl_type_name(obj), target->text);
+        sl_unref(obj);
+        return false;
+    }
+    default:
+        return sl_err_at(c->err, c->src, target->loc, SL_E_SYNTAX, "cannot assign to this expression");
+    }
+}
+
+static Flow exec_assign(Ctx *c, const SlAst *n)
+{
+    SlValue *v = eval(c, n->b);
+    if (!v)
+        return FLOW_ERROR;
+    if (n->op != SL_OP_ASSIGN && n->op != '=') {
+        /* augmented: x += v is x = x + v; lists extend in place */
+        SlValue *old = eval(c, n->a);
+        if (!old) {
+            sl_unref(v);
+            return FLOW_ERROR;
+        }
+        SlValue *nv;
+        if (old->kind == SL_LIST && n->op == SL_OP_ADD && is_seq(v)) {
+            for (size_t i = 0; i < v->u.list.len; i++)
+                sl_list_push(old, v->u.list.items[i]);
+            nv = sl_ref(old);
+        } else {
+            nv = sl_binop(n->op, old, v, c->err);
+        }
+        sl_unref(old);
+        sl_unref(v);
+        if (!nv) {
+            fail_at(c, n);
+            return FLOW_ERROR;
+        }
+        v = nv;
+    }
+    bool ok = assign_to(c, n->a, v);
+    sl_unref(v);
+    return ok ? FLOW_NORMAL : FLOW_ERROR;
+}
+
+static Flow exec_define(Ctx *c, const SlAst *n)
+{
+    SlFunc *f = calloc(1, sizeof *f);
+    if (!f)
+        abort();
+    f->refs = 1;
+    f->name = strdup(n->text);
+    f->def = n;
+    f->src = sl_source_ref(c->src);
+    bool ok = true;
+    for (size_t i = 0; i < n->nparams; i++) {
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(n->params[i].name, n->params[j].name) == 0) {
+                ok = sl_err_at(c->err, c->src, n->params[i].loc, SL_E_SYNTAX,
+                               "duplicate parameter '%s' in the definition of %s", n->params[i].name, n->text);
+                break;
+            }
+        if (!ok)
+            break;
+        if (!n->params[i].def)
+            continue;
+        if (!f->defaults) {
+            f->defaults = calloc(n->nparams, sizeof *f->defaults);
+            if (!f->defaults)
+                abort();
+        }
+        f->defaults[i] = eval(c, n->params[i].def);
+        if (!f->defaults[i]) {
+            ok = false;
+            break;
+        }
+    }
+    if (ok) {
+        bool required_after_default = false;
+        for (size_t i = 0, seen = 0; i < n->nparams; i++) {
+            if (n->params[i].def)
+                seen = 1;
+            else if (seen)
+                required_after_default = true;
+        }
+        if (required_after_default && n->kind != SL_AST_OPTIMIZER)
+            ok = sl_err_at(c->err, c->src, n->loc, SL_E_SYNTAX,
+                           "a parameter without a default follows one with a default in %s", n->text);
+    }
+    if (!ok) {
+        sl_func_unref(f);
+        return FLOW_ERROR;
+    }
+    SlValue *v = sl_func_value(f);
+    bind(c, n->text, v);
+    sl_unref(v);
+    if (!c->locals) {
+        SlVar *var = scope_var(&c->s->globals, n->text);
+        sl_source_unref(var->src);
+        var->src = sl_source_ref(c->src);
+    }
+    return FLOW_NORMAL;
+}
+
+/* for loops over range(...) run without building the list */
+static bool lazy_range(Ctx *c, const SlAst *it, long *start, long *stop, long *step, bool *ok)
+{
+    *ok = true;
+    if (it->kind != SL_AST_CALL || it->a->kind != SL_AST_NAME || strcmp(it->a->text, "range") != 0)
+        return false;
+    if (c->locals && sl_scope_get(c->locals, "range"))
+        return false;
+    if (sl_scope_get(&c->s->globals, "range"))
+        return false;
+    if (it->nitems < 1 || it->nitems > 3)
+        return false;
+    long v[3];
+    for (size_t i = 0; i < it->nitems; i++) {
+        if (it->items[i]->kind == SL_AST_KWARG)
+            return false;
+        SlValue *x = eval(c, it->items[i]);
+        if (!x) {
+            *ok = false;
+            return true;
+        }
+        bool fits = is_intlike(x) && sl_num_to_long(x, &v[i]);
+        if (!fits) {
+            sl_err_at(c->err, c->src, it->items[i]->loc, SL_E_TYPE,
+                      is_intlike(x) ? "range() argument is too large" : "'%s' object cannot be interpreted as an integer",
+                      sl_type_name(x));
+            sl_unref(x);
+            *ok = false;
+            return true;
+        }
+        sl_unref(x);
+    }
+    *start = 0;
+    *step = 1;
+    if (it->nitems == 1) {
+        *stop = v[0];
+    } else {
+        *start = v[0];
+        *stop = v[1];
+        if (it->nitems == 3)
+            *step = v[2];
+    }
+    if (*step == 0) {
+        sl_err_at(c->err, c->src, it->loc, SL_E_VALUE, "range() arg 3 must not be zero");
+        *ok = false;
+    }
+    return true;
+}
+
+static Flow loop_body(Ctx *c, const SlAst *body, bool *stop)
+{
+    *stop = false;
+    c->loops++;
+    Flow f = exec_block(c, body);
+    c->loops--;
+    if (f == FLOW_BREAK) {
+        *stop = true;
+        return FLOW_NORMAL;
+    }
+    if (f == FLOW_CONTINUE)
+        return FLOW_NORMAL;
+    if (f != FLOW_NORMAL)
+        *stop = true;
+    return f;
+}
+
+static Flow exec_for(Ctx *c, const SlAst *n)
+{
+    long start = 0, stop = 0, step = 1;
+    bool ok;
+    if (lazy_range(c, n->b, &start, &stop, &step, &ok)) {
+        if (!ok)
+            return FLOW_ERROR;
+        if (n->a->kind != SL_AST_NAME) {
+            sl_err_at(c->err, c->src, n->a->loc, SL_E_TYPE, "cannot unpack non-sequence int");
+            return FLOW_ERROR;
+        }
+        for (long i = start; step > 0 ? i < stop : i > stop; i += step) {
+            if (!check_interrupt(c, n))
+                return FLOW_ERROR;
+            SlValue *iv = sl_int_si(i);
+            bind(c, n->a->text, iv);
+            sl_unref(iv);
+            bool done;
+            Flow f = loop_body(c, n->c, &done);
+            if (done)
+                return f;
+        }
+        return FLOW_NORMAL;
+    }
+    SlValue *it = eval(c, n->b);
+    if (!it)
+        return FLOW_ERROR;
+    SlValue *items = sl_iter_list(it, c->err);
+    sl_unref(it);
+    if (!items) {
+        sl_err_locate(c->err, c->src, n->b->loc);
+        return FLOW_ERROR;
+    }
+    Flow result = FLOW_NORMAL;
+    for (size_t i = 0; i < items->u.list.len; i++) {
+        if (!check_interrupt(c, n) || !assign_to(c, n->a, items->u.list.items[i])) {
+            result = FLOW_ERROR;
+            break;
+        }
+        bool done;
+        Flow f = loop_body(c, n->c, &done);
+        if (done) {
+            result = f;
+            break;
+        }
+    }
+    sl_unref(items);
+    return result;
+}
+
+static Flow exec_while(Ctx *c, const SlAst *n)
+{
+    for (;;) {
+        if (!check_interrupt(c, n))
+            return FLOW_ERROR;
+        bool t;
+        SlValue *cond = eval(c, n->a);
+        if (!cond || !truth(c, n->a, cond, &t))
+            return FLOW_ERROR;
+        sl_unref(cond);
+        if (!t)
+            return FLOW_NORMAL;
+        bool done;
+        Flow f = loop_body(c, n->b, &done);
+        if (done)
+            return f;
+    }
+}
+
+static Flow exec_if(Ctx *c, const SlAst *n)
+{
+    bool t;
+    SlValue *cond = eval(c, n->a);
+    if (!cond || !truth(c, n->a, cond, &t))
+        return FLOW_ERROR;
+    sl_unref(cond);
+    if (t)
+        return exec_block(c, n->b);
+    if (!n->c)
+        return FLOW_NORMAL;
+    return n->c->kind == SL_AST_IF ? exec_if(c, n->c) : exec_block(c, n->c);
+}
+
+void sl_print_result(SlSession *s, SlValue *v)
+{
+    if (v->kind == SL_NONE)
+        return;
+    SlBuf b = {0};
+    sl_repr(&b, v);
+    fwrite(b.s, 1, b.len, s->out);
+    fputc('\n', s->out);
+    sl_buf_free(&b);
+}
+
+static Flow exec(Ctx *c, const SlAst *n)
+{
+    switch (n->kind) {
+    case SL_AST_EXPR: {
+        SlValue *v = eval(c, n->a);
+        if (!v)
+            return FLOW_ERROR;
+        if (c->top && !n->ival)
+            sl_print_result(c->s, v);
+        sl_unref(v);
+        return FLOW_NORMAL;
+    }
+    case SL_AST_ASSIGN: return exec_assign(c, n);
+    case SL_AST_FUNCDEF:
+    case SL_AST_DEF:
+    case SL_AST_OPTIMIZER: return exec_define(c, n);
+    case SL_AST_STATE:
+        if (!c->in_optimizer) {
+            sl_err_at(c->err, c->src, n->loc, SL_E_OUTSIDE, "state", "an optimizer body");
+            return FLOW_ERROR;
+        }
+        return FLOW_NORMAL;
+    case SL_AST_RETURN:
+        if (!c->in_func) {
+            sl_err_at(c->err, c->src, n->loc, SL_E_OUTSIDE, "return", "function");
+            return FLOW_ERROR;
+        }
+        if (n->a) {
+            c->retval = eval(c, n->a);
+            if (!c->retval)
+                return FLOW_ERROR;
+        } else {
+            c->retval = SL_NONE_V;
+        }
+        return FLOW_RETURN;
+    case SL_AST_BREAK:
+    case SL_AST_CONTINUE:
+        if (!c->loops) {
+            sl_err_at(c->err, c->src, n->loc, SL_E_OUTSIDE, n->kind == SL_AST_BREAK ? "break" : "continue",
+                      "loop");
+            return FLOW_ERROR;
+        }
+        return n->kind == SL_AST_BREAK ? FLOW_BREAK : FLOW_CONTINUE;
+    case SL_AST_IF: return exec_if(c, n);
+    case SL_AST_WHILE: return exec_while(c, n);
+    case SL_AST_FOR: return exec_for(c, n);
+    case SL_AST_NOGRAD: return exec_block(c, n->a);
+    case SL_AST_BLOCK: return exec_block(c, n);
+    case SL_AST_PASS: return FLOW_NORMAL;
+    case SL_AST_COMMAND: {
+        SlRunStatus st = sl_command_run(c->s, n, c->src, c->err);
+        if (st == SL_RUN_ERROR) {
+            sl_err_locate(c->err, c->src, n->loc);
+            return FLOW_ERROR;
+        }
+        if (st == SL_RUN_QUIT) {
+            c->retval = NULL;
+            return FLOW_RETURN; /* the top level turns this into quit */
+        }
+        return FLOW_NORMAL;
+    }
+    default:
+        /* a bare expression node where a statement was expected */
+        {
+            SlValue *v = eval(c, n);
+            if (!v)
+                return FLOW_ERROR;
+            if (c->top)
+                sl_print_result(c->s, v);
+            sl_unref(v);
+            return FLOW_NORMAL;
+        }
+    }
+}
+
+static Flow exec_block(Ctx *c, const SlAst *block)
+{
+    bool top = c->top;
+    c->top = false;
+    Flow f = FLOW_NORMAL;
+    for (size_t i = 0; i < block->nitems; i++) {
+        f = exec(c, block->items[i]);
+        if (f != FLOW_NORMAL)
+            break;
+    }
+    c->top = top;
+    return f;
+}
+
+SlValue *sl_iter_list(SlValue *v, SlError *err)
+{
+    if (v->kind == SL_LIST || v->kind == SL_TUPLE) {
+        SlValue *r = sl_list_new(v->u.list.len);
+        for (size_t i = 0; i < v->u.list.len; i++)
+            sl_list_push(r, v->u.list.items[i]);
+        return r;
+    }
+    if (v->kind == SL_STR) {
+        SlValue *r = sl_list_new(v->u.str.len);
+        const unsigned char *s = (const unsigned char *)v->u.str.s;
+        size_t i = 0;
+        while (i < v->u.str.len) {
+            size_t n = 1;
+            while (i + n < v->u.str.len && (s[i + n] & 0xC0) == 0x80)
+                n++;
+            sl_list_push_take(r, sl_str_new(v->u.str.s + i, n));
+            i += n;
+        }
+        return r;
+    }
+    return sl_err(err, SL_E_TYPE, "'%s' object is not iterable", sl_type_name(v)), NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * Printing user functions: f(x) = x² + x − 6
+ * ------------------------------------------------------------------------- */
+
+char *sl_ast_source_text(const SlSource *src, const SlAst *n)
+{
+    /* walk lines/columns to byte offsets */
+    const char *t = src->text;
+    int line = src->first_line;
+    size_t i = 0, start = 0, end = src->len;
+    bool got_start = false;
+    int col = 1;
+    while (i <= src->len) {
+        if (!got_start && line == n->loc.first_line && col == n->loc.first_column) {
+            start = i;
+            got_start = true;
+        }
+        if (line == n->loc.last_line && col == n->loc.last_column) {
+            end = i;
+            break;
+        }
+        if (i == src->len)
+            break;
+        if (t[i] == '\n') {
+            line++;
+            col = 1;
+            i++;
+            continue;
+        }
+        i++;
+        while (i < src->len && ((unsigned char)t[i] & 0xC0) == 0x80)
+            i++;
+        col++;
+    }
+    if (end < start)
+        end = start;
+    char *s = malloc(end - start + 1);
+    if (!s)
+        abort();
+    memcpy(s, t + start, end - start);
+    s[end - start] = '\0';
+    return s;
+}
+
+static SlSession *print_session; /* the session printing a function (single-threaded) */
+
+static void func_print(SlBuf *out, const SlFunc *f)
+{
+    const SlAst *d = f->def;
+    if (d->kind != SL_AST_FUNCDEF || !print_session) {
+        sl_buf_printf(out, "<%s %s(", d->kind == SL_AST_OPTIMIZER ? "optimizer" : "function", f->name);
+        for (size_t i = 0; i < d->nparams; i++)
+            sl_buf_printf(out, "%s%s", i ? ", " : "", d->params[i].name);
+        sl_buf_puts(out, ")>");
+        return;
+    }
+    /* Evaluate the body with the parameters as symbols. */
+    SlScope locals;
+    sl_scope_init(&locals);
+    for (size_t i = 0; i < d->nparams; i++) {
+        SlValue *sym = sl_expr_value(sl_expr_sym(d->params[i].name));
+        sl_scope_set(&locals, d->params[i].name, sym);
+        sl_unref(sym);
+    }
+    SlError err = {0};
+    Ctx c = {.s = print_session, .locals = &locals, .src = f->src, .err = &err, .in_func = true};
+    SlValue *body = eval(&c, d->a);
+    sl_buf_printf(out, "%s(", f->name);
+    for (size_t i = 0; i < d->nparams; i++)
+        sl_buf_printf(out, "%s%s", i ? ", " : "", d->params[i].name);
+    sl_buf_puts(out, ") = ");
+    if (body) {
+        sl_repr(out, body);
+        sl_unref(body);
+    } else {
+        char *text = sl_ast_source_text(f->src, d->a);
+        sl_buf_puts(out, text);
+        free(text);
+    }
+    sl_err_clear(&err);
+    sl_scope_free(&locals);
+}
+
+/* ---------------------------------------------------------------------------
+ * The session
+ * ------------------------------------------------------------------------- */
+
+SlSession *sl_session_new(void)
+{
+    SlSession *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    sl_scope_init(&s->globals);
+    s->out = stdout;
+    s->errout = stderr;
+    s->mode = SL_MODE_INTERACTIVE;
+    sl_func_print_hook = func_print;
+    print_session = s;
+    return s;
+}
+
+void sl_session_free(SlSession *s)
+{
+    if (!s)
+        return;
+    sl_scope_free(&s->globals);
+    if (print_session == s)
+        print_session = NULL;
+    free(s);
+}
+
+void sl_session_set_output(SlSession *s, FILE *out, FILE *errout)
+{
+    s->out = out;
+    s->errout = errout;
+}
+
+void sl_session_set_mode(SlSession *s, SlMode mode) { s->mode = mode; }
+
+void sl_session_each_name(SlSession *s, void (*fn)(const char *name, const char *kind, void *data), void *data)
+{
+    for (size_t i = 0; i < s->globals.len; i++) {
+        const SlVar *v = &s->globals.vars[i];
+        if (v->name)
+            fn(v->name, v->value->kind == SL_FUNC ? "function" : "variable", data);
+    }
+}
+
+static void report(SlSession *s, SlError *err)
+{
+    fflush(s->out);
+    sl_err_print(err, s->errout);
+    fflush(s->errout);
+    sl_err_clear(err);
+}
+
+SlRunStatus sl_session_exec(SlSession *s, SlSource *src, bool final)
+{
+    SlError err = {0};
+    SlAst *block = NULL;
+    SlParseStatus ps = sl_parse(src, &block, &err);
+    if (ps == SL_PARSE_INCOMPLETE) {
+        if (!final)
+            return SL_RUN_INCOMPLETE;
+        /* point just past the end of the text */
+        SlLoc loc = {src->first_line, 1, src->first_line, 2};
+        for (const char *p = src->text; *p; p++) {
+            if (*p == '\n' && p[1]) {
+                loc.first_line++;
+                loc.first_column = 1;
+            } else if (((unsigned char)*p & 0xC0) != 0x80 && *p != '\n') {
+                loc.first_column++;
+            }
+        }
+        loc.last_line = loc.first_line;
+        loc.last_column = loc.first_column + 1;
+        sl_err_at(&err, src, loc, SL_E_SYNTAX, "unexpected end of input (an unclosed bracket, block or string?)");
+        ps = SL_PARSE_ERROR;
+    }
+    if (ps == SL_PARSE_ERROR) {
+        report(s, &err);
+        return SL_RUN_ERROR;
+    }
+    SlRunStatus status = SL_RUN_OK;
+    for (size_t i = 0; i < block->nitems; i++) {
+        Ctx c = {.s = s, .src = src, .err = &err, .top = true};
+        Flow f = exec(&c, block->items[i]);
+        fflush(s->out);
+        if (f == FLOW_ERROR) {
+            /* the rest of the chunk does not run: at the prompt the chunk is
+             * one entry, in a script it is the whole file */
+            report(s, &err);
+            sl_interrupted = 0;
+            return SL_RUN_ERROR;
+        }
+        if (f == FLOW_RETURN) { /* :quit */
+            sl_unref(c.retval);
+            return status == SL_RUN_OK ? SL_RUN_QUIT : status;
+        }
+    }
+    return status;
+}
+
+SlRunStatus sl_session_exec_text(SlSession *s, const char *name, const char *text, int first_line, bool final)
+{
+    SlSource *src = sl_source_new(name, text, strlen(text), first_line);
+    SlRunStatus st = sl_session_exec(s, src, final);
+    sl_source_unref(src);
+    return st;
+}
+
+SlRunStatus sl_session_exec_file(SlSession *s, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        SlError err = {0};
+        sl_err(&err, SL_E_IO, path, strerror(errno));
+        report(s, &err);
+        return SL_RUN_ERROR;
+    }
+    SlBuf b = {0};
+    sl_buf_init(&b);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        sl_buf_add(&b, chunk, n);
+    fclose(f);
+    SlMode mode = s->mode;
+    s->mode = SL_MODE_SCRIPT;
+    SlSource *src = sl_source_new(path, b.s, b.len, 1);
+    sl_buf_free(&b);
+    SlRunStatus st = sl_session_exec(s, src, true);
+    sl_source_unref(src);
+    s->mode = mode;
+    return st;
+}

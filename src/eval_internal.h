@@ -1,0 +1,81 @@
+/* eval_internal.h -- what eval.c shares with builtins.c and commands.c.
+ *
+ * Not part of the public API: the session layout, the variable table, and
+ * the evaluator entry points that builtins call back into (calling a user
+ * function, binary operators, iteration).
+ */
+#ifndef SL_EVAL_INTERNAL_H
+#define SL_EVAL_INTERNAL_H
+
+#include <stdio.h>
+
+#include "builtins.h"
+#include "eval.h"
+
+/* An insertion-ordered string -> value map (globals and locals). */
+typedef struct SlVar {
+    char *name;       /* malloc'd */
+    SlValue *value;   /* owned reference */
+    unsigned long hash;
+    SlSource *src;    /* definition source (functions), for :save; owned or NULL */
+} SlVar;
+
+typedef struct SlScope {
+    SlVar *vars;      /* in insertion order; removed entries have name NULL */
+    size_t len, cap;  /* entries used / allocated */
+    size_t *index;    /* open-addressing table of (position + 1), 0 = empty */
+    size_t icap;      /* table size (power of two) */
+    size_t live;      /* entries with a name */
+} SlScope;
+
+void sl_scope_init(SlScope *sc);
+void sl_scope_free(SlScope *sc);
+SlValue *sl_scope_get(const SlScope *sc, const char *name); /* borrowed or NULL */
+void sl_scope_set(SlScope *sc, const char *name, SlValue *v); /* takes a new ref */
+bool sl_scope_del(SlScope *sc, const char *name);
+
+struct SlSession {
+    SlScope globals;         /* user variables and functions */
+    FILE *out;               /* results and print() */
+    FILE *errout;            /* error messages */
+    SlMode mode;             /* prompt, script or transcript */
+    int depth;               /* current call depth */
+    unsigned long seed;      /* :seed / manual_seed */
+    int ad_mode;             /* 0 reverse, 1 forward, 2 symbolic (:ad) */
+    int load_depth;          /* nesting of :load */
+};
+
+#define SL_MAX_DEPTH 1000    /* user function call depth */
+
+/* Call any callable value with evaluated arguments (borrowed). */
+SlValue *sl_call_value(SlSession *s, SlValue *fn, SlValue **args, size_t nargs,
+                       const char **kwnames, SlValue **kwargs, size_t nkw,
+                       SlSource *src, SlLoc loc, SlError *err);
+/* Operators on values, as the language defines them. */
+SlValue *sl_binop(int op, SlValue *a, SlValue *b, SlError *err);
+SlValue *sl_unop(int op, SlValue *a, SlError *err);
+/* ==, <, ... : returns a bool singleton or NULL. */
+SlValue *sl_compare(int op, SlValue *a, SlValue *b, SlError *err);
+/* Python's == on values (never fails). */
+bool sl_values_equal(const SlValue *a, const SlValue *b);
+/* Materialise an iterable (list, tuple, str) as a new list; NULL + error. */
+SlValue *sl_iter_list(SlValue *v, SlError *err);
+
+/* Colon commands (commands.c). */
+SlRunStatus sl_command_run(SlSession *s, const SlAst *cmd, SlSource *src, SlError *err);
+/* Command names, NULL-terminated (for completion and :help). */
+extern const char *const sl_command_names[];
+/* :help [topic] (help.c). */
+bool sl_help(SlSession *s, const char *topic, SlError *err);
+const char *sl_command_help(const char *name, const char **usage);
+
+/* Write a replayable script of the session's definitions (commands.c). */
+bool sl_session_save(SlSession *s, const char *path, SlError *err);
+
+/* Printing a value as a statement result. */
+void sl_print_result(SlSession *s, SlValue *v);
+
+/* Source text of a node (its span), malloc'd. */
+char *sl_ast_source_text(const SlSource *src, const SlAst *n);
+
+#endif
