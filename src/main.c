@@ -8,7 +8,7 @@
  *
  * Exit status: 0 when everything ran (or every transcript matched), 1 at
  * the first error of a script or on any transcript mismatch, 2 for a bad
- * command line.
+ * command line, 130 when Ctrl-C stopped a script or a replay.
  */
 #include <errno.h>
 #include <locale.h>
@@ -134,7 +134,7 @@ static int run_jobs(const Job *job, size_t n)
         if (st == SL_RUN_QUIT)
             break;
         if (st != SL_RUN_OK) {
-            status = 1;
+            status = sl_repl_sigints() > 0 ? 130 : 1;
             break;
         }
     }
@@ -145,9 +145,12 @@ static int run_jobs(const Job *job, size_t n)
 static int run_transcripts(char **paths, size_t n, bool record)
 {
     int status = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (!sl_transcript_run(paths[i], record, stdout))
             status = 1;
+        if (sl_repl_sigints() > 0)
+            return 130; /* Ctrl-C: stop, like any command interrupted */
+    }
     return status;
 }
 

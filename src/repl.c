@@ -44,11 +44,13 @@
 static volatile sig_atomic_t got_winch; /* the terminal was resized */
 static volatile sig_atomic_t got_tstp;  /* Ctrl-Z while reading */
 static volatile sig_atomic_t extra_int; /* Ctrl-C's not yet noticed */
+static volatile sig_atomic_t sigints;   /* Ctrl-C's since the start */
 static volatile sig_atomic_t reading;   /* the prompt is waiting for a key */
 static bool tty_echo;                   /* the terminal echoes "^C" */
 
 static void on_sigint(int sig)
 {
+    sigints++;
     if (sl_interrupted) {
         /* The evaluator has not polled since the first Ctrl-C: after two
          * more, stop for good. */
@@ -91,6 +93,11 @@ static void set_handler(int sig, void (*fn)(int))
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0; /* no SA_RESTART: blocking reads return EINTR */
     sigaction(sig, &sa, NULL);
+}
+
+long sl_repl_sigints(void)
+{
+    return (long)sigints;
 }
 
 void sl_repl_install_sigint(void)
@@ -291,7 +298,13 @@ static const char *const keywords[] = {
 
 /* Prefixes accepted before builtin names (PyTorch's module paths). */
 static const char *const prefixes[] = {
-    "torch.nn.", "torch.optim.", "torch.", "nn.", "optim.", NULL,
+    "torch.nn.functional.", "torch.nn.", "torch.optim.", "torch.", "nn.functional.", "nn.",
+    "optim.", "math.", "np.", "F.", NULL,
+};
+
+/* Names that are neither builtins nor keywords: constants and modules. */
+static const char *const constants[] = {
+    "pi", "e", "inf", "nan", "torch", "nn", "optim", "math", "np", "F", NULL,
 };
 
 static void cands_clear(void)
@@ -369,6 +382,9 @@ static void add_names(const char *text)
     for (size_t i = 0; keywords[i]; i++)
         if (strncmp(keywords[i], text, n) == 0)
             cand_add("", keywords[i], C_KEYWORD);
+    for (size_t i = 0; constants[i]; i++)
+        if (strncmp(constants[i], text, n) == 0)
+            cand_add("", constants[i], C_VARIABLE);
     add_builtins("", text, C_BUILTIN);
     NameCtx ctx = {text, n};
     if (comp_session)

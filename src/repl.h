@@ -38,5 +38,8 @@ char *sl_repl_history_path(void);
  * evaluator has noticed the first ends the program: nothing hangs without
  * a way out. */
 void sl_repl_install_sigint(void);
+/* How many times Ctrl-C was pressed since the start (so that --check and
+ * scripts can stop altogether rather than go on with the next input). */
+long sl_repl_sigints(void);
 
 #endif

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "eval.h"
+#include "repl.h"
 
 #define CONTEXT 3               /* lines of context around a hunk */
 #define LCS_MAX_CELLS 4000000u  /* above this an entry is diffed as a block */
@@ -154,6 +155,7 @@ typedef struct Transcript {
     size_t preamble;  /* lines before the first input */
     Entry *e;         /* the entries */
     size_t ne;        /* their number */
+    bool interrupted; /* Ctrl-C stopped the replay */
 } Transcript;
 
 /* Expected output of an entry: body lines that are not comments, trailing
@@ -270,6 +272,7 @@ static void run_all(Transcript *t)
         }
         sl_session_set_output(s, m, m);
         SlSource *src = sl_source_new(NULL, e->src, strlen(e->src), 1);
+        long ints = sl_repl_sigints();
         sl_interrupted = 0;
         SlRunStatus st = sl_session_exec(s, src, true);
         sl_source_unref(src);
@@ -287,7 +290,11 @@ static void run_all(Transcript *t)
         for (size_t j = 0; !e->differs && j < ne; j++)
             e->differs = !line_eq(t->file.v[exp[j]], e->actual.v[j]);
         free(exp);
-        if (st == SL_RUN_QUIT || sl_interrupted)
+        if (sl_repl_sigints() != ints) {
+            t->interrupted = true;
+            break;
+        }
+        if (st == SL_RUN_QUIT)
             break;
     }
     sl_session_free(s);
@@ -556,6 +563,11 @@ bool sl_transcript_run(const char *path, bool record, FILE *report)
         return false;
     }
     run_all(&t);
+    if (t.interrupted) {
+        fprintf(report, "FAIL %s (interrupted)\n", path);
+        transcript_free(&t);
+        return false;
+    }
 
     size_t nrun = 0, ndiff = 0;
     for (size_t k = 0; k < t.ne; k++) {
