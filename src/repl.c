@@ -256,22 +256,31 @@ static void hist_load(History *h)
 }
 
 /* Add an entry to memory and append it to the file at once. */
-static void hist_add(History *h, const char *entry)
+static void hist_add(History *h, const char *text)
 {
-    if (!*entry || *entry == ' ')
+    if (!*text || *text == ' ')
         return; /* a leading space keeps a line out of history, as in bash */
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' ||
+                     text[n - 1] == '\t'))
+        n--;
+    if (n == 0)
+        return;
+    char *entry = strndup(text, n);
+    if (!entry)
+        return;
     HIST_ENTRY *last = history_length > 0 ? history_get(history_base + history_length - 1) : NULL;
-    if (last && strcmp(last->line, entry) == 0)
-        return;
-    add_history(entry);
-    if (!h->path)
-        return;
-    FILE *f = fopen(h->path, "a");
-    if (!f || (hist_write_entry(f, entry), fclose(f) != 0)) {
-        if (!h->warned)
-            fprintf(stderr, "slope: cannot write history file %s: %s\n", h->path, strerror(errno));
-        h->warned = true;
+    if (!last || strcmp(last->line, entry) != 0) {
+        add_history(entry);
+        FILE *f = h->path ? fopen(h->path, "a") : NULL;
+        if (h->path && (!f || (hist_write_entry(f, entry), fclose(f) != 0))) {
+            if (!h->warned)
+                fprintf(stderr, "slope: cannot write history file %s: %s\n", h->path,
+                        strerror(errno));
+            h->warned = true;
+        }
     }
+    free(entry);
 }
 
 /* ------------------------------------------------------------------ */
