@@ -46,7 +46,8 @@ typedef enum SlAstKind {
     SL_AST_NONE,     /* None / none */
     SL_AST_NAME,     /* text: identifier (UTF-8, may be Greek, π) */
     SL_AST_PRIME,    /* text: function name; ival: number of primes (f'' -> 2) */
-    SL_AST_UNARY,    /* op: '-', '+', or SL_OP_NOT; a: operand */
+    SL_AST_UNARY,    /* op: SL_OP_NEG (- −), SL_OP_POS (+), SL_OP_NOT, or
+                        SL_OP_SQRT (prefix √); a: operand */
     SL_AST_BINARY,   /* op: an SlOp; a, b: operands */
     SL_AST_COMPARE,  /* chained comparison: items = operands (n >= 2),
                         ops = n-1 SlOp comparison operators */
@@ -64,7 +65,8 @@ typedef enum SlAstKind {
     SL_AST_BLOCK,    /* items: statements */
     SL_AST_EXPR,     /* a: expression; ival: 1 when silenced by a trailing ';' */
     SL_AST_ASSIGN,   /* a: target (NAME, INDEX, ATTR, or TUPLE of NAMEs);
-                        b: value; op: '=' or SL_OP_ADD/SUB/MUL/DIV for += -= *= /= */
+                        b: value; op: SL_OP_ASSIGN for '=', SL_OP_ADD/SUB/MUL/DIV
+                        for += -= *= /= */
     SL_AST_FUNCDEF,  /* f(x, y) = expr.  text: name; params: parameter list;
                         a: body expression */
     SL_AST_DEF,      /* def name(params) { ... }.  text, params; a: BLOCK */
