@@ -179,10 +179,14 @@ static int run_repl(bool quiet)
 int main(int argc, char **argv)
 {
     /* Readline needs the character set to edit UTF-8 (x², π, η); numbers
-     * keep the C locale's formatting. */
+     * keep the C locale's formatting.  A plain C locale is taken to mean
+     * UTF-8, as Python does (PEP 538), unless LC_ALL insists; the variable
+     * is set too because readline reads the environment itself. */
     const char *loc = setlocale(LC_CTYPE, "");
-    if (!loc || strcmp(loc, "C") == 0 || strcmp(loc, "POSIX") == 0)
-        setlocale(LC_CTYPE, "C.UTF-8");
+    const char *all = getenv("LC_ALL");
+    if ((!loc || strcmp(loc, "C") == 0 || strcmp(loc, "POSIX") == 0) && (!all || !*all) &&
+        setlocale(LC_CTYPE, "C.UTF-8"))
+        setenv("LC_CTYPE", "C.UTF-8", 1);
     /* Results and errors interleave in order when both go to one pipe. */
     setvbuf(stdout, NULL, _IOLBF, 0);
     sl_repl_install_sigint();

@@ -664,6 +664,14 @@ static void init_readline(Repl *r)
     rl_completer_quote_characters = "\"";
     rl_basic_quote_characters = "\"";
     comp_session = r->s;
+    rl_initialize();
+    if (MB_CUR_MAX == 1) {
+        /* not a UTF-8 locale: at least let the bytes of x² and π through
+         * instead of reading them as Meta keys */
+        rl_variable_bind("input-meta", "on");
+        rl_variable_bind("output-meta", "on");
+        rl_variable_bind("convert-meta", "off");
+    }
     stifle_history(HISTORY_KEEP);
     using_history();
 }
