@@ -308,5 +308,28 @@ else
 fi
 rm -f in
 
+# --- the real prompt on a terminal (util-linux script(1) gives a pty) ---
+# Only facts that do not depend on timing are checked: the results, the
+# continuation prompt, the status, and the history file.
+
+if script -qec true /dev/null >/dev/null 2>&1 </dev/null; then
+    printf 'x = 2\nfor i in range(2) {\nprint(i + x)\n}\n:quit\n' >in
+    run tty-repl env SLOPE_HISTORY="$tmp/tty-hist" TERM=xterm script -qec "'$slope' -q" /dev/null
+    expect_rc 0
+    esc=$(printf '\033')
+    tr -d '\r' <out | sed "s/$esc\[[0-9;?]*[a-zA-Z]//g" >out.txt
+    expect_grep out.txt '^2$'
+    expect_grep out.txt '^3$'
+    expect_grep out.txt '\.\.\. '
+    printf 'x = 2\nfor i in range(2) {\\nprint(i + x)\\n}\n:quit\n' >expected-hist
+    cmp -s expected-hist tty-hist || {
+        fail "tty-repl: history file differs"
+        diff expected-hist tty-hist | sed 's/^/    /'
+    }
+    rm -f in
+else
+    echo "cli: script(1) not found, skipping the terminal test"
+fi
+
 echo "cli: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]
