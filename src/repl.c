@@ -400,15 +400,14 @@ static void add_names(const char *text)
         sl_session_each_name(comp_session, each_user_name, &ctx);
 }
 
+/* Readline's generator: hands out the candidates collected by complete()
+ * (already filtered by prefix), one per call. */
 static char *cand_generator(const char *text, int state)
 {
     (void)text;
-    (void)state;
-    while (cand_next < ncands) {
-        Cand *c = &cands[cand_next++];
-        return xstrdup(c->name);
-    }
-    return NULL;
+    if (state == 0)
+        cand_next = 0;
+    return cand_next < ncands ? xstrdup(cands[cand_next++].name) : NULL;
 }
 
 static CandKind kind_of(const char *name)
