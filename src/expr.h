@@ -86,7 +86,8 @@ bool sl_expr_is_number(const SlExpr *e);      /* RAT or FLT */
 bool sl_expr_is_int(const SlExpr *e, long v); /* RAT equal to v */
 /* True when sym occurs in e. */
 bool sl_expr_has_sym(const SlExpr *e, const char *name);
-/* Free symbols in order of first appearance (names are borrowed from e). */
+/* Free symbols in order of first appearance (names are borrowed from e).
+ * Stores at most max names and returns how many it stored. */
 size_t sl_expr_free_syms(const SlExpr *e, const char **names, size_t max);
 /* Number of distinct nodes in the DAG under e. */
 size_t sl_expr_node_count(const SlExpr *e);
@@ -113,6 +114,14 @@ void sl_expr_set_style(SlStyle s);
  * "\frac{x}{3}", "\sin\left(x\right)". Numbers use an ASCII '-' in every
  * style when they stand alone ("-4"), binary minus is "−" in unicode. */
 void sl_expr_print(SlBuf *out, const SlExpr *e, SlStyle style);
+
+/* A number node as a value: RAT -> int when integral, else a float at the
+ * session precision; FLT -> float.  NULL for other nodes. */
+SlValue *sl_expr_number_value(const SlExpr *e);
+
+/* sl_expr_print stops after this many bytes of one expression's text and
+ * ends it with an ellipsis ("…", "...", "\ldots"). */
+#define SL_EXPR_PRINT_MAX ((size_t)4 << 20)
 
 /* Drop every node (at exit, after all references are gone). */
 void sl_expr_shutdown(void);
