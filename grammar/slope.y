@@ -76,7 +76,7 @@ static void perr(SlParser *P, SlLoc loc, const char *hint, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    sl_err_at(&P->err, P->src, loc, SL_E_SYNTAX, msg);
+    sl_err_at(&P->err, P->src, loc, SL_E_SYNTAX, "%s", msg);
     if (hint)
         sl_err_hint(&P->err, "%s", hint);
 }
@@ -803,8 +803,8 @@ static const char *describe(const SlToken *t, char *buf, size_t size)
     char raw[64];
     clip(t->start ? t->start : "", t->start ? t->nbytes : 0, raw, sizeof raw);
     switch (t->kind) {
-    case SL_TOK_END: return "end of input";
-    case SL_TOK_NEWLINE: return "end of line";
+    case SL_TOK_END: snprintf(buf, size, "end of input"); break;
+    case SL_TOK_NEWLINE: snprintf(buf, size, "end of line"); break;
     case SL_TOK_INT:
     case SL_TOK_FLOAT: snprintf(buf, size, "number '%s'", raw); break;
     case SL_TOK_STR: snprintf(buf, size, "string %s", raw); break;
@@ -860,7 +860,7 @@ static void explain(SlParser *P, yysymbol_kind_t la, SlLoc loc, const bool *exp)
     clip(prev->start ? prev->start : "", prev->start ? prev->nbytes : 0, before, sizeof before);
     (void)la;
 
-    bool operand = exp[YYSYMBOL_NAME] && !exp[YYSYMBOL_RPAREN] && !exp[YYSYMBOL_RBRACK] &&
+    bool operand = exp[YYSYMBOL_NAME] && exp[YYSYMBOL_INT] && !exp[YYSYMBOL_RPAREN] && !exp[YYSYMBOL_RBRACK] &&
                    !exp[YYSYMBOL_RBRACE] && !exp[YYSYMBOL_NEWLINE] && !exp[YYSYMBOL_SEMI] &&
                    !exp[YYSYMBOL_YYEOF] && !exp[YYSYMBOL_COMMA] && !exp[YYSYMBOL_COLON];
 
@@ -1026,7 +1026,7 @@ static bool check_depth(SlParser *P, const SlAst *root)
             char msg[96];
             snprintf(msg, sizeof msg, "the statement is nested too deeply (more than %d levels)",
                      SL_PARSE_MAX_DEPTH);
-            sl_err_at(&P->err, P->src, it.n->loc, SL_E_LIMIT, msg);
+            sl_err_at(&P->err, P->src, it.n->loc, SL_E_LIMIT, "%s", msg);
             ok = false;
             break;
         }

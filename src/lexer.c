@@ -349,6 +349,11 @@ static SlTokKind finish(SlLexer *lx, SlToken *tok, SlTokKind kind)
     tok->nbytes = (size_t)(lx->p - tok->start);
     tok->loc.last_line = lx->line;
     tok->loc.last_column = lx->col;
+    /* the statement's keyword is forgotten once the next statement starts */
+    if (statement_start(lx->cur.kind) || lx->cur.kind == SL_TOK_RBRACE) {
+        lx->head = SL_TOK_END;
+        lx->head_name = NULL;
+    }
     switch (kind) {
     case SL_TOK_IF: case SL_TOK_ELIF: case SL_TOK_ELSE: case SL_TOK_WHILE: case SL_TOK_FOR:
     case SL_TOK_DEF: case SL_TOK_OPTIMIZER:
@@ -358,10 +363,6 @@ static SlTokKind finish(SlLexer *lx, SlToken *tok, SlTokKind kind)
     case SL_TOK_NAME:
         if (lx->cur.kind == SL_TOK_DEF || lx->cur.kind == SL_TOK_OPTIMIZER)
             lx->head_name = tok->text;
-        break;
-    case SL_TOK_NEWLINE: case SL_TOK_SEMI: case SL_TOK_LBRACE: case SL_TOK_RBRACE:
-        lx->head = SL_TOK_END;
-        lx->head_name = NULL;
         break;
     default:
         break;
@@ -847,8 +848,6 @@ SlTokKind sl_lex_next(SlLexer *lx, SlToken *tok)
             tok->kind = SL_TOK_NEWLINE;
             tok->nbytes = 1;
             lx->line_blank = true;
-            lx->head = SL_TOK_END;
-            lx->head_name = NULL;
             lx->prev = lx->cur;
             lx->cur = *tok;
             return SL_TOK_NEWLINE;
