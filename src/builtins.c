@@ -591,13 +591,26 @@ static SlValue *b_bool(SlCall *c)
     return sl_bool(t);
 }
 
+/* type(x): an object that prints as Python's <class 'int'>; type(a) ==
+ * type(b) compares the names. */
+static void type_free(void *data) { free(data); }
+static void type_repr(const SlValue *v, FILE *out) { fprintf(out, "<class '%s'>", (const char *)v->u.obj.data); }
+static const SlObjType type_type = {"type", type_free, type_repr};
+
 static SlValue *b_type(SlCall *c)
 {
     if (!simple(c, "type", 1, 1))
         return NULL;
-    char buf[128];
-    snprintf(buf, sizeof buf, "<class '%s'>", sl_type_name(c->args[0]));
-    return sl_str_cstr(buf);
+    char *name = strdup(sl_type_name(c->args[0]));
+    if (!name)
+        abort();
+    return sl_object_new(&type_type, name);
+}
+
+bool sl_type_object_equal(const SlValue *a, const SlValue *b)
+{
+    return a->u.obj.type == &type_type && b->u.obj.type == &type_type &&
+           strcmp(a->u.obj.data, b->u.obj.data) == 0;
 }
 
 static SlValue *b_pow(SlCall *c)
@@ -757,46 +770,14 @@ static SlValue *b_format(SlCall *c)
         }
         const char *spec = k < flen ? field + k + 1 : "";
         size_t speclen = k < flen ? flen - k - 1 : 0;
-        /* nested {} inside the spec: substitute positional/auto arguments */
-        SlBuf specbuf = {0};
-        sl_buf_init(&specbuf);
-        for (size_t q = 0; q < speclen; q++) {
-            if (spec[q] == '{') {
-                size_t r = q + 1;
-                while (r < speclen && spec[r] != '}')
-                    r++;
-                SlValue *arg = NULL;
-                if (r == q + 1) {
-                    automatic = true;
-                    if (autoidx < c->nargs)
-                        arg = c->args[autoidx++];
-                } else {
-                    long idx = strtol(spec + q + 1, NULL, 10);
-                    manual = true;
-                    if (idx >= 0 && (size_t)idx < c->nargs)
-                        arg = c->args[idx];
-                }
-                if (!arg) {
-                    sl_buf_free(&specbuf);
-                    sl_err(c->err, SL_E_INDEX_RANGE, "Replacement");
-                    goto fail;
-                }
-                sl_str(&specbuf, arg);
-                q = r;
-            } else {
-                sl_buf_putc(&specbuf, spec[q]);
-            }
-        }
         SlValue *arg = NULL;
         if (namelen == 0) {
             if (manual) {
-                sl_buf_free(&specbuf);
                 sl_err(c->err, SL_E_FORMAT, "cannot switch from manual field specification to automatic field numbering");
                 goto fail;
             }
             automatic = true;
             if (autoidx >= c->nargs) {
-                sl_buf_free(&specbuf);
                 sl_err(c->err, SL_E_INDEX_RANGE, "Replacement");
                 sl_err_hint(c->err, "the format string has more {} fields than the %zu argument%s given",
                             c->nargs, c->nargs == 1 ? "" : "s");
@@ -805,7 +786,6 @@ static SlValue *b_format(SlCall *c)
             arg = c->args[autoidx++];
         } else if (field[0] >= '0' && field[0] <= '9') {
             if (automatic) {
-                sl_buf_free(&specbuf);
                 sl_err(c->err, SL_E_FORMAT, "cannot switch from automatic field numbering to manual field specification");
                 goto fail;
             }
@@ -813,12 +793,10 @@ static SlValue *b_format(SlCall *c)
             char *endp;
             long idx = strtol(field, &endp, 10);
             if ((size_t)(endp - field) != namelen) {
-                sl_buf_free(&specbuf);
                 sl_err(c->err, SL_E_FORMAT, "only plain positions and names are supported in format fields");
                 goto fail;
             }
             if (idx < 0 || (size_t)idx >= c->nargs) {
-                sl_buf_free(&specbuf);
                 sl_err(c->err, SL_E_INDEX_RANGE, "Replacement");
                 sl_err_hint(c->err, "field {%ld} but only %zu argument%s given", idx, c->nargs,
                             c->nargs == 1 ? "" : "s");
@@ -830,9 +808,38 @@ static SlValue *b_format(SlCall *c)
                 if (strlen(c->kwnames[q]) == namelen && strncmp(c->kwnames[q], field, namelen) == 0)
                     arg = c->kwargs[q];
             if (!arg) {
-                sl_buf_free(&specbuf);
                 sl_err(c->err, SL_E_VALUE, "format field '%.*s' has no keyword argument", (int)namelen, field);
                 goto fail;
+            }
+        }
+        /* nested {} inside the spec: substitute positional/auto arguments */
+        SlBuf specbuf = {0};
+        sl_buf_init(&specbuf);
+        for (size_t q = 0; q < speclen; q++) {
+            if (spec[q] == '{') {
+                size_t r = q + 1;
+                while (r < speclen && spec[r] != '}')
+                    r++;
+                SlValue *narg = NULL;
+                if (r == q + 1) {
+                    automatic = true;
+                    if (autoidx < c->nargs)
+                        narg = c->args[autoidx++];
+                } else {
+                    long idx = strtol(spec + q + 1, NULL, 10);
+                    manual = true;
+                    if (idx >= 0 && (size_t)idx < c->nargs)
+                        narg = c->args[idx];
+                }
+                if (!narg) {
+                    sl_buf_free(&specbuf);
+                    sl_err(c->err, SL_E_INDEX_RANGE, "Replacement");
+                    goto fail;
+                }
+                sl_str(&specbuf, narg);
+                q = r;
+            } else {
+                sl_buf_putc(&specbuf, spec[q]);
             }
         }
         bool ok = format_one(c, &out, arg, conv, specbuf.s, specbuf.len);

@@ -46,6 +46,8 @@ const SlBuiltin *sl_method_lookup(const SlValue *self, const char *name);
 const SlBuiltin *sl_builtin_at(size_t i);
 
 void sl_builtin_print(SlBuf *out, const SlBuiltin *b);
+/* type(a) == type(b) for the objects type() returns. */
+bool sl_type_object_equal(const SlValue *a, const SlValue *b);
 /* The methods of a type by its name ("str", "list", "expression"), for :help. */
 const SlBuiltin *sl_method_table(const char *type, size_t *n);
 

@@ -157,12 +157,20 @@ static SlRunStatus cmd_load(SlSession *s, const char *arg, SlError *err)
         sl_err(err, SL_E_LIMIT, ":load nested more than 16 deep (does a file load itself?)");
         return SL_RUN_ERROR;
     }
+    FILE *f = fopen(arg, "rb");
+    if (!f) {
+        sl_err(err, SL_E_IO, arg, strerror(errno));
+        return SL_RUN_ERROR;
+    }
+    fclose(f);
     s->load_depth++;
     SlRunStatus st = sl_session_exec_file(s, arg);
     s->load_depth--;
     if (st == SL_RUN_ERROR) {
-        /* the file's own error has been printed with its location */
-        sl_err(err, SL_E_IO, arg, "stopped at the error above");
+        /* the file's own error has been printed with its location: fail
+         * (a script that loads it stops too) without a second message */
+        sl_err(err, SL_E_IO, arg, "stopped at its first error");
+        err->quiet = true;
         return SL_RUN_ERROR;
     }
     return st;

@@ -25,9 +25,15 @@ static void vrecord(SlError *e, SlErrCode code, va_list ap)
     e->set = true;
     e->code = code;
     e->hint[0] = '\0';
+    e->quiet = false;
+    /* The generic kinds (TYPE, VALUE, ...) have the format "%s": their first
+     * argument is then itself a format for the rest. */
+    const char *fmt = catalogue[code].fmt;
+    if (strcmp(fmt, "%s") == 0)
+        fmt = va_arg(ap, const char *);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    vsnprintf(e->msg, sizeof e->msg, catalogue[code].fmt, ap);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 #pragma GCC diagnostic pop
 }
 
@@ -98,7 +104,7 @@ static size_t col_to_byte(const char *line, size_t len, int col)
 
 void sl_err_print(const SlError *e, FILE *out)
 {
-    if (!e->set)
+    if (!e->set || e->quiet)
         return;
     const SlSource *src = e->has_loc ? e->src : NULL;
     if (src && src->name)

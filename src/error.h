@@ -44,6 +44,7 @@ typedef struct SlError {
     SlLoc loc;         /* where */
     SlSource *src;     /* owned reference to the chunk loc points into */
     char hint[256];    /* optional second line ("did you mean ...") */
+    bool quiet;        /* already reported elsewhere: fail, print nothing */
 } SlError;
 
 /* Record an error (formatted from the catalogue); ignored when one is

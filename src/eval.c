@@ -206,10 +206,16 @@ static const SlObjType module_type = {"module", module_free, module_repr};
 
 static SlValue *constant(const char *name)
 {
-    if (strcmp(name, "pi") == 0 || strcmp(name, "π") == 0)
-        return sl_num_pi();
-    if (strcmp(name, "e") == 0)
-        return sl_num_e();
+    SlValue *v = NULL;
+    if (strcmp(name, "pi") == 0 || strcmp(name, "π") == 0) {
+        v = sl_num_pi();
+        v->tag = SL_TAG_PI;
+    } else if (strcmp(name, "e") == 0) {
+        v = sl_num_e();
+        v->tag = SL_TAG_E;
+    }
+    if (v)
+        return v;
     if (strcmp(name, "inf") == 0 || strcmp(name, "∞") == 0)
         return sl_num_inf();
     if (strcmp(name, "nan") == 0)
@@ -349,6 +355,18 @@ static SlValue *concat(SlValue *a, SlValue *b)
 
 static bool is_intlike(const SlValue *v) { return v->kind == SL_INT || v->kind == SL_BOOL; }
 
+/* An expression that folded to a number (x*0, x - x after simplifying) is
+ * a number value again; consumes e. */
+static SlValue *expr_result(SlExpr *e)
+{
+    if (sl_expr_is_number(e)) {
+        SlValue *v = sl_expr_number_value(e);
+        sl_expr_unref(e);
+        return v;
+    }
+    return sl_expr_value(e);
+}
+
 static SlValue *expr_binop(int op, SlValue *a, SlValue *b, SlError *err)
 {
     SlExpr *x = as_expr(a), *y = as_expr(b), *r = NULL;
@@ -364,7 +382,7 @@ static SlValue *expr_binop(int op, SlValue *a, SlValue *b, SlError *err)
     }
     sl_expr_unref(x);
     sl_expr_unref(y);
-    return r ? sl_expr_value(r) : NULL;
+    return r ? expr_result(r) : NULL;
 }
 
 static const char *binop_symbol(int op)
@@ -468,6 +486,7 @@ bool sl_values_equal(const SlValue *a, const SlValue *b)
     case SL_EXPR: return a->u.expr == b->u.expr;
     case SL_FUNC: return a->u.func == b->u.func;
     case SL_BUILTIN: return a->u.builtin == b->u.builtin;
+    case SL_OBJECT: return a == b || sl_type_object_equal(a, b);
     default: return a == b;
     }
 }
@@ -775,6 +794,34 @@ static SlValue *call_user(SlSession *s, SlFunc *f, SlValue **args, size_t nargs,
     return result;
 }
 
+static bool loc_inside(SlLoc in, SlLoc out)
+{
+    bool after_start = in.first_line > out.first_line ||
+                       (in.first_line == out.first_line && in.first_column >= out.first_column);
+    bool before_end = in.last_line < out.last_line ||
+                      (in.last_line == out.last_line && in.last_column <= out.last_column);
+    return after_start && before_end;
+}
+
+/* An error inside a user function's body points into the body; say which
+ * call led there (the innermost call only, as one line). */
+static void note_call_site(Ctx *c, const SlAst *call, const SlFunc *f)
+{
+    SlError *e = c->err;
+    if (!e->set || !e->has_loc || e->hint[0])
+        return;
+    if (e->src == c->src && loc_inside(e->loc, call->loc))
+        return;
+    char *text = sl_ast_source_text(c->src, call);
+    if (strlen(text) > 60)
+        strcpy(text + 57, "...");
+    if (strchr(text, '\n'))
+        sl_err_hint(e, "in %s(), called at line %d", f->name, call->loc.first_line);
+    else
+        sl_err_hint(e, "in %s(), called as %s", f->name, text);
+    free(text);
+}
+
 static SlValue *eval_call(Ctx *c, const SlAst *n)
 {
     const SlAst *callee = n->a;
@@ -860,6 +907,8 @@ static SlValue *eval_call(Ctx *c, const SlAst *n)
             result = sl_call_value(c->s, fn, args, npos, kwnames, kwargs, nkw, c->src, n->loc, c->err);
         }
     }
+    if (!result && ok && fn && fn->kind == SL_FUNC)
+        note_call_site(c, n, fn->u.func);
     for (size_t i = 0; i < ip; i++)
         sl_unref(args[i]);
     for (size_t i = 0; i < ik; i++)
@@ -1543,8 +1592,13 @@ static void func_print(SlBuf *out, const SlFunc *f)
     Ctx c = {.s = print_session, .locals = &locals, .src = f->src, .err = &err, .in_func = true};
     SlValue *body = eval(&c, d->a);
     sl_buf_printf(out, "%s(", f->name);
-    for (size_t i = 0; i < d->nparams; i++)
+    for (size_t i = 0; i < d->nparams; i++) {
         sl_buf_printf(out, "%s%s", i ? ", " : "", d->params[i].name);
+        if (f->defaults && f->defaults[i]) {
+            sl_buf_putc(out, '=');
+            sl_repr(out, f->defaults[i]);
+        }
+    }
     sl_buf_puts(out, ") = ");
     if (body) {
         sl_repr(out, body);

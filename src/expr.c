@@ -450,7 +450,12 @@ SlExpr *sl_expr_from_value(const SlValue *v)
     switch (v->kind) {
     case SL_BOOL: return sl_expr_int(v->u.b ? 1 : 0);
     case SL_INT: return rat_z(v->u.z);
-    case SL_FLOAT: return sl_expr_flt(v->u.f);
+    case SL_FLOAT:
+        if (v->tag == SL_TAG_PI)
+            return sl_expr_const(SL_CONST_PI);
+        if (v->tag == SL_TAG_E)
+            return sl_expr_const(SL_CONST_E);
+        return sl_expr_flt(v->u.f);
     default: return NULL;
     }
 }

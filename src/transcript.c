@@ -341,12 +341,14 @@ static void record_entry(const Transcript *t, const Entry *e, NewFile *nf)
     }
     for (size_t i = e->first; i < e->body; i++)
         nf_push(nf, v[i], (long)i);
-    size_t lead = e->body;
-    while (lead < e->end && is_body_comment(v[lead]))
-        lead++;
+    /* trailing blank and comment lines stay after the output; comments
+     * that lead an old output (before its first output line) stay before */
     size_t tail = e->end;
-    while (tail > lead && (is_blank(v[tail - 1]) || is_body_comment(v[tail - 1])))
+    while (tail > e->body && (is_blank(v[tail - 1]) || is_body_comment(v[tail - 1])))
         tail--;
+    size_t lead = e->body;
+    while (lead < tail && is_body_comment(v[lead]))
+        lead++;
     for (size_t i = e->body; i < lead; i++)
         nf_push(nf, v[i], (long)i);
     for (size_t j = 0; j < e->actual.n; j++)

@@ -30,6 +30,8 @@ typedef struct SlFunc SlFunc;       /* eval.h: a user function */
 typedef struct SlBuiltin SlBuiltin; /* builtins.h */
 typedef struct SlObjType SlObjType;
 
+enum { SL_TAG_NONE, SL_TAG_PI, SL_TAG_E };
+
 typedef enum SlKind {
     SL_NONE,
     SL_BOOL,
@@ -55,6 +57,8 @@ struct SlObjType {
 struct SlValue {
     int refs;     /* reference count; < 0 for immortals */
     SlKind kind;  /* which member of the union is live */
+    int tag;      /* SL_TAG_PI / SL_TAG_E: this float is the named constant
+                     itself, so mixing it with symbols keeps π or e symbolic */
     union {
         bool b;                                  /* SL_BOOL */
         mpz_t z;                                 /* SL_INT */
