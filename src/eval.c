@@ -813,10 +813,10 @@ static void note_call_site(Ctx *c, const SlAst *call, const SlFunc *f)
     if (e->src == c->src && loc_inside(e->loc, call->loc))
         return;
     char *text = sl_ast_source_text(c->src, call);
-    if (strlen(text) > 60)
-        strcpy(text + 57, "...");
     if (strchr(text, '\n'))
         sl_err_hint(e, "in %s(), called at line %d", f->name, call->loc.first_line);
+    else if (strlen(text) > 60)
+        sl_err_hint(e, "in %s(), called as %.57s...", f->name, text);
     else
         sl_err_hint(e, "in %s(), called as %s", f->name, text);
     free(text);

@@ -27,6 +27,9 @@
 
 #define SL_PREC_MIN 2L          /* bits */
 #define SL_PREC_MAX 1000000L    /* bits: about 301 000 digits */
+/* Exact int results (* and **, float -> int) larger than this many bits
+ * give SL_E_LIMIT instead of exhausting memory. */
+#define SL_INT_BITS_MAX 10000000L
 
 /* The session precision for new floats, in bits. */
 mpfr_prec_t sl_num_prec(void);
@@ -111,5 +114,23 @@ char *sl_num_shortest(const mpfr_t x, long *exp10);
  * (so "{:.30f}" shows 30 correct digits).  Returns false with SL_E_FORMAT
  * ("unknown format code 'd' for object of type 'float'") on a bad spec. */
 bool sl_num_format(SlBuf *out, const SlValue *v, const char *spec, size_t speclen, SlError *err);
+
+/* A 53-bit float lives in the IEEE double exponent range (subnormals,
+ * overflow to inf), so that it is bit for bit a Python float.  Bring a
+ * freshly computed 53-bit MPFR result into that range; t is the ternary
+ * value of the computation (0 if unknown), the new ternary is returned.
+ * Other precisions keep MPFR's wide range and are left alone. */
+int sl_num_fit(mpfr_t x, int t);
+
+/* Python's PyOS_double_to_string generalised to any precision, for
+ * format.c: code is 'e' 'E' 'f' 'F' 'g' 'G' or 'r' (repr, precision 0),
+ * flags a mix of the SL_DTSF_ bits.  Appends to out. */
+enum {
+    SL_DTSF_SIGN = 1,      /* always write a sign */
+    SL_DTSF_ADD_DOT_0 = 2, /* integral values get ".0" (repr, empty type) */
+    SL_DTSF_ALT = 4,       /* '#': keep the point and trailing zeros */
+    SL_DTSF_NO_NEG_0 = 8   /* 'z': a value rounding to zero loses its '-' */
+};
+void sl_num_float_str(SlBuf *out, const mpfr_t x, char code, long precision, int flags);
 
 #endif
