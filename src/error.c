@@ -118,27 +118,36 @@ void sl_err_print(const SlError *e, FILE *out)
         size_t len;
         const char *line = sl_source_line(src, e->loc.first_line, &len);
         if (line) {
-            /* the line, with tabs shown as single spaces so the caret lines up */
-            fputs("  ", out);
+            int ncols = 0;
             for (size_t i = 0; i < len; i++)
-                fputc(line[i] == '\t' ? ' ' : line[i], out);
-            fputc('\n', out);
+                if (((unsigned char)line[i] & 0xC0) != 0x80)
+                    ncols++;
             int from = e->loc.first_column;
             int to = e->loc.last_line == e->loc.first_line ? e->loc.last_column : from + 1;
             if (to <= from)
                 to = from + 1;
             /* columns past the end of the line point just after it */
-            int ncols = 0;
-            for (size_t i = 0; i < len; i++)
-                if (((unsigned char)line[i] & 0xC0) != 0x80)
-                    ncols++;
             if (from > ncols + 1)
                 from = ncols + 1;
             if (to > ncols + 1)
                 to = ncols + 1 > from ? ncols + 1 : from + 1;
-            (void)col_to_byte;
-            fputs("  ", out);
-            for (int c = 1; c < from; c++)
+            /* a long line shows a window of WINDOW columns around the caret */
+            enum { WINDOW = 100 };
+            int ws = 1, we = ncols;
+            if (ncols > WINDOW) {
+                ws = from > 40 ? from - 40 : 1;
+                we = ws + WINDOW - 1 < ncols ? ws + WINDOW - 1 : ncols;
+                if (to > we + 1)
+                    to = we + 1;
+            }
+            size_t b0 = col_to_byte(line, len, ws), b1 = col_to_byte(line, len, we + 1);
+            /* the line, with tabs shown as single spaces so the caret lines up */
+            fputs(ws > 1 ? "  ..." : "  ", out);
+            for (size_t i = b0; i < b1; i++)
+                fputc(line[i] == '\t' ? ' ' : line[i], out);
+            fputs(we < ncols ? "...\n" : "\n", out);
+            fputs(ws > 1 ? "     " : "  ", out);
+            for (int c = ws; c < from; c++)
                 fputc(' ', out);
             fputc('^', out);
             for (int c = from + 1; c < to; c++)
