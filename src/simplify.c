@@ -1,0 +1,2 @@
+/* simplify.c -- not written yet. */
+typedef int sl_simplify_stub_;
