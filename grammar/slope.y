@@ -291,6 +291,45 @@ static bool check_target(SlParser *P, SlAst *t, const char *op, bool single)
     }
 }
 
+typedef struct Named {
+    const char *name;
+    size_t i;
+} Named;
+
+static int named_cmp(const void *a, const void *b)
+{
+    const Named *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The position of the first name that repeats an earlier one, or n.
+ * Quadratic for short lists, sorted for long ones. */
+static size_t first_duplicate(const Named *names, size_t n)
+{
+    if (n <= 32) {
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(names[i].name, names[j].name) == 0)
+                    return i;
+        return n;
+    }
+    Named *s = malloc(n * sizeof *s);
+    if (!s)
+        abort();
+    memcpy(s, names, n * sizeof *s);
+    qsort(s, n, sizeof *s, named_cmp);
+    size_t best = n;
+    for (size_t k = 1; k < n; k++)
+        if (strcmp(s[k].name, s[k - 1].name) == 0 && s[k].i < best)
+            best = s[k].i;
+    free(s);
+    for (size_t k = 0; k < n; k++)
+        if (names[k].i == best)
+            return k;
+    return n;
+}
+
 /* Parameters of f(x, y=1) = ..., def f(...), optimizer N(...) from the
  * arguments as parsed (NAMEs and KWARGs). */
 static bool make_params(SlParser *P, SlAst *def, const SlAst *args)
@@ -306,13 +345,6 @@ static bool make_params(SlParser *P, SlAst *def, const SlAst *args)
                  span_text(P, a->loc, txt, sizeof txt));
             return false;
         }
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(def->params[j].name, a->text) == 0) {
-                perr(P, a->loc, NULL, "duplicate parameter '%s' in the definition of '%s'", a->text,
-                     def->text);
-                return false;
-            }
-        }
         if (a->kind == SL_AST_NAME && seen_default) {
             perr(P, a->loc, NULL, "parameter '%s' without a default follows one with a default", a->text);
             return false;
@@ -321,6 +353,20 @@ static bool make_params(SlParser *P, SlAst *def, const SlAst *args)
         def->params[i].name = a->text;
         def->params[i].def = a->kind == SL_AST_KWARG ? a->a : NULL;
         def->params[i].loc = a->loc;
+    }
+    if (args->nitems > 1) {
+        Named *names = malloc(args->nitems * sizeof *names);
+        if (!names)
+            abort();
+        for (size_t i = 0; i < args->nitems; i++)
+            names[i] = (Named){def->params[i].name, i};
+        size_t d = first_duplicate(names, args->nitems);
+        free(names);
+        if (d < args->nitems) {
+            perr(P, args->items[d]->loc, NULL, "duplicate parameter '%s' in the definition of '%s'",
+                 def->params[d].name, def->text);
+            return false;
+        }
     }
     return true;
 }
@@ -379,24 +425,31 @@ static SlAst *start_def(SlParser *P, SlAstKind kind, const SlToken *name, const 
 /* f(a, k=v): positional arguments first, each keyword once */
 static bool check_call(SlParser *P, const SlAst *call)
 {
-    bool kw = false;
+    size_t nkw = 0;
     for (size_t i = 0; i < call->nitems; i++) {
         const SlAst *a = call->items[i];
-        if (a->kind != SL_AST_KWARG) {
-            if (kw) {
-                perr(P, a->loc, NULL, "positional argument follows keyword argument");
-                return false;
-            }
-            continue;
+        if (a->kind == SL_AST_KWARG) {
+            nkw++;
+        } else if (nkw) {
+            perr(P, a->loc, NULL, "positional argument follows keyword argument");
+            return false;
         }
-        kw = true;
-        for (size_t j = 0; j < i; j++) {
-            const SlAst *b = call->items[j];
-            if (b->kind == SL_AST_KWARG && strcmp(a->text, b->text) == 0) {
-                perr(P, a->loc, NULL, "keyword argument '%s' repeated", a->text);
-                return false;
-            }
-        }
+    }
+    if (nkw < 2)
+        return true;
+    /* the keywords are the last nkw arguments */
+    size_t first = call->nitems - nkw;
+    Named *names = malloc(nkw * sizeof *names);
+    if (!names)
+        abort();
+    for (size_t i = 0; i < nkw; i++)
+        names[i] = (Named){call->items[first + i]->text, i};
+    size_t d = first_duplicate(names, nkw);
+    free(names);
+    if (d < nkw) {
+        const SlAst *a = call->items[first + d];
+        perr(P, a->loc, NULL, "keyword argument '%s' repeated", a->text);
+        return false;
     }
     return true;
 }

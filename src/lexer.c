@@ -833,16 +833,18 @@ SlTokKind sl_lex_next(SlLexer *lx, SlToken *tok)
             return fail(lx, tok, tok->loc, true, NULL, "the text ends after a line continuation '\\'");
         } else if (c == '\n') {
             bool inside = lx->nopen > 0 && lx->open[lx->nopen - 1].ch != '{';
-            if (inside || continues(lx->cur.kind)) {
+            if (inside || continues(lx->cur.kind) || statement_start(lx->cur.kind) ||
+                lx->p < lx->nl_blank) {
                 adv(lx, 1);
                 continue;
             }
             begin(lx, tok);
             adv(lx, 1);
             const char *q = skip_blank(lx, lx->p);
-            if (q == lx->end || *q == '{' || word_is(lx, q, "else") || word_is(lx, q, "elif") ||
-                statement_start(lx->cur.kind))
+            if (q == lx->end || *q == '{' || word_is(lx, q, "else") || word_is(lx, q, "elif")) {
+                lx->nl_blank = q; /* and so are the newlines up to q */
                 continue;
+            }
             tok->loc.last_line = tok->loc.first_line;
             tok->loc.last_column = tok->loc.first_column + 1;
             tok->kind = SL_TOK_NEWLINE;

@@ -97,6 +97,8 @@ typedef struct SlLexer {
         SlLoc loc;        /* where it was opened */
     } open[SL_LEX_MAX_NEST];
     int nopen;            /* depth of the bracket stack */
+    const char *nl_blank; /* newlines before this byte were found to be
+                             blanks (decided once, for runs of blank lines) */
     char mismatch;        /* cur is a closer that did not match: the open
                              bracket it met ('(' '[' '{'), else 0 */
     SlLoc mismatch_loc;   /* where that bracket was opened */

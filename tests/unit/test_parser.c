@@ -566,6 +566,23 @@ START_TEST(test_limits)
         k += (size_t)sprintf(buf + k, "x%d = %d\n", i, i);
     buf[k] = '\0';
     ck_assert_int_eq(strncmp(pd(buf), "(block (assign", 14), 0);
+    /* long argument lists: duplicates found by sorting, reported in order */
+    k = (size_t)sprintf(buf, "f(");
+    for (int i = 0; i < 2000; i++) /* a1500 is written a1700, a1800 is written a5 */
+        k += (size_t)sprintf(buf + k, "%sa%d=1", i ? ", " : "", i == 1500 ? 1700 : i == 1800 ? 5 : i);
+    sprintf(buf + k, ")");
+    ck_assert_ptr_nonnull(strstr(pd(buf), "keyword argument 'a1700' repeated"));
+    k = (size_t)sprintf(buf, "g(");
+    for (int i = 0; i < 2000; i++)
+        k += (size_t)sprintf(buf + k, "%sp%d", i ? ", " : "", i);
+    k += (size_t)sprintf(buf + k, ", p1999, p3) = 1");
+    ck_assert_ptr_nonnull(strstr(pd(buf), "duplicate parameter 'p1999' in the definition of 'g'"));
+    /* runs of blank and comment lines are skipped in one pass */
+    k = (size_t)sprintf(buf, "x");
+    for (int i = 0; i < 20000; i++)
+        k += (size_t)sprintf(buf + k, "\n# c");
+    sprintf(buf + k, "\ny");
+    ck_assert_str_eq(pd(buf), "(block (expr (name x)) (expr (name y)))");
     free(buf);
 }
 END_TEST
