@@ -38,7 +38,7 @@ typedef struct Spec {
     uint32_t type;    /* presentation type, 0 when not given */
 } Spec;
 
-/* Record an error whose catalogue format is "%s" from a printf format. */
+/* Record an error of a generic kind (catalogue format "%s"), formatted here. */
 static bool errf(SlError *err, SlErrCode code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static bool errf(SlError *err, SlErrCode code, const char *fmt, ...)
 {
@@ -47,7 +47,7 @@ static bool errf(SlError *err, SlErrCode code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return sl_err(err, code, msg);
+    return sl_err(err, code, "%s", msg);
 }
 
 /* ---- UTF-8 ---- */
@@ -278,13 +278,6 @@ static bool parse_spec(const SlValue *v, const char *spec, size_t speclen, Spec 
         }
         }
     }
-    if (f->width > FORMAT_SIZE_MAX || f->precision > FORMAT_SIZE_MAX) {
-        if (f->precision > INT_MAX)
-            errf(err, SL_E_FORMAT, "precision too big");
-        else
-            errf(err, SL_E_LIMIT, "format width or precision too large (the limit is %ld)", FORMAT_SIZE_MAX);
-        goto done;
-    }
     ok = true;
 done:
     free(s);
@@ -408,12 +401,21 @@ static void locale_grouping(const Spec *f, int *group, char *sep)
     *sep = f->sep == ',' ? ',' : '_';
 }
 
+static bool too_large(SlError *err)
+{
+    return errf(err, SL_E_LIMIT, "format width or precision too large (the limit is %ld)", FORMAT_SIZE_MAX);
+}
+
 /* format_float_internal */
 static bool format_float(SlBuf *out, mpfr_srcptr x, const Spec *f, SlError *err)
 {
     long precision = f->precision, default_precision = 6;
     uint32_t type = f->type;
     int flags = 0;
+    if (precision > INT_MAX)
+        return errf(err, SL_E_FORMAT, "precision too big");
+    if (precision > FORMAT_SIZE_MAX || f->width > FORMAT_SIZE_MAX)
+        return too_large(err);
     if (f->alternate)
         flags |= SL_DTSF_ALT;
     if (f->no_neg_0)
@@ -489,6 +491,8 @@ static bool format_int(SlBuf *out, const SlValue *v, const Spec *f, SlError *err
         return errf(err, SL_E_FORMAT, "Precision not allowed in integer format specifier");
     if (f->no_neg_0)
         return errf(err, SL_E_FORMAT, "Negative zero coercion (z) not allowed in integer format specifier");
+    if (f->width > FORMAT_SIZE_MAX)
+        return too_large(err);
 
     mpz_t z;
     if (v->kind == SL_BOOL)
@@ -564,6 +568,8 @@ static bool format_str(SlBuf *out, const SlValue *v, const Spec *f, SlError *err
         return errf(err, SL_E_FORMAT, "Alternate form (#) not allowed in string format specifier");
     if (f->align == '=')
         return errf(err, SL_E_FORMAT, "'=' alignment not allowed in string format specifier");
+    if (f->width > FORMAT_SIZE_MAX)
+        return too_large(err);
     const char *s = v->u.str.s;
     size_t bytes = v->u.str.len;
     long len = (long)utf8_count(s, bytes);

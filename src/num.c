@@ -112,7 +112,7 @@ int sl_num_fit(mpfr_t x, int t)
     return t;
 }
 
-/* Record an error whose catalogue format is "%s" from a printf format. */
+/* Record an error of a generic kind (catalogue format "%s"), formatted here. */
 static bool errf(SlError *err, SlErrCode code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static bool errf(SlError *err, SlErrCode code, const char *fmt, ...)
 {
@@ -121,7 +121,7 @@ static bool errf(SlError *err, SlErrCode code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return sl_err(err, code, msg);
+    return sl_err(err, code, "%s", msg);
 }
 
 static SlValue *new_float(void) { return sl_float_new(session_prec); }
