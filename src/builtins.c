@@ -93,6 +93,9 @@ static SlValue *apply_math(SlCall *c, SlMathFn fn)
                    info->max_args < 0 ? (size_t)-1 : (size_t)info->max_args))
             return NULL;
     }
+    for (size_t i = 0; i < nargs; i++)
+        if (args[i]->kind == SL_OBJECT && args[i]->u.obj.type->math)
+            return args[i]->u.obj.type->math(fn, args, nargs, c->err);
     bool symbolic = false;
     for (size_t i = 0; i < nargs; i++) {
         if (args[i]->kind == SL_EXPR)
@@ -595,7 +598,7 @@ static SlValue *b_bool(SlCall *c)
  * type(b) compares the names. */
 static void type_free(void *data) { free(data); }
 static void type_repr(const SlValue *v, FILE *out) { fprintf(out, "<class '%s'>", (const char *)v->u.obj.data); }
-static const SlObjType type_type = {"type", type_free, type_repr};
+static const SlObjType type_type = {.name = "type", .free = type_free, .repr = type_repr};
 
 static SlValue *b_type(SlCall *c)
 {

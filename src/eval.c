@@ -202,7 +202,7 @@ static void module_repr(const SlValue *v, FILE *out)
     const Module *m = v->u.obj.data;
     fprintf(out, "<module '%s'>", m->name);
 }
-static const SlObjType module_type = {"module", module_free, module_repr};
+static const SlObjType module_type = {.name = "module", .free = module_free, .repr = module_repr};
 
 static SlValue *constant(const char *name)
 {
@@ -394,6 +394,10 @@ SlValue *sl_binop(int op, SlValue *a, SlValue *b, SlError *err)
 {
     if (sl_is_number(a) && sl_is_number(b))
         return sl_num_binop(op, a, b, err);
+    if (a->kind == SL_OBJECT && a->u.obj.type->binop)
+        return a->u.obj.type->binop(op, a, b, err);
+    if (b->kind == SL_OBJECT && b->u.obj.type->binop)
+        return b->u.obj.type->binop(op, a, b, err);
     bool ax = a->kind == SL_EXPR || sl_is_number(a), bx = b->kind == SL_EXPR || sl_is_number(b);
     if ((a->kind == SL_EXPR || b->kind == SL_EXPR) && ax && bx)
         return expr_binop(op, a, b, err);
@@ -450,6 +454,10 @@ SlValue *sl_unop(int op, SlValue *a, SlError *err)
             SlValue *args[1] = {a};
             return sl_num_apply(SL_FN_SQRT, args, 1, err);
         }
+        if (a->kind == SL_OBJECT && a->u.obj.type->math) {
+            SlValue *args[1] = {a};
+            return a->u.obj.type->math(SL_FN_SQRT, args, 1, err);
+        }
         if (a->kind == SL_EXPR) {
             SlExpr *x = a->u.expr;
             return sl_expr_value(sl_expr_fn(SL_FN_SQRT, &x, 1));
@@ -458,6 +466,8 @@ SlValue *sl_unop(int op, SlValue *a, SlError *err)
     }
     if (sl_is_number(a))
         return sl_num_unop(op, a, err);
+    if (a->kind == SL_OBJECT && a->u.obj.type->unop)
+        return a->u.obj.type->unop(op, a, err);
     if (a->kind == SL_EXPR) {
         if (op == SL_OP_POS)
             return sl_ref(a);
@@ -517,6 +527,15 @@ static int order(const SlValue *a, const SlValue *b)
 
 SlValue *sl_compare(int op, SlValue *a, SlValue *b, SlError *err)
 {
+    SlValue *pa = sl_primal(a), *pb = sl_primal(b);
+    if (pa != a || pb != b) {
+        SlValue *r = sl_compare(op, pa, pb, err);
+        sl_unref(pa);
+        sl_unref(pb);
+        return r;
+    }
+    sl_unref(pa);
+    sl_unref(pb);
     if (a->kind == SL_EXPR || b->kind == SL_EXPR) {
         if ((op == SL_OP_EQ || op == SL_OP_NE) && (a->kind == b->kind)) {
             bool eq = a->u.expr == b->u.expr;
@@ -553,19 +572,27 @@ SlValue *sl_compare(int op, SlValue *a, SlValue *b, SlError *err)
  * Indexing
  * ------------------------------------------------------------------------- */
 
-static bool index_of(SlValue *idx, size_t len, const char *what, size_t *out, SlError *err)
+static bool index_of(SlValue *idx0, size_t len, const char *what, size_t *out, SlError *err)
 {
-    if (!is_intlike(idx))
-        return sl_err(err, SL_E_INDEX_TYPE, what, sl_type_name(idx));
+    SlValue *idx = sl_primal(idx0);
+    bool ok = false;
     long i;
-    if (!sl_num_to_long(idx, &i))
-        return sl_err(err, SL_E_INDEX_RANGE, what);
-    if (i < 0)
-        i += (long)len;
-    if (i < 0 || (size_t)i >= len)
-        return sl_err(err, SL_E_INDEX_RANGE, what);
-    *out = (size_t)i;
-    return true;
+    if (!is_intlike(idx))
+        sl_err(err, SL_E_INDEX_TYPE, what, sl_type_name(idx));
+    else if (!sl_num_to_long(idx, &i))
+        sl_err(err, SL_E_INDEX_RANGE, what);
+    else {
+        if (i < 0)
+            i += (long)len;
+        if (i < 0 || (size_t)i >= len)
+            sl_err(err, SL_E_INDEX_RANGE, what);
+        else {
+            *out = (size_t)i;
+            ok = true;
+        }
+    }
+    sl_unref(idx);
+    return ok;
 }
 
 /* Python's slice.indices for a sequence of length len. */

@@ -231,9 +231,27 @@ bool sl_is_number(const SlValue *v)
     return v->kind == SL_BOOL || v->kind == SL_INT || v->kind == SL_FLOAT;
 }
 
+SlValue *sl_primal(SlValue *v)
+{
+    if (v->kind == SL_OBJECT && v->u.obj.type->primal) {
+        SlValue *p = v->u.obj.type->primal(v);
+        if (p)
+            return p;
+    }
+    return sl_ref(v);
+}
+
 bool sl_truthy(const SlValue *v, bool *ok)
 {
     *ok = true;
+    if (v->kind == SL_OBJECT && v->u.obj.type->primal) {
+        SlValue *p = v->u.obj.type->primal(v);
+        if (p) {
+            bool t = sl_truthy(p, ok);
+            sl_unref(p);
+            return t;
+        }
+    }
     switch (v->kind) {
     case SL_NONE: return false;
     case SL_BOOL: return v->u.b;

@@ -48,10 +48,24 @@ typedef enum SlKind {
 } SlKind;
 
 /* Behaviour of an SL_OBJECT kind; later modules fill one in per type. */
+/* Behaviour of an SL_OBJECT kind.  Only name, free and repr are required;
+ * the numeric hooks let a type take part in arithmetic (AD numbers,
+ * tensors): the evaluator calls them whenever an operand is such an object.
+ * All follow the value conventions (borrowed arguments, new reference or
+ * NULL + error). */
 struct SlObjType {
     const char *name;                                 /* type name for messages */
     void (*free)(void *data);                         /* release data */
     void (*repr)(const SlValue *v, FILE *out);        /* how it prints */
+    /* a op b, where a or b (or both) is of this type; op is an SlOp */
+    SlValue *(*binop)(int op, SlValue *a, SlValue *b, SlError *err);
+    /* SL_OP_NEG / SL_OP_POS */
+    SlValue *(*unop)(int op, SlValue *a, SlError *err);
+    /* an elementary function (SlMathFn) with at least one argument of this type */
+    SlValue *(*math)(int fn, SlValue *const *args, size_t nargs, SlError *err);
+    /* the plain number this value stands for, for comparisons, truth and
+     * indexing (an AD number's primal value); NULL when it has none */
+    SlValue *(*primal)(const SlValue *v);
 };
 
 struct SlValue {
@@ -106,6 +120,9 @@ SlValue *sl_object_new(const SlObjType *type, void *data); /* takes data */
 const char *sl_type_name(const SlValue *v);
 bool sl_is_number(const SlValue *v);            /* bool, int or float */
 bool sl_truthy(const SlValue *v, bool *ok);     /* ok=false for expressions */
+/* The plain value an object stands for (an AD number's primal), or v
+ * itself; a new reference either way. */
+SlValue *sl_primal(SlValue *v);
 
 /* repr: how a value prints at the prompt ("'abc'" for strings, 0.1, [1, 2]).
  * str: how print() shows it (abc without quotes).  Both append to a
