@@ -80,6 +80,10 @@ mpfr_prec_t sl_num_bits_for_digits(long digits)
 
 long sl_num_digits_for_bits(mpfr_prec_t bits)
 {
+    static mpfr_prec_t last_bits = 53; /* printing asks for this often */
+    static long last = 15;
+    if (bits == last_bits)
+        return last;
     if (bits <= 1)
         return 0;
     mpfr_t t;
@@ -90,6 +94,8 @@ long sl_num_digits_for_bits(mpfr_prec_t bits)
     mpfr_floor(t, t);
     long r = mpfr_get_si(t, RNDN);
     mpfr_clear(t);
+    last_bits = bits;
+    last = r;
     return r;
 }
 

@@ -474,6 +474,22 @@ def gen_format():
                     continue
                 f.write("%s\t%s\t%s\n" % (enc(v), spec, e))
                 n += 1
+        # random specs: the parse order and its errors
+        pieces = ["", "", "<", ">", "^", "=", "*<", "0>", "x^", "+", "-", " ", "z", "#", "0", "7", "12",
+                  ",", "_", ".", ".0", ".3", ".12", "b", "c", "d", "e", "E", "f", "F", "g", "G", "n", "o",
+                  "s", "x", "X", "%", "r", "!"]
+        values = [v for v in FMT_VALUES if not isinstance(v, str) or v] + [-7.25e-3, 2 ** 70, -(2 ** 40)]
+        for _ in range(2500):
+            spec = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+            v = rng.choice(values)
+            try:
+                e = format(v, spec)
+                if any(ord(c) < 32 or c == "\x7f" for c in e) or len(e) > 400:
+                    continue
+            except Exception as ex:  # noqa: BLE001
+                e = err(ex)
+            f.write("%s\t%s\t%s\n" % (enc(v), spec, e))
+            n += 1
     return n
 
 
