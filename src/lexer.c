@@ -616,12 +616,13 @@ static SlTokKind lex_string(SlLexer *lx, SlToken *tok)
         case 'U': hexn = 8; break;
         case '\n': adv(lx, 1); continue; /* line continuation */
         case '\r':
-            if (lx->p + 1 < lx->end && lx->p[1] == '\n') {
+            if (lx->p + 1 < lx->end && lx->p[1] == '\n') { /* continuation, CRLF */
                 adv(lx, 1);
                 adv(lx, 1);
                 continue;
             }
-            /* fall through */
+            buf_add(&b, e, 1);
+            continue;
         default:
             /* unknown escapes are kept as written, as Python does */
             buf_add(&b, e, 1);

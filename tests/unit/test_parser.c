@@ -720,8 +720,8 @@ START_TEST(test_prefixes)
         "f(x) = x² + x − 6\nf'(1)",
         "x = torch.ones(1, requires_grad=True)\ny = x**2 + x - 6\ny.backward()\nprint(x.grad)",
         "for i in range(0, 100) {\n    if i % 100 == 0 { print(i) } else { print(-i) }\n}",
-        "def rosen(v) {\n    s = 0\n    for i in range(len(v) - 1) { s += 100*(v[i+1] - v[i]^2)^2 + "
-        "(1 - v[i])^2 }\n    return s\n}\ngrad(rosen, [1.5] * 1000)",
+        ("def rosen(v) {\n    s = 0\n    for i in range(len(v) - 1) { s += 100*(v[i+1] - v[i]^2)^2 + "
+         "(1 - v[i])^2 }\n    return s\n}\ngrad(rosen, [1.5] * 1000)"),
         "optimizer Momentum(lr=0.01, mu=0.9) {\n    state v = 0\n    v = mu*v + p.grad\n    p -= lr*v\n}",
         "while loss > 0.001 { loss = step(); }\nno_grad { x -= 0.1 * x.grad }",
         "torch.no_grad {\n  w.data = w.data - 0.01 * w.grad.data\n}",
