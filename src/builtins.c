@@ -93,21 +93,27 @@ static SlValue *apply_math(SlCall *c, SlMathFn fn)
                    info->max_args < 0 ? (size_t)-1 : (size_t)info->max_args))
             return NULL;
     }
+    return sl_math_value(fn, args, nargs, c->err);
+}
+
+SlValue *sl_math_value(int fn, SlValue *const *args, size_t nargs, SlError *err)
+{
+    const SlMathFnInfo *info = &sl_math_fns[fn];
     for (size_t i = 0; i < nargs; i++)
         if (args[i]->kind == SL_OBJECT && args[i]->u.obj.type->math)
-            return args[i]->u.obj.type->math(fn, args, nargs, c->err);
+            return args[i]->u.obj.type->math(fn, args, nargs, err);
     bool symbolic = false;
     for (size_t i = 0; i < nargs; i++) {
         if (args[i]->kind == SL_EXPR)
             symbolic = true;
         else if (!sl_is_number(args[i]))
-            return sl_err(c->err, SL_E_TYPE, "%s() needs numbers or symbolic expressions, not '%s'", info->name,
+            return sl_err(err, SL_E_TYPE, "%s() needs numbers or symbolic expressions, not '%s'", info->name,
                           sl_type_name(args[i])), NULL;
     }
     if (!symbolic)
-        return sl_num_apply(fn, args, (int)nargs, c->err);
+        return sl_num_apply(fn, (SlValue **)args, (int)nargs, err);
     if (fn == SL_FN_ROUND && nargs == 2)
-        return sl_err(c->err, SL_E_TYPE, "round(x, n) needs a number, not a symbolic expression"), NULL;
+        return sl_err(err, SL_E_TYPE, "round(x, n) needs a number, not a symbolic expression"), NULL;
     SlExpr **ex = calloc(nargs, sizeof *ex);
     if (!ex)
         abort();
@@ -117,6 +123,11 @@ static SlValue *apply_math(SlCall *c, SlMathFn fn)
     for (size_t i = 0; i < nargs; i++)
         sl_expr_unref(ex[i]);
     free(ex);
+    if (sl_expr_is_number(r)) {
+        SlValue *v = sl_expr_number_value(r);
+        sl_expr_unref(r);
+        return v;
+    }
     return sl_expr_value(r);
 }
 
@@ -147,6 +158,7 @@ MATH(SL_FN_MIN, min)
 MATH(SL_FN_MAX, max)
 MATH(SL_FN_SIGMOID, sigmoid)
 MATH(SL_FN_RELU, relu)
+MATH(SL_FN_HEAVISIDE, heaviside)
 #undef MATH
 
 /* ---------------------------------------------------------------------------
@@ -1174,6 +1186,7 @@ static const SlBuiltin builtins[] = {
     {"max", b_max, "max(a, b, ...) or max(list)", "The largest argument."},
     {"sigmoid", b_sigmoid, "sigmoid(x)", "The logistic function σ(x) = 1/(1 + exp(-x))."},
     {"relu", b_relu, "relu(x)", "max(x, 0)."},
+    {"heaviside", b_heaviside, "heaviside(x)", "1 for x > 0, else 0: the derivative of relu (0 at 0, as PyTorch)."},
     {"print", b_print, "print(a, b, ..., sep=' ', end='\\n')",
      "Print the arguments as Python does: separated by spaces, strings without quotes."},
     {"len", b_len, "len(x)", "Length of a list, tuple or string."},

@@ -1873,6 +1873,7 @@ static const struct {
     [SL_FN_MIN] = {"min", "\\min"},       [SL_FN_MAX] = {"max", "\\max"},
     [SL_FN_SIGMOID] = {"sigmoid", "\\sigma"},
     [SL_FN_RELU] = {"relu", "\\operatorname{relu}"},
+    [SL_FN_HEAVISIDE] = {"heaviside", "\\theta"},
 };
 
 /* ---- precedence ---- */

@@ -71,8 +71,10 @@ mpfr_prec_t sl_num_bits_for_digits(long digits)
     mpfr_init2(t, 128);
     mpfr_set_ui(t, 10, RNDN);
     mpfr_log2(t, t, RNDN);
-    mpfr_mul_si(t, t, digits, RNDN);
-    mpfr_ceil(t, t);
+    /* mpmath's rule, round((digits + 1)·log2 10): 53 bits for 15 digits,
+     * and sl_num_digits_for_bits of the result gives digits back */
+    mpfr_mul_si(t, t, digits + 1, RNDN);
+    mpfr_round(t, t);
     long r = mpfr_get_si(t, RNDN);
     mpfr_clear(t);
     return (mpfr_prec_t)r;
@@ -1175,6 +1177,7 @@ const SlMathFnInfo sl_math_fns[SL_FN_COUNT] = {
     [SL_FN_ROUND] = {"round", 1, 2},   [SL_FN_MIN] = {"min", 1, -1},
     [SL_FN_MAX] = {"max", 1, -1},      [SL_FN_SIGMOID] = {"sigmoid", 1, 1},
     [SL_FN_RELU] = {"relu", 1, 1},
+    [SL_FN_HEAVISIDE] = {"heaviside", 1, 1},
 };
 
 int sl_math_fn_lookup(const char *name)
@@ -1541,6 +1544,21 @@ SlValue *sl_num_apply(SlMathFn fn, SlValue *const *args, int nargs, SlError *err
             sl_unref(r);
             return sl_int_si(0);
         }
+    case SL_FN_HEAVISIDE: {
+        /* an int for an int, a float for a float; nan stays nan */
+        if (a->kind == SL_FLOAT) {
+            SlValue *r = new_float();
+            if (mpfr_nan_p(a->u.f))
+                mpfr_set_nan(r->u.f);
+            else
+                mpfr_set_ui(r->u.f, mpfr_sgn(a->u.f) > 0, RNDN);
+            return r;
+        }
+        SlValue *r = int_result(a);
+        int pos = mpz_sgn(r->u.z) > 0;
+        sl_unref(r);
+        return sl_int_si(pos);
+    }
     case SL_FN_COUNT: break;
     }
     sl_err(err, SL_E_INTERNAL, "sl_num_apply: bad function");

@@ -34,8 +34,9 @@
 /* The session precision for new floats, in bits. */
 mpfr_prec_t sl_num_prec(void);
 void sl_num_set_prec(mpfr_prec_t bits);
-/* Decimal digits <-> bits as :digits uses them: bits = ceil(d*log2(10)),
- * digits(prec) = floor((prec-1)*log10(2)) which is 15 at 53 bits. */
+/* Decimal digits <-> bits as :digits uses them (mpmath's rule):
+ * bits = round((d+1)*log2(10)), digits(prec) = floor((prec-1)*log10(2));
+ * 15 digits is 53 bits and digits(bits(d)) == d. */
 mpfr_prec_t sl_num_bits_for_digits(long digits);
 long sl_num_digits_for_bits(mpfr_prec_t bits);
 
@@ -71,6 +72,7 @@ typedef enum SlMathFn {
     SL_FN_LOG2, SL_FN_LOG10, SL_FN_SQRT, SL_FN_CBRT, SL_FN_ABS, SL_FN_SIGN,
     SL_FN_FLOOR, SL_FN_CEIL, SL_FN_ROUND, SL_FN_MIN, SL_FN_MAX,
     SL_FN_SIGMOID, SL_FN_RELU,
+    SL_FN_HEAVISIDE, /* 1 for x > 0, else 0 (relu's derivative, as PyTorch) */
     SL_FN_COUNT
 } SlMathFn;
 
