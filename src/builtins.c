@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ad.h"
 #include "eval_internal.h"
 #include "expr.h"
 #include "num.h"
@@ -1257,9 +1258,16 @@ static const SlBuiltin *find(const SlBuiltin *table, size_t n, const char *name)
     return NULL;
 }
 
-const SlBuiltin *sl_builtin_lookup(const char *name) { return find(builtins, COUNT(builtins), name); }
+const SlBuiltin *sl_builtin_lookup(const char *name)
+{
+    const SlBuiltin *b = find(builtins, COUNT(builtins), name);
+    return b ? b : sl_ad_builtin_lookup(name);
+}
 
-const SlBuiltin *sl_builtin_at(size_t i) { return i < COUNT(builtins) ? &builtins[i] : NULL; }
+const SlBuiltin *sl_builtin_at(size_t i)
+{
+    return i < COUNT(builtins) ? &builtins[i] : sl_ad_builtin_at(i - COUNT(builtins));
+}
 
 const SlBuiltin *sl_method_lookup(const SlValue *self, const char *name)
 {

@@ -269,7 +269,9 @@ bool sl_session_save(SlSession *s, const char *path, SlError *err)
         const SlVar *v = &s->globals.vars[i];
         if (!v->name)
             continue;
-        if (v->value->kind == SL_FUNC) {
+        if (v->value->kind == SL_FUNC && !v->value->u.func->def) {
+            sl_buf_printf(&b, "%s = %s\n", v->name, v->value->u.func->name);
+        } else if (v->value->kind == SL_FUNC) {
             const SlFunc *f = v->value->u.func;
             char *text = sl_ast_source_text(f->src, f->def);
             sl_buf_puts(&b, text);

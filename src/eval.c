@@ -16,10 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ad.h"
 #include "builtins.h"
 #include "eval_internal.h"
 #include "expr.h"
 #include "num.h"
+#include "lexer.h"
 #include "parser.h"
 
 volatile sig_atomic_t sl_interrupted = 0;
@@ -790,6 +792,16 @@ static bool bind_params(SlFunc *f, SlScope *locals, SlValue **args, size_t nargs
 static SlValue *call_user(SlSession *s, SlFunc *f, SlValue **args, size_t nargs, const char **kwnames,
                           SlValue **kwargs, size_t nkw, SlError *err)
 {
+    if (!f->def) {
+        if (nkw)
+            return sl_err(err, SL_E_ARG_KEYWORD, f->name, kwnames[0]), NULL;
+        if (s->depth >= SL_MAX_DEPTH)
+            return sl_err(err, SL_E_RECURSION, SL_MAX_DEPTH), NULL;
+        s->depth++;
+        SlValue *r = sl_ad_call_derived(s, f, args, nargs, err);
+        s->depth--;
+        return r;
+    }
     if (f->def->kind == SL_AST_OPTIMIZER)
         return sl_err(err, SL_E_TYPE,
                       "optimizer '%s' needs tensor parameters; tensors are not in this version of slope yet",
@@ -849,6 +861,36 @@ static void note_call_site(Ctx *c, const SlAst *call, const SlFunc *f)
     free(text);
 }
 
+/* explain(diff(expr, x)) sees the expression before it is differentiated:
+ * a special form.  explain(expr) explains d/dx of an expression in one
+ * variable. */
+static SlValue *eval_explain(Ctx *c, const SlAst *n)
+{
+    if (n->nitems != 1 || n->items[0]->kind == SL_AST_KWARG) {
+        sl_err_at(c->err, c->src, n->loc, SL_E_TYPE, "explain() takes one argument: explain(diff(expr, x))");
+        return NULL;
+    }
+    const SlAst *arg = n->items[0];
+    SlValue *e = NULL, *var = NULL, *r = NULL;
+    if (arg->kind == SL_AST_CALL && arg->a->kind == SL_AST_NAME && strcmp(arg->a->text, "diff") == 0 &&
+        arg->nitems >= 1 && arg->nitems <= 2) {
+        e = eval(c, arg->items[0]);
+        if (e && arg->nitems == 2)
+            var = eval(c, arg->items[1]);
+        if (!e || (arg->nitems == 2 && !var))
+            goto done;
+    } else {
+        e = eval(c, arg);
+        if (!e)
+            goto done;
+    }
+    r = sl_ad_explain(c->s, e, var, c->err);
+done:
+    sl_unref(e);
+    sl_unref(var);
+    return r ? r : fail_at(c, n);
+}
+
 static SlValue *eval_call(Ctx *c, const SlAst *n)
 {
     const SlAst *callee = n->a;
@@ -879,6 +921,9 @@ static SlValue *eval_call(Ctx *c, const SlAst *n)
                 return NULL;
             }
         }
+    } else if (callee->kind == SL_AST_NAME && strcmp(callee->text, "explain") == 0 &&
+               !sl_scope_get(&c->s->globals, "explain") && !(c->locals && sl_scope_get(c->locals, "explain"))) {
+        return eval_explain(c, n);
     } else if (callee->kind == SL_AST_NAME) {
         fn = lookup(c, callee->text);
         if (fn->kind == SL_EXPR && fn->u.expr->kind == SL_EX_SYM) {
@@ -1065,11 +1110,12 @@ static SlValue *eval(Ctx *c, const SlAst *n)
     case SL_AST_BOOL: return sl_bool(n->ival != 0);
     case SL_AST_NONE: return SL_NONE_V;
     case SL_AST_NAME: return lookup(c, n->text);
-    case SL_AST_PRIME:
-        sl_err_at(c->err, c->src, n->loc, SL_E_TYPE,
-                  "derivatives (%s%.*s) are not in this version of slope yet", n->text, (int)n->ival,
-                  "''''''''''''''''''''");
-        return NULL;
+    case SL_AST_PRIME: {
+        SlValue *f = lookup(c, n->text);
+        v = sl_ad_prime(c->s, f, n->text, (int)n->ival, c->err);
+        sl_unref(f);
+        return v ? v : fail_at(c, n);
+    }
     case SL_AST_UNARY: {
         SlValue *a = eval(c, n->a);
         if (!a)
@@ -1600,6 +1646,24 @@ static SlSession *print_session; /* the session printing a function (single-thre
 static void func_print(SlBuf *out, const SlFunc *f)
 {
     const SlAst *d = f->def;
+    if (!d) {
+        /* f'(x) = its symbolic derivative, or a description when there is none */
+        const char *names[1] = {"x"};
+        sl_ad_params(f->parent, names, 1);
+        SlError err = {0};
+        SlValue *self = sl_func_value(sl_func_ref((SlFunc *)f));
+        SlExpr *e = print_session ? sl_ad_symbolic(print_session, self, &err) : NULL;
+        sl_unref(self);
+        if (e) {
+            sl_buf_printf(out, "%s(%s) = ", f->name, names[0]);
+            sl_expr_print(out, e, sl_expr_style());
+            sl_expr_unref(e);
+        } else {
+            sl_buf_printf(out, "<derivative %s(%s)>", f->name, names[0]);
+        }
+        sl_err_clear(&err);
+        return;
+    }
     if (d->kind != SL_AST_FUNCDEF || !print_session) {
         sl_buf_printf(out, "<%s %s(", d->kind == SL_AST_OPTIMIZER ? "optimizer" : "function", f->name);
         for (size_t i = 0; i < d->nparams; i++)
@@ -1696,25 +1760,9 @@ SlRunStatus sl_session_exec(SlSession *s, SlSource *src, bool final)
 {
     SlError err = {0};
     SlAst *block = NULL;
-    SlParseStatus ps = sl_parse(src, &block, &err);
-    if (ps == SL_PARSE_INCOMPLETE) {
-        if (!final)
-            return SL_RUN_INCOMPLETE;
-        /* point just past the end of the text */
-        SlLoc loc = {src->first_line, 1, src->first_line, 2};
-        for (const char *p = src->text; *p; p++) {
-            if (*p == '\n' && p[1]) {
-                loc.first_line++;
-                loc.first_column = 1;
-            } else if (((unsigned char)*p & 0xC0) != 0x80 && *p != '\n') {
-                loc.first_column++;
-            }
-        }
-        loc.last_line = loc.first_line;
-        loc.last_column = loc.first_column + 1;
-        sl_err_at(&err, src, loc, SL_E_SYNTAX, "unexpected end of input (an unclosed bracket, block or string?)");
-        ps = SL_PARSE_ERROR;
-    }
+    SlParseStatus ps = final ? sl_parse_final(src, &block, &err) : sl_parse(src, &block, &err);
+    if (ps == SL_PARSE_INCOMPLETE)
+        return SL_RUN_INCOMPLETE;
     if (ps == SL_PARSE_ERROR) {
         report(s, &err);
         return SL_RUN_ERROR;
