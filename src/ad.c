@@ -874,7 +874,7 @@ SlValue *sl_ad_prime(SlSession *s, SlValue *f, const char *name, int order, SlEr
     if (f->kind == SL_EXPR && f->u.expr->kind == SL_EX_SYM)
         return sl_err(err, SL_E_NAME_UNKNOWN_FN, name), NULL;
     if (!(f->kind == SL_FUNC || (f->kind == SL_BUILTIN && sl_math_fn_lookup(f->u.builtin->name) >= 0)))
-        return sl_err(err, SL_E_TYPE, "%s' needs a function, but %s is a %s", name, name, sl_type_name(f)), NULL;
+        return sl_err(err, SL_E_TYPE, "%s' needs a function, but %s is a value of type '%s'", name, name, sl_type_name(f)), NULL;
     if (f->kind == SL_FUNC && f->u.func->def && f->u.func->def->kind == SL_AST_OPTIMIZER)
         return sl_err(err, SL_E_TYPE, "%s is an optimizer, not a function to differentiate", name), NULL;
     const char *names[4];

@@ -165,9 +165,11 @@ START_TEST(test_precision)
     ck_assert_int_eq(sl_num_digits_for_bits(53), 15);
     ck_assert_int_eq(sl_num_digits_for_bits(24), 6);
     ck_assert_int_eq(sl_num_digits_for_bits(113), 33);
-    ck_assert_int_eq(sl_num_bits_for_digits(15), 50);
-    ck_assert_int_eq(sl_num_bits_for_digits(16), 54);
-    ck_assert_int_eq(sl_num_bits_for_digits(100), 333);
+    ck_assert_int_eq(sl_num_bits_for_digits(15), 53);
+    ck_assert_int_eq(sl_num_bits_for_digits(16), 56);
+    ck_assert_int_eq(sl_num_bits_for_digits(100), 336);
+    for (long d = 1; d <= 3000; d++) /* :digits N then :digits reports N */
+        ck_assert_int_eq(sl_num_digits_for_bits(sl_num_bits_for_digits(d)), d);
     sl_num_set_prec(113);
     ck_assert_int_eq(sl_num_prec(), 113);
     SlValue *p = sl_num_pi();
