@@ -1739,6 +1739,12 @@ void sl_session_set_output(SlSession *s, FILE *out, FILE *errout)
 
 void sl_session_set_mode(SlSession *s, SlMode mode) { s->mode = mode; }
 
+SlValue *sl_session_get(SlSession *s, const char *name)
+{
+    SlValue *v = sl_scope_get(&s->globals, name);
+    return v ? sl_ref(v) : NULL;
+}
+
 void sl_session_each_name(SlSession *s, void (*fn)(const char *name, const char *kind, void *data), void *data)
 {
     for (size_t i = 0; i < s->globals.len; i++) {

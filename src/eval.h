@@ -35,12 +35,16 @@ typedef enum SlMode {
 } SlMode;
 
 /* A user function: f(x) = expr, def f(x) { ... }, or optimizer N(...) {...}. */
+/* A user function: f(x) = expr, def f(x) { ... }, optimizer N(...) {...};
+ * or a derivative f' of order `order` of another callable (def == NULL). */
 struct SlFunc {
     int refs;             /* reference count */
-    char *name;           /* its name (malloc'd) */
-    const SlAst *def;     /* the FUNCDEF / DEF / OPTIMIZER node */
-    SlSource *src;        /* owned: keeps def's arena alive */
+    char *name;           /* its name (malloc'd): "f", "f''" */
+    const SlAst *def;     /* the FUNCDEF / DEF / OPTIMIZER node, or NULL */
+    SlSource *src;        /* owned: keeps def's arena alive (NULL if derived) */
     SlValue **defaults;   /* evaluated default values, one per param (or NULL) */
+    SlValue *parent;      /* derived: the function differentiated (owned) */
+    int order;            /* derived: how many primes */
 };
 
 SlFunc *sl_func_ref(SlFunc *f);
@@ -66,6 +70,9 @@ SlRunStatus sl_session_exec_file(SlSession *s, const char *path);
  * (kind: "variable" or "function"), for :vars and tab completion. */
 void sl_session_each_name(SlSession *s, void (*fn)(const char *name, const char *kind, void *data),
                           void *data);
+
+/* A global variable's value (a new reference), or NULL when unbound. */
+SlValue *sl_session_get(SlSession *s, const char *name);
 
 /* Ctrl-C: the signal handler sets this; long loops poll it and stop with
  * SL_E_INTERRUPTED.  The REPL clears it before each statement. */
