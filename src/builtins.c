@@ -214,6 +214,9 @@ static SlValue *b_len(SlCall *c)
         return sl_int_si((long)utf8_len(v->u.str.s, v->u.str.len));
     if (v->kind == SL_LIST || v->kind == SL_TUPLE)
         return sl_int_si((long)v->u.list.len);
+    size_t n;
+    if (v->kind == SL_OBJECT && v->u.obj.type->length)
+        return v->u.obj.type->length(v, &n, c->err) ? sl_int_si((long)n) : NULL;
     return sl_err(c->err, SL_E_TYPE, "object of type '%s' has no len()", sl_type_name(v)), NULL;
 }
 
@@ -708,7 +711,9 @@ static bool format_one(SlCall *c, SlBuf *out, SlValue *v, char conv, const char 
         owned = v = sl_str_take(sl_buf_take(&b), n);
     }
     bool ok = true;
-    if (v->kind == SL_STR || sl_is_number(v)) {
+    if (v->kind == SL_OBJECT && v->u.obj.type->format) {
+        ok = v->u.obj.type->format(out, v, spec, speclen, c->err);
+    } else if (v->kind == SL_STR || sl_is_number(v)) {
         ok = sl_num_format(out, v, spec, speclen, c->err);
     } else if (speclen == 0) {
         sl_str(out, v);
@@ -1276,6 +1281,7 @@ const SlBuiltin *sl_method_lookup(const SlValue *self, const char *name)
     case SL_LIST: return find(list_methods, COUNT(list_methods), name);
     case SL_TUPLE: return find(tuple_methods, COUNT(tuple_methods), name);
     case SL_EXPR: return find(expr_methods, COUNT(expr_methods), name);
+    case SL_OBJECT: return self->u.obj.type->method ? self->u.obj.type->method(self, name) : NULL;
     default: return NULL;
     }
 }

@@ -529,6 +529,10 @@ static int order(const SlValue *a, const SlValue *b)
 
 SlValue *sl_compare(int op, SlValue *a, SlValue *b, SlError *err)
 {
+    if (a->kind == SL_OBJECT && a->u.obj.type->compare)
+        return a->u.obj.type->compare(op, a, b, err);
+    if (b->kind == SL_OBJECT && b->u.obj.type->compare)
+        return b->u.obj.type->compare(op, a, b, err);
     SlValue *pa = sl_primal(a), *pb = sl_primal(b);
     if (pa != a || pb != b) {
         SlValue *r = sl_compare(op, pa, pb, err);
@@ -648,12 +652,68 @@ static bool slice_bounds(Ctx *c, const SlAst *sl, long len, long *start, long *s
     return true;
 }
 
+/* Evaluate subscripts for an object's index hook (slices become values). */
+static SlValue **eval_subscripts(Ctx *c, const SlAst *n, size_t *count)
+{
+    SlValue **idx = calloc(n->nitems + 1, sizeof *idx);
+    if (!idx)
+        abort();
+    for (size_t i = 0; i < n->nitems; i++) {
+        const SlAst *it = n->items[i];
+        if (it->kind == SL_AST_SLICE) {
+            SlValue *parts[3] = {NULL, NULL, NULL};
+            const SlAst *asts[3] = {it->a, it->b, it->c};
+            for (int k = 0; k < 3; k++) {
+                if (!asts[k])
+                    continue;
+                parts[k] = eval(c, asts[k]);
+                if (!parts[k]) {
+                    for (int j = 0; j < k; j++)
+                        sl_unref(parts[j]);
+                    for (size_t j = 0; j < i; j++)
+                        sl_unref(idx[j]);
+                    free(idx);
+                    return NULL;
+                }
+            }
+            idx[i] = sl_slice_new(parts[0], parts[1], parts[2]);
+        } else {
+            idx[i] = eval(c, it);
+            if (!idx[i]) {
+                for (size_t j = 0; j < i; j++)
+                    sl_unref(idx[j]);
+                free(idx);
+                return NULL;
+            }
+        }
+    }
+    *count = n->nitems;
+    return idx;
+}
+
+static void free_subscripts(SlValue **idx, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sl_unref(idx[i]);
+    free(idx);
+}
+
 static SlValue *eval_index(Ctx *c, const SlAst *n)
 {
     SlValue *obj = eval(c, n->a);
     if (!obj)
         return NULL;
     SlValue *result = NULL;
+    if (obj->kind == SL_OBJECT && obj->u.obj.type->index) {
+        size_t k = 0;
+        SlValue **idx = eval_subscripts(c, n, &k);
+        if (idx) {
+            result = obj->u.obj.type->index(obj, idx, k, c->err);
+            free_subscripts(idx, k);
+        }
+        sl_unref(obj);
+        return result ? result : fail_at(c, n);
+    }
     if (n->nitems != 1) {
         sl_err_at(c->err, c->src, n->loc, SL_E_TYPE, "%s indices must be integers or slices, not tuple",
                   sl_type_name(obj));
@@ -732,6 +792,11 @@ SlValue *sl_call_value(SlSession *s, SlValue *fn, SlValue **args, size_t nargs, 
     }
     if (fn->kind == SL_FUNC)
         return call_user(s, fn->u.func, args, nargs, kwnames, kwargs, nkw, err);
+    if (fn->kind == SL_OBJECT && fn->u.obj.type->call) {
+        SlCall call = {.s = s, .self = fn, .args = args, .nargs = nargs, .kwnames = kwnames, .kwargs = kwargs,
+                       .nkw = nkw, .src = src, .loc = loc, .err = err};
+        return fn->u.obj.type->call(fn, &call);
+    }
     if (fn->kind == SL_EXPR && fn->u.expr->kind == SL_EX_SYM)
         return sl_err(err, SL_E_NAME_UNKNOWN_FN, fn->u.expr->u.name), NULL;
     return sl_err(err, SL_E_NOT_CALLABLE, sl_type_name(fn)), NULL;
@@ -1009,11 +1074,20 @@ static SlValue *eval_attr(Ctx *c, const SlAst *n)
         else
             sl_err_at(c->err, c->src, n->loc, SL_E_NO_ATTR, ((const Module *)obj->u.obj.data)->name, n->text);
     } else {
-        const SlBuiltin *m = sl_method_lookup(obj, n->text);
-        if (m)
-            r = sl_method_value(obj, m);
-        else
-            sl_err_at(c->err, c->src, n->loc, SL_E_NO_ATTR, sl_type_name(obj), n->text);
+        if (obj->kind == SL_OBJECT && obj->u.obj.type->getattr) {
+            r = obj->u.obj.type->getattr(obj, n->text, c->err);
+            if (!r && c->err->set) {
+                sl_unref(obj);
+                return fail_at(c, n);
+            }
+        }
+        if (!r) {
+            const SlBuiltin *m = sl_method_lookup(obj, n->text);
+            if (m)
+                r = sl_method_value(obj, m);
+            else
+                sl_err_at(c->err, c->src, n->loc, SL_E_NO_ATTR, sl_type_name(obj), n->text);
+        }
     }
     sl_unref(obj);
     return r;
@@ -1069,6 +1143,13 @@ static SlValue *eval_compare(Ctx *c, const SlAst *n)
 
 static SlValue *truth(Ctx *c, const SlAst *n, SlValue *v, bool *t)
 {
+    if (v->kind == SL_OBJECT && v->u.obj.type->truthy) {
+        if (!v->u.obj.type->truthy(v, t, c->err)) {
+            sl_unref(v);
+            return fail_at(c, n);
+        }
+        return v;
+    }
     bool ok;
     *t = sl_truthy(v, &ok);
     if (!ok) {
@@ -1169,7 +1250,16 @@ static bool assign_index(Ctx *c, const SlAst *target, SlValue *v)
     if (!obj)
         return false;
     bool ok = false;
-    if (obj->kind != SL_LIST) {
+    if (obj->kind == SL_OBJECT && obj->u.obj.type->setindex) {
+        size_t k = 0;
+        SlValue **idx = eval_subscripts(c, target, &k);
+        if (idx) {
+            ok = obj->u.obj.type->setindex(obj, idx, k, v, c->err);
+            free_subscripts(idx, k);
+        }
+        if (!ok)
+            sl_err_locate(c->err, c->src, target->loc);
+    } else if (obj->kind != SL_LIST) {
         sl_err_at(c->err, c->src, target->loc, SL_E_TYPE, "'%s' object does not support item assignment",
                   sl_type_name(obj));
     } else if (target->nitems != 1 || target->items[0]->kind == SL_AST_SLICE) {
@@ -1223,9 +1313,16 @@ static bool assign_to(Ctx *c, const SlAst *target, SlValue *v)
         SlValue *obj = eval(c, target->a);
         if (!obj)
             return false;
-        sl_err_at(c->err, c->src, target->loc, SL_E_NO_ATTR, sl_type_name(obj), target->text);
+        bool ok = false;
+        if (obj->kind == SL_OBJECT && obj->u.obj.type->setattr) {
+            ok = obj->u.obj.type->setattr(obj, target->text, v, c->err);
+            if (!ok)
+                sl_err_locate(c->err, c->src, target->loc);
+        } else {
+            sl_err_at(c->err, c->src, target->loc, SL_E_NO_ATTR, sl_type_name(obj), target->text);
+        }
         sl_unref(obj);
-        return false;
+        return ok;
     }
     default:
         return sl_err_at(c->err, c->src, target->loc, SL_E_SYNTAX, "cannot assign to this expression");
@@ -1530,7 +1627,12 @@ static Flow exec(Ctx *c, const SlAst *n)
     case SL_AST_IF: return exec_if(c, n);
     case SL_AST_WHILE: return exec_while(c, n);
     case SL_AST_FOR: return exec_for(c, n);
-    case SL_AST_NOGRAD: return exec_block(c, n->a);
+    case SL_AST_NOGRAD: {
+        sl_no_grad_depth++;
+        Flow f = exec_block(c, n->a);
+        sl_no_grad_depth--;
+        return f;
+    }
     case SL_AST_BLOCK: return exec_block(c, n);
     case SL_AST_PASS: return FLOW_NORMAL;
     case SL_AST_COMMAND: {
@@ -1575,6 +1677,8 @@ static Flow exec_block(Ctx *c, const SlAst *block)
 
 SlValue *sl_iter_list(SlValue *v, SlError *err)
 {
+    if (v->kind == SL_OBJECT && v->u.obj.type->iter)
+        return v->u.obj.type->iter(v, err);
     if (v->kind == SL_LIST || v->kind == SL_TUPLE) {
         SlValue *r = sl_list_new(v->u.list.len);
         for (size_t i = 0; i < v->u.list.len; i++)

@@ -231,6 +231,49 @@ bool sl_is_number(const SlValue *v)
     return v->kind == SL_BOOL || v->kind == SL_INT || v->kind == SL_FLOAT;
 }
 
+int sl_no_grad_depth = 0;
+
+static void slice_free(void *d)
+{
+    SlSlice *s = d;
+    sl_unref(s->start);
+    sl_unref(s->stop);
+    sl_unref(s->step);
+    free(s);
+}
+
+static void slice_part(FILE *out, const SlValue *v)
+{
+    SlBuf b = {0};
+    if (v)
+        sl_repr(&b, v);
+    fputs(v ? b.s : "None", out);
+    sl_buf_free(&b);
+}
+
+static void slice_repr(const SlValue *v, FILE *out)
+{
+    const SlSlice *s = v->u.obj.data;
+    fputs("slice(", out);
+    slice_part(out, s->start);
+    fputs(", ", out);
+    slice_part(out, s->stop);
+    fputs(", ", out);
+    slice_part(out, s->step);
+    fputs(")", out);
+}
+
+const SlObjType sl_slice_type = {.name = "slice", .free = slice_free, .repr = slice_repr};
+
+SlValue *sl_slice_new(SlValue *start, SlValue *stop, SlValue *step)
+{
+    SlSlice *s = xmalloc(sizeof *s);
+    s->start = start;
+    s->stop = stop;
+    s->step = step;
+    return sl_object_new(&sl_slice_type, s);
+}
+
 SlValue *sl_primal(SlValue *v)
 {
     if (v->kind == SL_OBJECT && v->u.obj.type->primal) {
@@ -396,6 +439,7 @@ void sl_func_unref(SlFunc *f)
 {
     if (!f || --f->refs > 0)
         return;
+    sl_unref(f->parent);
     if (f->defaults) {
         for (size_t i = 0; i < f->def->nparams; i++)
             sl_unref(f->defaults[i]);

@@ -29,6 +29,8 @@ typedef struct SlExpr SlExpr;       /* expr.h */
 typedef struct SlFunc SlFunc;       /* eval.h: a user function */
 typedef struct SlBuiltin SlBuiltin; /* builtins.h */
 typedef struct SlObjType SlObjType;
+struct SlCall;                      /* builtins.h */
+typedef struct SlBuf SlBuf;
 
 enum { SL_TAG_NONE, SL_TAG_PI, SL_TAG_E };
 
@@ -66,7 +68,41 @@ struct SlObjType {
     /* the plain number this value stands for, for comparisons, truth and
      * indexing (an AD number's primal value); NULL when it has none */
     SlValue *(*primal)(const SlValue *v);
+    /* comparison (SL_OP_LT ... SL_OP_NE) when it is not by primal value
+     * (tensors compare elementwise) */
+    SlValue *(*compare)(int op, SlValue *a, SlValue *b, SlError *err);
+    /* truth value (bool(t) of a one-element tensor); false + error when undefined */
+    bool (*truthy)(const SlValue *v, bool *result, SlError *err);
+    /* obj.name: a new reference, or NULL WITHOUT an error when there is no
+     * such attribute (methods are looked up next) */
+    SlValue *(*getattr)(SlValue *self, const char *name, SlError *err);
+    /* obj.name = v */
+    bool (*setattr)(SlValue *self, const char *name, SlValue *v, SlError *err);
+    /* obj.name(...) methods (SlBuiltin with c->self = obj); NULL when none */
+    const SlBuiltin *(*method)(const SlValue *self, const char *name);
+    /* obj[i, j:k, ...]: subscripts are numbers, SlSlice objects (sl_slice_type),
+     * None, lists or other objects */
+    SlValue *(*index)(SlValue *self, SlValue *const *idx, size_t n, SlError *err);
+    bool (*setindex)(SlValue *self, SlValue *const *idx, size_t n, SlValue *v, SlError *err);
+    /* obj(...): layers, losses and modules are called like functions */
+    SlValue *(*call)(SlValue *self, struct SlCall *c);
+    /* len(obj) */
+    bool (*length)(const SlValue *self, size_t *n, SlError *err);
+    /* for x in obj / zip(obj, ...): the items as a new list */
+    SlValue *(*iter)(SlValue *self, SlError *err);
+    /* "{:spec}".format(obj) */
+    bool (*format)(SlBuf *out, const SlValue *self, const char *spec, size_t speclen, SlError *err);
 };
+
+/* A slice a:b:c as a subscript value (members are NULL when omitted). */
+typedef struct SlSlice {
+    SlValue *start, *stop, *step; /* owned references or NULL */
+} SlSlice;
+extern const SlObjType sl_slice_type;
+SlValue *sl_slice_new(SlValue *start, SlValue *stop, SlValue *step); /* takes new references */
+
+/* no_grad { } nesting depth: autograd records nothing while it is > 0. */
+extern int sl_no_grad_depth;
 
 struct SlValue {
     int refs;     /* reference count; < 0 for immortals */
@@ -127,11 +163,11 @@ SlValue *sl_primal(SlValue *v);
 /* repr: how a value prints at the prompt ("'abc'" for strings, 0.1, [1, 2]).
  * str: how print() shows it (abc without quotes).  Both append to a
  * growable buffer. */
-typedef struct SlBuf {
+struct SlBuf {
     char *s;     /* NUL-terminated contents (malloc'd) */
     size_t len;  /* bytes used, excluding the NUL */
     size_t cap;  /* bytes allocated */
-} SlBuf;
+};
 
 void sl_buf_init(SlBuf *b);
 void sl_buf_free(SlBuf *b);
