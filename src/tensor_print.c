@@ -1,0 +1,2 @@
+/* tensor_print.c -- not written yet. */
+#include "tensor_print.h"
