@@ -11,6 +11,7 @@
 
 #include "ad.h"
 #include "eval_internal.h"
+#include "tensor_value.h"
 #include "expr.h"
 #include "num.h"
 
@@ -1266,12 +1267,22 @@ static const SlBuiltin *find(const SlBuiltin *table, size_t n, const char *name)
 const SlBuiltin *sl_builtin_lookup(const char *name)
 {
     const SlBuiltin *b = find(builtins, COUNT(builtins), name);
-    return b ? b : sl_ad_builtin_lookup(name);
+    if (!b)
+        b = sl_ad_builtin_lookup(name);
+    if (!b)
+        b = sl_tensor_builtin_lookup(name);
+    return b;
 }
 
 const SlBuiltin *sl_builtin_at(size_t i)
 {
-    return i < COUNT(builtins) ? &builtins[i] : sl_ad_builtin_at(i - COUNT(builtins));
+    if (i < COUNT(builtins))
+        return &builtins[i];
+    i -= COUNT(builtins);
+    size_t nad = 0;
+    while (sl_ad_builtin_at(nad))
+        nad++;
+    return i < nad ? sl_ad_builtin_at(i) : sl_tensor_builtin_at(i - nad);
 }
 
 const SlBuiltin *sl_method_lookup(const SlValue *self, const char *name)

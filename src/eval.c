@@ -23,6 +23,7 @@
 #include "num.h"
 #include "lexer.h"
 #include "parser.h"
+#include "tensor_value.h"
 
 volatile sig_atomic_t sl_interrupted = 0;
 
@@ -1065,7 +1066,10 @@ static SlValue *eval_attr(Ctx *c, const SlAst *n)
         return NULL;
     SlValue *r = NULL;
     if (obj->kind == SL_OBJECT && obj->u.obj.type == &module_type) {
-        SlValue *k = constant(n->text);
+        const Module *mod = obj->u.obj.data;
+        SlValue *k = sl_tensor_module_attr(mod->name, n->text);
+        if (!k)
+            k = constant(n->text);
         const SlBuiltin *b = sl_builtin_lookup(n->text);
         if (k)
             r = k;

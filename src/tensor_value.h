@@ -1,0 +1,21 @@
+/* tensor_value.h -- tensors as language values: the glue between tensor.c /
+ * autograd.c and the evaluator (an SlObjType with every hook, the torch.*
+ * builtins and the module attributes such as torch.float64). */
+#ifndef SL_TENSOR_VALUE_H
+#define SL_TENSOR_VALUE_H
+
+#include <stddef.h>
+
+#include "builtins.h"
+#include "value.h"
+
+/* Builtins this module provides (tensor, zeros, ones, manual_seed, ...);
+ * NULL when not one of them. */
+const SlBuiltin *sl_tensor_builtin_lookup(const char *name);
+const SlBuiltin *sl_tensor_builtin_at(size_t i);
+/* module.attr for the namespaces torch, nn, optim, F, np, math when it is a
+ * value rather than a function (torch.float64, torch.float, np.float32);
+ * a new reference, or NULL (no error) when the module has no such value. */
+SlValue *sl_tensor_module_attr(const char *module, const char *attr);
+
+#endif
