@@ -48,7 +48,16 @@ bool sl_taylor_neg(SlTaylor *r, const SlTaylor *a);
  * floor/ceil/round derivatives 0, min/max follow the chosen argument). */
 bool sl_taylor_fn(SlTaylor *r, SlMathFn fn, const SlTaylor *const *args, int nargs, SlError *err);
 
-/* The k-th derivative from a series: k! * c[k], rounded to out's precision. */
+/* The k-th derivative from a series: k! * c[k], rounded to out's precision
+ * (nan when k is not in 0..order). */
 void sl_taylor_derivative(mpfr_ptr out, const SlTaylor *t, int k);
+
+/* Results have r's order and precision; an operand of a lower order reads
+ * as a polynomial (missing coefficients 0), a higher one is truncated.
+ * After a failure r's coefficients are unspecified.  Temporaries come from
+ * a per-thread pool of coefficient arrays kept between calls (no mpfr_init2
+ * in the inner loops); this frees it (call it at exit, or to give memory
+ * back after a very large order or precision). */
+void sl_forward_release(void);
 
 #endif
