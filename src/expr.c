@@ -136,6 +136,55 @@ static void pmap_free(PMap *m)
     memset(m, 0, sizeof *m);
 }
 
+/* The public pointer map of expr.h (same scheme, void * payloads). */
+static size_t mslot(const SlExprMap *m, const SlExpr *k)
+{
+    uint64_t h = ((uint64_t)(uintptr_t)k >> 4) * 0x9E3779B97F4A7C15ULL;
+    return (size_t)(h >> 20) & (m->cap - 1);
+}
+
+void *sl_expr_map_get(const SlExprMap *m, const SlExpr *k)
+{
+    if (!m->cap)
+        return NULL;
+    for (size_t i = mslot(m, k);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->keys[i])
+            return NULL;
+        if (m->keys[i] == k)
+            return m->vals[i];
+    }
+}
+
+void sl_expr_map_put(SlExprMap *m, const SlExpr *k, void *val)
+{
+    if (2 * (m->count + 1) > m->cap) {
+        SlExprMap g = {NULL, NULL, m->cap ? m->cap * 2 : 64, 0};
+        g.keys = xmalloc(g.cap * sizeof *g.keys);
+        g.vals = xmalloc(g.cap * sizeof *g.vals);
+        memset(g.keys, 0, g.cap * sizeof *g.keys);
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->keys[i])
+                sl_expr_map_put(&g, m->keys[i], m->vals[i]);
+        free(m->keys);
+        free(m->vals);
+        *m = g;
+    }
+    size_t i = mslot(m, k);
+    while (m->keys[i] && m->keys[i] != k)
+        i = (i + 1) & (m->cap - 1);
+    if (!m->keys[i])
+        m->count++;
+    m->keys[i] = k;
+    m->vals[i] = val;
+}
+
+void sl_expr_map_free(SlExprMap *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
 /* ===========================================================================
  * 1. The node table
  * ======================================================================== */
@@ -388,6 +437,22 @@ void sl_expr_shutdown(void)
 
 /* ---- leaves ---- */
 
+/* The first byte of a placeholder symbol's name (see sl_expr_placeholder). */
+#define PLACEHOLDER '\x01'
+
+SlExpr *sl_expr_placeholder(const char *text)
+{
+    size_t n = strlen(text);
+    char *name = xmalloc(n + 2);
+    name[0] = PLACEHOLDER;
+    memcpy(name + 1, text, n + 1);
+    SlExpr *e = sl_expr_sym(name);
+    free(name);
+    return e;
+}
+
+bool sl_expr_is_placeholder(const SlExpr *e) { return e->kind == SL_EX_SYM && e->u.name[0] == PLACEHOLDER; }
+
 SlExpr *sl_expr_sym(const char *name)
 {
     Key k = {.kind = SL_EX_SYM, .name = name};
@@ -458,6 +523,19 @@ SlExpr *sl_expr_from_value(const SlValue *v)
         return sl_expr_flt(v->u.f);
     default: return NULL;
     }
+}
+
+SlExpr *sl_expr_find_nary(SlExprKind kind, SlExpr *const *args, size_t nargs)
+{
+    if (nargs == 1 && (kind == SL_EX_ADD || kind == SL_EX_MUL))
+        return args[0];
+    Key k = {.kind = kind, .args = args, .nargs = nargs};
+    unsigned long h = hash_key(&k);
+    if (tab.size)
+        for (SlExpr *n = tab.b[h & (tab.size - 1)]; n; n = n->next)
+            if (n->hash == h && key_eq(n, &k))
+                return n;
+    return NULL;
 }
 
 /* A raw interior node: no canonicalisation at all. */
@@ -721,6 +799,11 @@ static bool fn_exact(SlMathFn fn, Num *r, const Num *args, size_t n)
         if (n != 1)
             return false;
         mpq_set_si(r->q, mpq_sgn(x), 1);
+        return true;
+    case SL_FN_HEAVISIDE:
+        if (n != 1)
+            return false;
+        mpq_set_si(r->q, mpq_sgn(x) > 0, 1);
         return true;
     case SL_FN_RELU:
         if (n != 1)
@@ -1537,6 +1620,23 @@ static SlExpr *rebuild(SlExpr *root, const Binding *b, size_t nb)
     return out;
 }
 
+SlExpr *sl_expr_subs_expr(SlExpr *e, const char *const *names, SlExpr *const *exprs, size_t n)
+{
+    Binding *b = xmalloc((n ? n : 1) * sizeof *b);
+    size_t nb = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (find_binding(b, nb, names[i]))
+            continue;
+        b[nb].name = names[i];
+        b[nb].expr = exprs[i];
+        b[nb].numeric = false;
+        nb++;
+    }
+    SlExpr *r = rebuild(e, b, nb);
+    free(b);
+    return r;
+}
+
 static SlValue *num_result(const Num *n)
 {
     if (n->f)
@@ -1641,6 +1741,7 @@ void sl_expr_set_style(SlStyle s) { cur_style = s; }
 enum { P_SUM = 1, P_NEG, P_MUL, P_POW, P_ATOM };
 #define F_ABS 1
 #define F_INV 2
+#define F_ROOT 4 /* a named node printed as its own definition */
 
 enum { T_STR, T_OWN, T_NODE };
 typedef struct Task {
@@ -1653,6 +1754,8 @@ typedef struct Task {
 
 typedef struct Printer {
     SlStyle st;          /* style */
+    const PMap *names;   /* where-printing: node -> index into text, or NULL */
+    char **text;         /* where-printing: the names ("t₁") */
     Task *stk;           /* pending tasks, top last */
     size_t n, cap;
     Task *tmp;           /* the pieces of the node being expanded, in order */
@@ -1690,6 +1793,18 @@ static void push(Printer *p, Task t)
     }
     p->stk[p->n++] = t;
 }
+
+/* The name a where-printing gives e, or NULL. */
+static const char *named(const Printer *p, const SlExpr *e)
+{
+    if (!p->names)
+        return NULL;
+    size_t i = pmap_get(p->names, e);
+    return i == SIZE_MAX ? NULL : p->text[i];
+}
+
+/* A factor written below the bar (a named one is written by its name). */
+static bool den_factor(const Printer *p, const SlExpr *f) { return is_den(f) && !named(p, f); }
 
 static const char *lparen(const Printer *p) { return p->st == SL_STYLE_LATEX ? "\\left(" : "("; }
 static const char *rparen(const Printer *p) { return p->st == SL_STYLE_LATEX ? "\\right)" : ")"; }
@@ -1888,7 +2003,7 @@ typedef struct MulInfo {
     const SlExpr *oneden; /* the denominator factor when it is alone */
 } MulInfo;
 
-static void mul_info(const SlExpr *e, int flags, MulInfo *m)
+static void mul_info(const Printer *p, const SlExpr *e, int flags, MulInfo *m)
 {
     memset(m, 0, sizeof *m);
     size_t i = 0;
@@ -1897,7 +2012,7 @@ static void mul_info(const SlExpr *e, int flags, MulInfo *m)
         i = 1;
     }
     for (; i < e->nargs; i++) {
-        if (is_den(e->args[i])) {
+        if (den_factor(p, e->args[i])) {
             m->nden++;
             m->oneden = e->args[i];
         } else {
@@ -1936,6 +2051,8 @@ static int pow_prec(const Printer *p, const SlExpr *e, int flags)
 
 static int prec_of(const Printer *p, const SlExpr *e, int flags)
 {
+    if (!(flags & F_ROOT) && named(p, e))
+        return P_ATOM;
     switch (e->kind) {
     case SL_EX_RAT:
         if (num_negative(e) && !(flags & F_ABS))
@@ -1957,7 +2074,7 @@ static int prec_of(const Printer *p, const SlExpr *e, int flags)
     case SL_EX_ADD: return P_SUM;
     case SL_EX_MUL: {
         MulInfo m;
-        mul_info(e, flags, &m);
+        mul_info(p, e, flags, &m);
         if (m.neg)
             return P_NEG;
         if (m.nden || m.rat_den)
@@ -1986,10 +2103,20 @@ static bool juxtaposable(const Printer *p, const SlExpr *f)
 {
     if (p->st == SL_STYLE_ASCII)
         return false;
-    if (f->kind == SL_EX_POW)
-        f = f->args[0];
-    else if (f->kind == SL_EX_FN && f->u.fn == SL_FN_SQRT)
+    if (named(p, f))
         return true;
+    bool power = f->kind == SL_EX_POW;
+    if (power) {
+        /* a denominator b^-1 is written as b */
+        power = !sl_expr_is_int(f->args[1], -1);
+        f = f->args[0];
+    }
+    if (named(p, f)) /* 2t₁ */
+        return true;
+    if (!power && f->kind == SL_EX_FN && f->u.fn == SL_FN_SQRT)
+        return true;
+    if (f->kind == SL_EX_SYM && f->u.name[0] == PLACEHOLDER)
+        return false;
     if (f->kind == SL_EX_SYM) /* "2e1" would read as a float literal */
         return p->st == SL_STYLE_LATEX || (f->u.name[0] != 'e' && f->u.name[0] != 'E');
     if (f->kind == SL_EX_CONST)
@@ -2028,7 +2155,7 @@ static void put_factors(Printer *p, const SlExpr *e, const MulInfo *m, bool den,
         ctext = mpz_text(mpq_denref(m->coef->u.q), true);
     if (ctext) {
         for (size_t j = i; j < e->nargs && !next; j++)
-            if (is_den(e->args[j]) == den)
+            if (den_factor(p, e->args[j]) == den)
                 next = e->args[j];
         put_coef(p, ctext, next);
         first = false;
@@ -2037,7 +2164,7 @@ static void put_factors(Printer *p, const SlExpr *e, const MulInfo *m, bool den,
     }
     for (; i < e->nargs; i++) {
         const SlExpr *f = e->args[i];
-        if (is_den(f) != den)
+        if (den_factor(p, f) != den)
             continue;
         if (!first && f != next)
             put(p, times(p));
@@ -2052,7 +2179,7 @@ static void put_factors(Printer *p, const SlExpr *e, const MulInfo *m, bool den,
 static void expand_mul(Printer *p, const SlExpr *e, int flags)
 {
     MulInfo m;
-    mul_info(e, flags, &m);
+    mul_info(p, e, flags, &m);
     size_t nd = m.nden + m.rat_den, nn = m.nnum + m.coef_shown;
     if (m.neg)
         put(p, neg_sign(p));
@@ -2081,7 +2208,7 @@ static void expand_add(Printer *p, const SlExpr *e)
 {
     for (size_t i = 0; i < e->nargs; i++) {
         const SlExpr *t = e->args[i];
-        bool neg = num_negative(t) || (t->kind == SL_EX_MUL && num_negative(t->args[0]));
+        bool neg = !named(p, t) && (num_negative(t) || (t->kind == SL_EX_MUL && num_negative(t->args[0])));
         if (i == 0) {
             put_node(p, t, P_NEG, 0);
             continue;
@@ -2118,7 +2245,7 @@ static void put_sqrt(Printer *p, const SlExpr *x)
         put(p, ")");
     } else {
         put(p, U_SQRT);
-        bool bare = x->kind == SL_EX_SYM || x->kind == SL_EX_CONST ||
+        bool bare = named(p, x) || x->kind == SL_EX_SYM || x->kind == SL_EX_CONST ||
                     (x->kind == SL_EX_RAT && rat_integral(x) && !num_negative(x)) ||
                     (x->kind == SL_EX_FLT && !num_negative(x));
         if (!bare)
@@ -2266,7 +2393,9 @@ static void expand(Printer *p, const SlExpr *e, int flags)
             put(p, "e");
         break;
     case SL_EX_SYM:
-        if (p->st == SL_STYLE_LATEX)
+        if (e->u.name[0] == PLACEHOLDER)
+            put(p, e->u.name + 1);
+        else if (p->st == SL_STYLE_LATEX)
             put_own(p, latex_sym(e->u.name));
         else
             put(p, e->u.name);
@@ -2278,36 +2407,309 @@ static void expand(Printer *p, const SlExpr *e, int flags)
     }
 }
 
-void sl_expr_print(SlBuf *out, const SlExpr *e, SlStyle style)
+/* Print e (its named subexpressions by name, itself in full when root) into
+ * out; stops past SL_EXPR_PRINT_MAX bytes with an ellipsis. */
+static void print_node(Printer *p, SlBuf *out, const SlExpr *e, bool root)
 {
-    Printer p = {.st = style};
+    SlStyle style = p->st;
     size_t start = out->len;
-    push(&p, (Task){.e = e, .kind = T_NODE});
-    while (p.n) {
+    p->n = 0;
+    push(p, (Task){.e = e, .kind = T_NODE, .flags = root ? F_ROOT : 0});
+    while (p->n) {
         if (out->len - start > SL_EXPR_PRINT_MAX) {
             sl_buf_puts(out, style == SL_STYLE_UNICODE ? U_ELLIPSIS : style == SL_STYLE_ASCII ? "..." : "\\ldots");
             break;
         }
-        Task t = p.stk[--p.n];
+        Task t = p->stk[--p->n];
+        const char *name;
         if (t.kind == T_STR) {
             sl_buf_puts(out, t.s);
         } else if (t.kind == T_OWN) {
             sl_buf_puts(out, t.s);
             free((char *)t.s);
-        } else if (prec_of(&p, t.e, t.flags) < t.need) {
-            push(&p, (Task){.s = rparen(&p), .kind = T_STR});
-            push(&p, (Task){.e = t.e, .kind = T_NODE, .flags = t.flags});
-            push(&p, (Task){.s = lparen(&p), .kind = T_STR});
+        } else if (!(t.flags & F_ROOT) && (name = named(p, t.e)) != NULL) {
+            sl_buf_puts(out, name);
+        } else if (prec_of(p, t.e, t.flags) < t.need) {
+            push(p, (Task){.s = rparen(p), .kind = T_STR});
+            push(p, (Task){.e = t.e, .kind = T_NODE, .flags = t.flags});
+            push(p, (Task){.s = lparen(p), .kind = T_STR});
         } else {
-            p.tn = 0;
-            expand(&p, t.e, t.flags);
-            for (size_t i = p.tn; i-- > 0;)
-                push(&p, p.tmp[i]);
+            p->tn = 0;
+            expand(p, t.e, t.flags & (F_ABS | F_INV));
+            for (size_t i = p->tn; i-- > 0;)
+                push(p, p->tmp[i]);
         }
     }
-    for (size_t i = 0; i < p.n; i++)
-        if (p.stk[i].kind == T_OWN)
-            free((char *)p.stk[i].s);
+    for (size_t i = 0; i < p->n; i++)
+        if (p->stk[i].kind == T_OWN)
+            free((char *)p->stk[i].s);
+    p->n = 0;
+}
+
+/* ---- sizes on the DAG ---- */
+
+#define LEN_CAP (SIZE_MAX / 4)
+static size_t sat_add(size_t a, size_t b) { return a >= LEN_CAP - b ? LEN_CAP : a + b; }
+
+/* Lengths of printed text, memoised per (node, flags) on the DAG: the
+ * printer's own expansion, summed, so a text of 10^30 bytes is measured
+ * without being written.  A named node measures as its name. */
+typedef struct Sizer {
+    Printer *p;  /* style and names */
+    PMap memo;   /* (node + flags) -> length of its expansion, no parentheses */
+    Vec stack;   /* pending keys (node pointer + flags: nodes are aligned) */
+} Sizer;
+
+static const void *size_key(const SlExpr *e, int flags) { return (const char *)e + (flags & (F_ABS | F_INV)); }
+
+static size_t piece_len(Sizer *z, const Task *t)
+{
+    if (t->kind != T_NODE)
+        return strlen(t->s);
+    const char *name = named(z->p, t->e);
+    if (name)
+        return strlen(name);
+    size_t n = pmap_get(&z->memo, size_key(t->e, t->flags));
+    if (prec_of(z->p, t->e, t->flags) < t->need)
+        n = sat_add(n, strlen(lparen(z->p)) + strlen(rparen(z->p)));
+    return n;
+}
+
+static void drop_pieces(Printer *p)
+{
+    for (size_t i = 0; i < p->tn; i++)
+        if (p->tmp[i].kind == T_OWN)
+            free((char *)p->tmp[i].s);
+    p->tn = 0;
+}
+
+/* The length of e's expansion in context flags (without parentheses). */
+static size_t sizer_len(Sizer *z, const SlExpr *root, int rflags)
+{
+    Printer *p = z->p;
+    const void *rk = size_key(root, rflags);
+    size_t have = pmap_get(&z->memo, rk);
+    if (have != SIZE_MAX)
+        return have;
+    z->stack.n = 0;
+    vec_push(&z->stack, (SlExpr *)rk);
+    while (z->stack.n) {
+        const void *k = z->stack.v[z->stack.n - 1];
+        if (pmap_get(&z->memo, k) != SIZE_MAX) {
+            z->stack.n--;
+            continue;
+        }
+        int flags = (int)((uintptr_t)k & 3);
+        const SlExpr *e = (const SlExpr *)((const char *)k - flags);
+        p->tn = 0;
+        expand(p, e, flags);
+        bool pushed = false;
+        for (size_t i = 0; i < p->tn; i++) {
+            const Task *t = &p->tmp[i];
+            if (t->kind != T_NODE || named(p, t->e))
+                continue;
+            const void *ck = size_key(t->e, t->flags);
+            if (pmap_get(&z->memo, ck) == SIZE_MAX) {
+                vec_push(&z->stack, (SlExpr *)ck);
+                pushed = true;
+            }
+        }
+        if (!pushed) {
+            size_t len = 0;
+            for (size_t i = 0; i < p->tn; i++)
+                len = sat_add(len, piece_len(z, &p->tmp[i]));
+            pmap_put(&z->memo, k, len);
+            z->stack.n--;
+        }
+        drop_pieces(p);
+    }
+    return pmap_get(&z->memo, rk);
+}
+
+size_t sl_expr_tree_size(const SlExpr *e, SlStyle style)
+{
+    Printer p = {.st = style};
+    Sizer z = {.p = &p};
+    size_t n = sizer_len(&z, e, 0);
+    pmap_free(&z.memo);
+    free(z.stack.v);
+    free(p.tmp);
+    return n;
+}
+
+/* ---- where-printing ---- */
+
+/* Nodes in post-order (children first), each once. */
+static void post_order(const SlExpr *root, Vec *out)
+{
+    PMap seen = {0};
+    Vec stack = {0};
+    PMap done = {0};
+    vec_push(&stack, (SlExpr *)root);
+    pmap_put(&seen, root, 0);
+    while (stack.n) {
+        SlExpr *e = stack.v[stack.n - 1];
+        bool pushed = false;
+        for (size_t i = e->nargs; i-- > 0;)
+            if (pmap_get(&seen, e->args[i]) == SIZE_MAX) {
+                pmap_put(&seen, e->args[i], 0);
+                vec_push(&stack, e->args[i]);
+                pushed = true;
+            }
+        if (pushed)
+            continue;
+        stack.n--;
+        if (pmap_get(&done, e) == SIZE_MAX) {
+            pmap_put(&done, e, 0);
+            vec_push(out, e);
+        }
+    }
+    free(stack.v);
+    pmap_free(&seen);
+    pmap_free(&done);
+}
+
+/* A letter for the names that no free symbol of e is spelt like (t1, t₁). */
+static char name_letter(const Vec *nodes)
+{
+    static const char letters[] = "tuvwsrqpk";
+    for (const char *l = letters; *l; l++) {
+        bool clash = false;
+        for (size_t i = 0; i < nodes->n && !clash; i++) {
+            const SlExpr *x = nodes->v[i];
+            if (x->kind != SL_EX_SYM || x->u.name[0] != *l)
+                continue;
+            const unsigned char *c = (const unsigned char *)x->u.name + 1;
+            clash = *c != 0;
+            for (; *c && clash; c++)
+                clash = (*c >= '0' && *c <= '9') || *c == '_' || *c == '{' || *c == '}' || *c >= 0x80;
+        }
+        if (!clash)
+            return *l;
+    }
+    return 'T';
+}
+
+static char *name_text(SlStyle st, char letter, size_t k)
+{
+    static const char *const sub[10] = {"\xe2\x82\x80", "\xe2\x82\x81", "\xe2\x82\x82", "\xe2\x82\x83",
+                                        "\xe2\x82\x84", "\xe2\x82\x85", "\xe2\x82\x86", "\xe2\x82\x87",
+                                        "\xe2\x82\x88", "\xe2\x82\x89"};
+    SlBuf b = {0};
+    sl_buf_init(&b);
+    char d[32];
+    snprintf(d, sizeof d, "%zu", k);
+    if (st == SL_STYLE_UNICODE) {
+        sl_buf_putc(&b, letter);
+        for (const char *c = d; *c; c++)
+            sl_buf_puts(&b, sub[*c - '0']);
+    } else if (st == SL_STYLE_ASCII) {
+        sl_buf_printf(&b, "%c%s", letter, d);
+    } else {
+        sl_buf_printf(&b, "%c_{%s}", letter, d);
+    }
+    return sl_buf_take(&b);
+}
+
+/* Decide the names: a node used by two or more parents whose ascii text
+ * (with its own named parts by name) is longer than SL_EXPR_WHERE_NAME
+ * bytes, so that every style names the same nodes.  Decided children
+ * first, so every definition refers to earlier names.  Returns the number
+ * of names; names and text (p's style) filled in. */
+static size_t choose_names(Printer *p, const SlExpr *root, PMap *names, char ***text)
+{
+    Vec nodes = {0};
+    post_order(root, &nodes);
+    PMap uses = {0};
+    for (size_t i = 0; i < nodes.n; i++) {
+        const SlExpr *x = nodes.v[i];
+        for (size_t j = 0; j < x->nargs; j++) {
+            size_t u = pmap_get(&uses, x->args[j]);
+            pmap_put(&uses, x->args[j], u == SIZE_MAX ? 1 : u + 1);
+        }
+    }
+    char letter = name_letter(&nodes);
+    Printer pa = {.st = SL_STYLE_ASCII, .names = names};
+    char **atext = NULL;
+    Sizer z = {.p = &pa};
+    size_t k = 0, cap = 0;
+    for (size_t i = 0; i < nodes.n; i++) {
+        const SlExpr *x = nodes.v[i];
+        if (x == root || x->nargs == 0)
+            continue;
+        size_t u = pmap_get(&uses, x);
+        if (u == SIZE_MAX || u < 2)
+            continue;
+        if (sizer_len(&z, x, 0) <= SL_EXPR_WHERE_NAME)
+            continue;
+        if (k == cap) {
+            cap = cap ? 2 * cap : 16;
+            *text = xrealloc(*text, cap * sizeof **text);
+            atext = xrealloc(atext, cap * sizeof *atext);
+        }
+        (*text)[k] = name_text(p->st, letter, k + 1);
+        atext[k] = name_text(SL_STYLE_ASCII, letter, k + 1);
+        pmap_put(names, x, k);
+        pa.text = atext;
+        k++;
+    }
+    p->names = names;
+    p->text = *text;
+    for (size_t i = 0; i < k; i++)
+        free(atext[i]);
+    free(atext);
+    free(pa.stk);
+    free(pa.tmp);
+    pmap_free(&z.memo);
+    free(z.stack.v);
+    pmap_free(&uses);
+    free(nodes.v);
+    return k;
+}
+
+void sl_expr_print(SlBuf *out, const SlExpr *e, SlStyle style)
+{
+    Printer p = {.st = style};
+    PMap names = {0};
+    char **text = NULL;
+    size_t k = 0;
+    if (e->nargs && sl_expr_tree_size(e, SL_STYLE_ASCII) > SL_EXPR_WHERE_MIN)
+        k = choose_names(&p, e, &names, &text);
+    if (!k) {
+        p.names = NULL;
+        print_node(&p, out, e, false);
+    } else {
+        /* the named nodes, in the order they were named */
+        const SlExpr **defs = xmalloc(k * sizeof *defs);
+        for (size_t i = 0; i < names.cap; i++)
+            if (names.keys[i])
+                defs[names.vals[i]] = names.keys[i];
+        if (style == SL_STYLE_LATEX)
+            sl_buf_puts(out, "\\begin{aligned}\n& ");
+        print_node(&p, out, e, false);
+        for (size_t i = 0; i < k; i++) {
+            if (style == SL_STYLE_LATEX)
+                sl_buf_printf(out, " \\\\\n%s%s &= ", i == 0 ? "\\text{where } " : "", text[i]);
+            else
+                sl_buf_printf(out, "\n%s%s = ", i == 0 ? "where " : "      ", text[i]);
+            print_node(&p, out, defs[i], true);
+        }
+        if (style == SL_STYLE_LATEX)
+            sl_buf_puts(out, "\n\\end{aligned}");
+        free(defs);
+    }
+    for (size_t i = 0; i < k; i++)
+        free(text[i]);
+    free(text);
+    pmap_free(&names);
+    free(p.stk);
+    free(p.tmp);
+}
+
+void sl_expr_print_tree(SlBuf *out, const SlExpr *e, SlStyle style)
+{
+    Printer p = {.st = style};
+    print_node(&p, out, e, false);
     free(p.stk);
     free(p.tmp);
 }

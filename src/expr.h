@@ -79,8 +79,16 @@ SlExpr *sl_expr_div_e(SlExpr *a, SlExpr *b, SlError *err);
 SlExpr *sl_expr_neg(SlExpr *a);
 SlExpr *sl_expr_pow(SlExpr *a, SlExpr *b);
 SlExpr *sl_expr_fn(SlMathFn fn, SlExpr *const *args, size_t nargs);
+/* A placeholder: a symbol that prints as text verbatim in every style
+ * ("d/dx [x²]" in explain's steps).  No user can type its name. */
+SlExpr *sl_expr_placeholder(const char *text);
+bool sl_expr_is_placeholder(const SlExpr *e);
 /* Raw n-ary nodes (children already canonical; used by simplify.c). */
 SlExpr *sl_expr_nary(SlExprKind kind, SlExpr *const *args, size_t nargs);
+
+/* The existing ADD / MUL / POW node with exactly these children, borrowed,
+ * or NULL when there is none (nothing is created). */
+SlExpr *sl_expr_find_nary(SlExprKind kind, SlExpr *const *args, size_t nargs);
 
 bool sl_expr_is_number(const SlExpr *e);      /* RAT or FLT */
 bool sl_expr_is_int(const SlExpr *e, long v); /* RAT equal to v */
@@ -93,6 +101,10 @@ size_t sl_expr_free_syms(const SlExpr *e, const char **names, size_t max);
 size_t sl_expr_node_count(const SlExpr *e);
 /* Total nodes currently alive (for leak tests). */
 size_t sl_expr_live_count(void);
+
+/* Replace each symbol names[i] by exprs[i] (borrowed) and rebuild through
+ * the constructors; nothing is evaluated (log(2) stays log(2)). */
+SlExpr *sl_expr_subs_expr(SlExpr *e, const char *const *names, SlExpr *const *exprs, size_t n);
 
 /* Substitute: replace each symbol names[i] by vals[i] (numbers or
  * expressions, as SlValues).  When the result has no free symbols left it
@@ -119,9 +131,39 @@ void sl_expr_print(SlBuf *out, const SlExpr *e, SlStyle style);
  * session precision; FLT -> float.  NULL for other nodes. */
 SlValue *sl_expr_number_value(const SlExpr *e);
 
+/* Exact length in bytes of e's text printed as a plain tree (no names),
+ * measured on the DAG without writing it (saturates near SIZE_MAX/4). */
+size_t sl_expr_tree_size(const SlExpr *e, SlStyle style);
+/* When the tree text would be longer than SL_EXPR_WHERE_MIN bytes,
+ * sl_expr_print names the shared subexpressions (used by two or more
+ * parents, longer than SL_EXPR_WHERE_NAME bytes themselves) and prints
+ *     t₃·(1 − t₂) + ...
+ *     where t₁ = 1 − 4x
+ *           t₂ = ...
+ * (t1 in ascii, an aligned environment in latex; another letter when a
+ * symbol is called t1).  Definitions refer only to earlier names. */
+#define SL_EXPR_WHERE_MIN ((size_t)2000)
+#define SL_EXPR_WHERE_NAME ((size_t)12)
+/* The plain tree text, never with names (it may be exponentially long;
+ * it stops after SL_EXPR_PRINT_MAX bytes like sl_expr_print). */
+void sl_expr_print_tree(SlBuf *out, const SlExpr *e, SlStyle style);
+
 /* sl_expr_print stops after this many bytes of one expression's text and
  * ends it with an ellipsis ("…", "...", "\ldots"). */
 #define SL_EXPR_PRINT_MAX ((size_t)4 << 20)
+
+/* A map from nodes to pointers (open addressing on the node address), for
+ * the memo tables of simplify.c and diff.c.  Zero-initialise; get returns
+ * NULL for a missing key (so NULL cannot be stored). */
+typedef struct SlExprMap {
+    const SlExpr **keys; /* NULL = empty slot */
+    void **vals;         /* payloads */
+    size_t cap;          /* slots (a power of two) */
+    size_t count;        /* keys stored */
+} SlExprMap;
+void *sl_expr_map_get(const SlExprMap *m, const SlExpr *k);
+void sl_expr_map_put(SlExprMap *m, const SlExpr *k, void *val);
+void sl_expr_map_free(SlExprMap *m);
 
 /* Drop every node (at exit, after all references are gone). */
 void sl_expr_shutdown(void);

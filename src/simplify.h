@@ -23,4 +23,13 @@ SlExpr *sl_expand(SlExpr *e);
 SlExpr *sl_factor(SlExpr *e, SlError *err);
 SlExpr *sl_simplify_full(SlExpr *e);
 
+/* The pieces of sl_simplify for callers that build results from parts
+ * that are already simplified (diff.c): arguments borrowed, results new. */
+SlExpr *sl_simplify_add(SlExpr *const *terms, size_t n);
+SlExpr *sl_simplify_mul(SlExpr *const *factors, size_t n);
+SlExpr *sl_simplify_pow(SlExpr *b, SlExpr *x);
+SlExpr *sl_simplify_fn(SlMathFn fn, SlExpr *const *args, size_t n);
+/* The order of terms in a simplified sum: < 0 when a goes before b. */
+int sl_simplify_order_terms(const SlExpr *a, const SlExpr *b);
+
 #endif
