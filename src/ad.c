@@ -981,11 +981,13 @@ static bool get_order(SlCall *c, const char *fname, SlValue *v, long *n)
     return true;
 }
 
+/* A symbolic result as a value: integers and floats become numbers; an
+ * exact fraction stays an expression so it prints as 1/3, not 0.333... */
 static SlValue *expr_out(SlExpr *e)
 {
     if (!e)
         return NULL;
-    if (sl_expr_is_number(e)) {
+    if (e->kind == SL_EX_FLT || (e->kind == SL_EX_RAT && mpz_cmp_ui(mpq_denref(e->u.q), 1) == 0)) {
         SlValue *v = sl_expr_number_value(e);
         sl_expr_unref(e);
         return v;

@@ -46,6 +46,9 @@ const SlBuiltin *sl_method_lookup(const SlValue *self, const char *name);
 const SlBuiltin *sl_builtin_at(size_t i);
 
 void sl_builtin_print(SlBuf *out, const SlBuiltin *b);
+/* fn(args) on any values: numbers (Python's math), expressions (a node),
+ * objects with a math hook (AD numbers, tensors).  fn is an SlMathFn. */
+SlValue *sl_math_value(int fn, SlValue *const *args, size_t nargs, SlError *err);
 /* type(a) == type(b) for the objects type() returns. */
 bool sl_type_object_equal(const SlValue *a, const SlValue *b);
 /* The methods of a type by its name ("str", "list", "expression"), for :help. */
