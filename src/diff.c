@@ -161,6 +161,48 @@ static size_t split_index(Diff *d, const SlExpr *e)
     return k;
 }
 
+static bool den_factor(const SlExpr *f)
+{
+    return f->kind == SL_EX_POW && f->args[1]->kind == SL_EX_RAT && mpq_sgn(f->args[1]->u.q) < 0;
+}
+
+/* A product with factors below the bar and a symbolic numerator, as N/D:
+ * nq[0] = N, nq[1] = D (new references). */
+static bool quotient(const SlExpr *e, SlExpr *nq[2])
+{
+    size_t nd = 0;
+    for (size_t i = 0; i < e->nargs; i++)
+        nd += den_factor(e->args[i]);
+    if (!nd || nd == e->nargs)
+        return false;
+    SlExpr **num = xmalloc(e->nargs * sizeof *num), **den = xmalloc(nd * sizeof *den);
+    size_t a = 0, b = 0;
+    for (size_t i = 0; i < e->nargs; i++) {
+        SlExpr *f = e->args[i];
+        if (den_factor(f)) {
+            SlExpr *pe = sl_expr_neg(f->args[1]);
+            den[b++] = sl_expr_pow(f->args[0], pe);
+            sl_expr_unref(pe);
+        } else {
+            num[a++] = R(f);
+        }
+    }
+    SlExpr *one = I(1);
+    SlExpr *n0 = sl_expr_nary(SL_EX_MUL, num, a), *d0 = sl_expr_nary(SL_EX_MUL, den, b);
+    nq[0] = sl_expr_mul(n0, one); /* flattened: a factor may be a product */
+    nq[1] = sl_expr_mul(d0, one);
+    sl_expr_unref(n0);
+    sl_expr_unref(d0);
+    sl_expr_unref(one);
+    for (size_t i = 0; i < a; i++)
+        sl_expr_unref(num[i]);
+    for (size_t i = 0; i < b; i++)
+        sl_expr_unref(den[i]);
+    free(num);
+    free(den);
+    return true;
+}
+
 /* The nodes whose derivatives e's derivative is made of.  Sub-products are
  * made (and kept) here. */
 static SlExpr *const *deps(Diff *d, SlExpr *e, size_t *n, SlExpr *buf[2])
@@ -170,6 +212,12 @@ static SlExpr *const *deps(Diff *d, SlExpr *e, size_t *n, SlExpr *buf[2])
             buf[0] = sl_expr_nary(SL_EX_MUL, e->args + 1, e->nargs - 1);
             vpush(&d->keep, buf[0]);
             *n = 1;
+            return buf;
+        }
+        if (quotient(e, buf)) {
+            vpush(&d->keep, buf[0]);
+            vpush(&d->keep, buf[1]);
+            *n = 2;
             return buf;
         }
         if (e->nargs > PRODUCT_FLAT) {
@@ -305,6 +353,15 @@ static SlExpr *d_node(Diff *d, SlExpr *e)
         SlExpr *const *dep = deps(d, e, &n, buf);
         if (sl_expr_is_number(e->args[0])) /* c·P: c·P' */
             return sl_expr_mul(e->args[0], D(d, dep[0]));
+        if (quotient(e, buf)) { /* (N/D)' = (N'·D − N·D')/D² */
+            SlExpr *nn = buf[0], *dd = buf[1];
+            SlExpr *dn = D(d, nn), *ddd = D(d, dd);
+            SlExpr *top = csub(sl_expr_mul(dn, dd), sl_expr_mul(nn, ddd));
+            SlExpr *r = cdiv(top, cpw(R(dd), I(2)));
+            sl_expr_unref(nn);
+            sl_expr_unref(dd);
+            return r;
+        }
         if (e->nargs > PRODUCT_FLAT) { /* (P·f)' = P'·f + P·f' */
             SlExpr *p = dep[0], *f = dep[1];
             SlExpr *dp = D(d, p), *df = D(d, f);

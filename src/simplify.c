@@ -954,13 +954,1162 @@ SlExpr *sl_expand(SlExpr *e)
 }
 
 /* ===========================================================================
- * 4. Factor (to be written) and simplify_full
+ * 4. Factor: polynomials over the integers
+ *
+ * The expression is expanded and read as a polynomial in its "atoms" (the
+ * non-numeric factors: symbols, functions, sums raised to negative
+ * powers), with rational coefficients.  Out come the rational content and
+ * the monomial content (x³ − x = x·(x² − 1); negative powers too:
+ * x + 1/x = (x² + 1)/x).  What is left is factored when it is univariate
+ * (in any atom: sin(x)² − 1 works) or homogeneous in two atoms
+ * (x² − y² through t² − 1 with t = x/y): square-free decomposition (Yun),
+ * rational roots, then Kronecker's method for factors of degree 2 to n/2
+ * (within a work bound; past it a factor is left whole).  Sums under
+ * negative powers are factored in turn (1/(x² − 1) = 1/((x − 1)·(x + 1))).
+ * Other multivariate polynomials keep their contents factored out and
+ * the rest whole.
  * ======================================================================== */
+
+#define FACTOR_MAX_DEGREE 200
+#define FACTOR_MAX_TERMS 5000
+#define KRONECKER_WORK 400000L
+#define DIVISOR_TRIAL 1000000UL
+
+/* ---- dense univariate polynomials over Z ---- */
+
+typedef struct ZPoly {
+    mpz_t *c;  /* coefficients, c[i] of x^i */
+    long deg;  /* degree; -1 for the zero polynomial */
+    long cap;  /* allocated coefficients */
+} ZPoly;
+
+static void zp_init(ZPoly *p, long deg)
+{
+    p->cap = deg + 1 > 1 ? deg + 1 : 1;
+    p->c = xmalloc((size_t)p->cap * sizeof *p->c);
+    for (long i = 0; i < p->cap; i++)
+        mpz_init(p->c[i]);
+    p->deg = -1;
+}
+
+static void zp_clear(ZPoly *p)
+{
+    for (long i = 0; i < p->cap; i++)
+        mpz_clear(p->c[i]);
+    free(p->c);
+    memset(p, 0, sizeof *p);
+}
+
+static void zp_reserve(ZPoly *p, long deg)
+{
+    if (deg + 1 <= p->cap)
+        return;
+    p->c = xrealloc(p->c, (size_t)(deg + 1) * sizeof *p->c);
+    for (long i = p->cap; i <= deg; i++)
+        mpz_init(p->c[i]);
+    p->cap = deg + 1;
+}
+
+static void zp_trim(ZPoly *p)
+{
+    while (p->deg >= 0 && mpz_sgn(p->c[p->deg]) == 0)
+        p->deg--;
+}
+
+static void zp_set(ZPoly *d, const ZPoly *s)
+{
+    zp_reserve(d, s->deg);
+    for (long i = 0; i <= s->deg; i++)
+        mpz_set(d->c[i], s->c[i]);
+    d->deg = s->deg;
+}
+
+static void zp_content(mpz_t g, const ZPoly *p)
+{
+    mpz_set_ui(g, 0);
+    for (long i = 0; i <= p->deg; i++)
+        mpz_gcd(g, g, p->c[i]);
+}
+
+/* p = its primitive part with a positive leading coefficient */
+static void zp_primitive(ZPoly *p)
+{
+    if (p->deg < 0)
+        return;
+    mpz_t g;
+    mpz_init(g);
+    zp_content(g, p);
+    if (mpz_sgn(p->c[p->deg]) < 0)
+        mpz_neg(g, g);
+    for (long i = 0; i <= p->deg; i++)
+        mpz_divexact(p->c[i], p->c[i], g);
+    mpz_clear(g);
+}
+
+static void zp_deriv(ZPoly *d, const ZPoly *p)
+{
+    zp_reserve(d, p->deg - 1);
+    for (long i = 1; i <= p->deg; i++)
+        mpz_mul_si(d->c[i - 1], p->c[i], i);
+    d->deg = p->deg - 1;
+    zp_trim(d);
+}
+
+/* q = a / b when b divides a exactly over Z; false otherwise */
+static bool zp_divexact(ZPoly *q, const ZPoly *a, const ZPoly *b)
+{
+    if (b->deg < 0)
+        return false;
+    if (a->deg < b->deg) {
+        q->deg = -1;
+        return a->deg < 0;
+    }
+    ZPoly r = {0};
+    zp_init(&r, a->deg);
+    zp_set(&r, a);
+    zp_reserve(q, a->deg - b->deg);
+    q->deg = a->deg - b->deg;
+    mpz_t t, rem;
+    mpz_init(t);
+    mpz_init(rem);
+    bool ok = true;
+    for (long k = a->deg - b->deg; k >= 0 && ok; k--) {
+        mpz_fdiv_qr(t, rem, r.c[k + b->deg], b->c[b->deg]);
+        if (mpz_sgn(rem) != 0) {
+            ok = false;
+            break;
+        }
+        mpz_set(q->c[k], t);
+        for (long i = 0; i <= b->deg; i++)
+            mpz_submul(r.c[k + i], t, b->c[i]);
+    }
+    if (ok) {
+        r.deg = b->deg - 1;
+        zp_trim(&r);
+        ok = r.deg < 0;
+    }
+    zp_trim(q);
+    mpz_clear(t);
+    mpz_clear(rem);
+    zp_clear(&r);
+    return ok;
+}
+
+/* g = gcd(a, b), primitive with a positive leading coefficient */
+static void zp_gcd(ZPoly *g, const ZPoly *a, const ZPoly *b)
+{
+    ZPoly x = {0}, y = {0};
+    zp_init(&x, a->deg);
+    zp_init(&y, b->deg);
+    zp_set(&x, a);
+    zp_set(&y, b);
+    zp_primitive(&x);
+    zp_primitive(&y);
+    mpz_t lc, t;
+    mpz_init(lc);
+    mpz_init(t);
+    while (y.deg >= 0) {
+        if (x.deg < y.deg) {
+            ZPoly s = x;
+            x = y;
+            y = s;
+            continue;
+        }
+        /* x = prem(x, y), primitive */
+        mpz_set(lc, y.c[y.deg]);
+        while (x.deg >= y.deg && x.deg >= 0) {
+            long k = x.deg - y.deg;
+            mpz_set(t, x.c[x.deg]);
+            for (long i = 0; i <= x.deg; i++)
+                mpz_mul(x.c[i], x.c[i], lc);
+            for (long i = 0; i <= y.deg; i++)
+                mpz_submul(x.c[k + i], t, y.c[i]);
+            zp_trim(&x);
+        }
+        zp_primitive(&x);
+        ZPoly s = x;
+        x = y;
+        y = s;
+    }
+    zp_reserve(g, x.deg);
+    zp_set(g, &x);
+    zp_primitive(g);
+    mpz_clear(lc);
+    mpz_clear(t);
+    zp_clear(&x);
+    zp_clear(&y);
+}
+
+static void zp_sub(ZPoly *d, const ZPoly *a, const ZPoly *b)
+{
+    long n = a->deg > b->deg ? a->deg : b->deg;
+    zp_reserve(d, n);
+    for (long i = 0; i <= n; i++) {
+        if (i <= a->deg && i <= b->deg)
+            mpz_sub(d->c[i], a->c[i], b->c[i]);
+        else if (i <= a->deg)
+            mpz_set(d->c[i], a->c[i]);
+        else
+            mpz_neg(d->c[i], b->c[i]);
+    }
+    d->deg = n;
+    zp_trim(d);
+}
+
+/* q^n·p(num/q), i.e. the value of the homogenised polynomial */
+static void zp_eval_frac(mpz_t out, const ZPoly *p, const mpz_t num, const mpz_t den)
+{
+    mpz_t pw, dp;
+    mpz_init_set_ui(pw, 1);
+    mpz_init(dp);
+    mpz_pow_ui(dp, den, (unsigned long)p->deg);
+    mpz_set_ui(out, 0);
+    mpz_t t;
+    mpz_init(t);
+    mpz_t dinv; /* den^(n-i) computed by division from den^n */
+    mpz_init_set(dinv, dp);
+    for (long i = 0; i <= p->deg; i++) {
+        mpz_mul(t, p->c[i], pw);
+        mpz_mul(t, t, dinv);
+        mpz_add(out, out, t);
+        mpz_mul(pw, pw, num);
+        if (i < p->deg)
+            mpz_divexact(dinv, dinv, den);
+    }
+    mpz_clear(pw);
+    mpz_clear(dp);
+    mpz_clear(t);
+    mpz_clear(dinv);
+}
+
+/* The positive divisors of |n| (n != 0); false when there are too many or
+ * n has a large factor left after trial division (taken as a prime). */
+static bool divisors(const mpz_t n, mpz_t **out, size_t *count, size_t max)
+{
+    mpz_t m, pf;
+    mpz_init(m);
+    mpz_abs(m, n);
+    mpz_init(pf);
+    /* prime factorisation by trial division */
+    size_t nf = 0, capf = 8;
+    mpz_t *pr = xmalloc(capf * sizeof *pr);
+    unsigned long *mult = xmalloc(capf * sizeof *mult);
+    for (unsigned long d = 2; d <= DIVISOR_TRIAL && mpz_cmp_ui(m, 1) > 0; d += d == 2 ? 1 : 2) {
+        if (mpz_divisible_ui_p(m, d)) {
+            if (nf == capf) {
+                capf *= 2;
+                pr = xrealloc(pr, capf * sizeof *pr);
+                mult = xrealloc(mult, capf * sizeof *mult);
+            }
+            mpz_init_set_ui(pr[nf], d);
+            mult[nf] = 0;
+            while (mpz_divisible_ui_p(m, d)) {
+                mpz_divexact_ui(m, m, d);
+                mult[nf]++;
+            }
+            nf++;
+        }
+        if (mpz_cmp_ui(m, d) > 0 && mpz_sizeinbase(m, 2) < 40 && (unsigned long)d * d > mpz_get_ui(m))
+            break; /* m is prime */
+    }
+    if (mpz_cmp_ui(m, 1) > 0) {
+        if (nf == capf) {
+            capf++;
+            pr = xrealloc(pr, capf * sizeof *pr);
+            mult = xrealloc(mult, capf * sizeof *mult);
+        }
+        mpz_init_set(pr[nf], m);
+        mult[nf++] = 1;
+    }
+    size_t total = 1;
+    bool ok = true;
+    for (size_t i = 0; i < nf && ok; i++) {
+        total *= mult[i] + 1;
+        ok = total <= max;
+    }
+    if (ok) {
+        *out = xmalloc(total * sizeof **out);
+        *count = 1;
+        mpz_init_set_ui((*out)[0], 1);
+        for (size_t i = 0; i < nf; i++) {
+            size_t base = *count;
+            for (unsigned long k = 1; k <= mult[i]; k++)
+                for (size_t j = 0; j < base; j++) {
+                    mpz_init((*out)[*count]);
+                    mpz_pow_ui(pf, pr[i], k);
+                    mpz_mul((*out)[*count], (*out)[j], pf);
+                    (*count)++;
+                }
+        }
+    }
+    for (size_t i = 0; i < nf; i++)
+        mpz_clear(pr[i]);
+    free(pr);
+    free(mult);
+    mpz_clear(m);
+    mpz_clear(pf);
+    return ok;
+}
+
+static void free_mpz_array(mpz_t *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        mpz_clear(a[i]);
+    free(a);
+}
+
+typedef struct Factors {
+    ZPoly *f;       /* irreducible factors (primitive, positive leading coefficient) */
+    long *mult;     /* their multiplicities */
+    size_t n, cap;
+} Factors;
+
+static void factors_add(Factors *fs, const ZPoly *p, long mult)
+{
+    if (fs->n == fs->cap) {
+        fs->cap = fs->cap ? 2 * fs->cap : 8;
+        fs->f = xrealloc(fs->f, fs->cap * sizeof *fs->f);
+        fs->mult = xrealloc(fs->mult, fs->cap * sizeof *fs->mult);
+    }
+    zp_init(&fs->f[fs->n], p->deg);
+    zp_set(&fs->f[fs->n], p);
+    fs->mult[fs->n++] = mult;
+}
+
+static void factors_free(Factors *fs)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        zp_clear(&fs->f[i]);
+    free(fs->f);
+    free(fs->mult);
+    memset(fs, 0, sizeof *fs);
+}
+
+/* Linear factors q·x − p of a square-free primitive a; a is divided by them. */
+static void rational_roots(ZPoly *a, Factors *fs, long mult)
+{
+    if (a->deg < 1)
+        return;
+    while (a->deg >= 1 && mpz_sgn(a->c[0]) == 0) { /* the root 0 */
+        ZPoly x = {0};
+        zp_init(&x, 1);
+        mpz_set_ui(x.c[1], 1);
+        x.deg = 1;
+        factors_add(fs, &x, mult);
+        for (long i = 0; i < a->deg; i++)
+            mpz_set(a->c[i], a->c[i + 1]);
+        a->deg--;
+        zp_clear(&x);
+    }
+    if (a->deg < 1)
+        return;
+    mpz_t *dp = NULL, *dq = NULL;
+    size_t np = 0, nq = 0;
+    if (!divisors(a->c[0], &dp, &np, 20000) || !divisors(a->c[a->deg], &dq, &nq, 20000)) {
+        if (dp)
+            free_mpz_array(dp, np);
+        return;
+    }
+    mpz_t v, g, num;
+    mpz_init(v);
+    mpz_init(g);
+    mpz_init(num);
+    long work = 0;
+    for (size_t j = 0; j < nq && a->deg >= 1; j++)
+        for (size_t i = 0; i < np && a->deg >= 1 && work < KRONECKER_WORK; i++)
+            for (int sgn = 1; sgn >= -1 && a->deg >= 1; sgn -= 2) {
+                mpz_gcd(g, dp[i], dq[j]);
+                if (mpz_cmp_ui(g, 1) != 0)
+                    continue;
+                work++;
+                mpz_set(num, dp[i]);
+                if (sgn < 0)
+                    mpz_neg(num, num);
+                zp_eval_frac(v, a, num, dq[j]);
+                if (mpz_sgn(v) != 0)
+                    continue;
+                ZPoly lin = {0}, q = {0};
+                zp_init(&lin, 1);
+                zp_init(&q, a->deg);
+                mpz_set(lin.c[1], dq[j]);
+                mpz_neg(lin.c[0], num);
+                lin.deg = 1;
+                if (zp_divexact(&q, a, &lin)) {
+                    factors_add(fs, &lin, mult);
+                    zp_set(a, &q);
+                }
+                zp_clear(&lin);
+                zp_clear(&q);
+            }
+    mpz_clear(v);
+    mpz_clear(g);
+    mpz_clear(num);
+    free_mpz_array(dp, np);
+    free_mpz_array(dq, nq);
+}
+
+/* Kronecker: a factor of degree d of the square-free primitive a with no
+ * linear factors, found by interpolating through divisors of a's values
+ * at d + 1 points.  Returns true with *f set. */
+static bool kronecker(const ZPoly *a, long d, ZPoly *f, long *work)
+{
+    long npts = d + 1;
+    mpz_t *xs = xmalloc((size_t)npts * sizeof *xs);
+    mpz_t **divs = xmalloc((size_t)npts * sizeof *divs);
+    size_t *nd = xmalloc((size_t)npts * sizeof *nd);
+    long got = 0;
+    mpz_t v, one;
+    mpz_init(v);
+    mpz_init_set_ui(one, 1);
+    bool ok = true;
+    for (long k = 0; got < npts && k < 4 * npts + 8; k++) {
+        long xv = (k + 1) / 2 * (k % 2 ? 1 : -1); /* 0, 1, -1, 2, -2, ... */
+        mpz_t xz;
+        mpz_init_set_si(xz, xv);
+        zp_eval_frac(v, a, xz, one);
+        if (mpz_sgn(v) != 0 && divisors(v, &divs[got], &nd[got], 5000)) {
+            mpz_init_set(xs[got], xz);
+            got++;
+        }
+        mpz_clear(xz);
+    }
+    ok = got == npts;
+    bool found = false;
+    if (ok) {
+        /* Lagrange basis over Q: L_i(x) = Π_{j≠i} (x − x_j)/(x_i − x_j) */
+        mpq_t **L = xmalloc((size_t)npts * sizeof *L);
+        for (long i = 0; i < npts; i++) {
+            L[i] = xmalloc((size_t)npts * sizeof **L);
+            for (long k = 0; k < npts; k++)
+                mpq_init(L[i][k]);
+            mpq_set_ui(L[i][0], 1, 1);
+            long deg = 0;
+            mpq_t den, t;
+            mpq_init(den);
+            mpq_init(t);
+            mpq_set_ui(den, 1, 1);
+            for (long j = 0; j < npts; j++) {
+                if (j == i)
+                    continue;
+                /* multiply by (x − x_j) */
+                for (long k = deg + 1; k >= 0; k--) {
+                    mpq_set_z(t, xs[j]);
+                    mpq_mul(t, t, L[i][k]);
+                    mpq_neg(t, t);
+                    if (k > 0)
+                        mpq_add(t, t, L[i][k - 1]);
+                    mpq_set(L[i][k], t);
+                }
+                deg++;
+                mpz_sub(mpq_numref(t), xs[i], xs[j]);
+                mpz_set_ui(mpq_denref(t), 1);
+                mpq_mul(den, den, t);
+            }
+            for (long k = 0; k < npts; k++)
+                mpq_div(L[i][k], L[i][k], den);
+            mpq_clear(den);
+            mpq_clear(t);
+        }
+        size_t *idx = xmalloc((size_t)npts * sizeof *idx);
+        int *sg = xmalloc((size_t)npts * sizeof *sg);
+        for (long i = 0; i < npts; i++) {
+            idx[i] = 0;
+            sg[i] = 1;
+        }
+        mpq_t c, t;
+        mpq_init(c);
+        mpq_init(t);
+        ZPoly cand = {0}, q = {0};
+        zp_init(&cand, d);
+        zp_init(&q, a->deg);
+        for (;;) {
+            if (++*work > KRONECKER_WORK)
+                break;
+            /* candidate through (x_i, ±divisor) */
+            bool integral = true;
+            for (long k = 0; k <= d && integral; k++) {
+                mpq_set_ui(c, 0, 1);
+                for (long i = 0; i < npts; i++) {
+                    mpq_set_z(t, divs[i][idx[i]]);
+                    if (sg[i] < 0)
+                        mpq_neg(t, t);
+                    mpq_mul(t, t, L[i][k]);
+                    mpq_add(c, c, t);
+                }
+                integral = mpz_cmp_ui(mpq_denref(c), 1) == 0;
+                if (integral)
+                    mpz_set(cand.c[k], mpq_numref(c));
+            }
+            if (integral) {
+                cand.deg = d;
+                zp_trim(&cand);
+                if (cand.deg == d && mpz_divisible_p(a->c[a->deg], cand.c[d]) && zp_divexact(&q, a, &cand)) {
+                    zp_reserve(f, d);
+                    zp_set(f, &cand);
+                    zp_primitive(f);
+                    found = true;
+                    break;
+                }
+            }
+            /* next combination: the first point keeps a positive sign */
+            long i = 0;
+            for (; i < npts; i++) {
+                if (i > 0 && sg[i] > 0) {
+                    sg[i] = -1;
+                    break;
+                }
+                sg[i] = 1;
+                if (++idx[i] < nd[i])
+                    break;
+                idx[i] = 0;
+            }
+            if (i == npts)
+                break;
+        }
+        zp_clear(&cand);
+        zp_clear(&q);
+        mpq_clear(c);
+        mpq_clear(t);
+        free(idx);
+        free(sg);
+        for (long i = 0; i < npts; i++) {
+            for (long k = 0; k < npts; k++)
+                mpq_clear(L[i][k]);
+            free(L[i]);
+        }
+        free(L);
+    }
+    for (long i = 0; i < got; i++) {
+        mpz_clear(xs[i]);
+        free_mpz_array(divs[i], nd[i]);
+    }
+    free(xs);
+    free(divs);
+    free(nd);
+    mpz_clear(v);
+    mpz_clear(one);
+    return found;
+}
+
+/* The irreducible factors of a primitive polynomial of degree >= 1. */
+static void zp_factor(const ZPoly *f, Factors *fs)
+{
+    /* Yun's square-free decomposition */
+    ZPoly fp = {0}, g = {0}, c = {0}, dd = {0}, a = {0}, t = {0}, cp = {0};
+    zp_init(&fp, f->deg);
+    zp_init(&g, f->deg);
+    zp_init(&c, f->deg);
+    zp_init(&dd, f->deg);
+    zp_init(&a, f->deg);
+    zp_init(&t, f->deg);
+    zp_init(&cp, f->deg);
+    zp_deriv(&fp, f);
+    zp_gcd(&g, f, &fp);
+    zp_divexact(&c, f, &g);
+    zp_divexact(&dd, &fp, &g);
+    zp_deriv(&cp, &c);
+    zp_sub(&t, &dd, &cp);
+    zp_set(&dd, &t);
+    long work = 0;
+    for (long i = 1; c.deg > 0; i++) {
+        if (dd.deg < 0)
+            zp_set(&a, &c);
+        else
+            zp_gcd(&a, &c, &dd);
+        zp_primitive(&a);
+        if (a.deg > 0) {
+            /* factor the square-free a */
+            rational_roots(&a, fs, i);
+            zp_primitive(&a);
+            while (a.deg >= 4) {
+                bool hit = false;
+                ZPoly k = {0}, q = {0};
+                zp_init(&k, a.deg);
+                zp_init(&q, a.deg);
+                for (long d = 2; d <= a.deg / 2 && !hit; d++)
+                    hit = kronecker(&a, d, &k, &work);
+                if (hit && zp_divexact(&q, &a, &k)) {
+                    factors_add(fs, &k, i);
+                    zp_set(&a, &q);
+                    zp_primitive(&a);
+                } else {
+                    hit = false;
+                }
+                zp_clear(&k);
+                zp_clear(&q);
+                if (!hit)
+                    break;
+            }
+            if (a.deg > 0)
+                factors_add(fs, &a, i);
+        }
+        /* c = c/a, d = d/a − c' (a = the gcd before its factoring) */
+        ZPoly a0 = {0};
+        zp_init(&a0, c.deg);
+        if (dd.deg < 0)
+            zp_set(&a0, &c);
+        else
+            zp_gcd(&a0, &c, &dd);
+        zp_divexact(&t, &c, &a0);
+        zp_set(&c, &t);
+        if (dd.deg >= 0) {
+            zp_divexact(&t, &dd, &a0);
+            zp_set(&dd, &t);
+        }
+        zp_deriv(&cp, &c);
+        zp_sub(&t, &dd, &cp);
+        zp_set(&dd, &t);
+        zp_clear(&a0);
+    }
+    zp_clear(&fp);
+    zp_clear(&g);
+    zp_clear(&c);
+    zp_clear(&dd);
+    zp_clear(&a);
+    zp_clear(&t);
+    zp_clear(&cp);
+}
+
+/* ---- sparse polynomials in atoms ---- */
+
+typedef struct Mono {
+    mpq_t c;     /* coefficient */
+    long *e;     /* exponent of each atom */
+} Mono;
+
+typedef struct Poly {
+    Vec atoms;   /* the atoms (owned) */
+    Mono *t;     /* terms */
+    size_t n, cap;
+} Poly;
+
+static size_t atom_index(Poly *p, SlExpr *a)
+{
+    for (size_t i = 0; i < p->atoms.n; i++)
+        if (p->atoms.v[i] == a)
+            return i;
+    vpush(&p->atoms, sl_expr_ref(a));
+    for (size_t k = 0; k < p->n; k++) {
+        p->t[k].e = xrealloc(p->t[k].e, p->atoms.n * sizeof *p->t[k].e);
+        p->t[k].e[p->atoms.n - 1] = 0;
+    }
+    return p->atoms.n - 1;
+}
+
+static void poly_free(Poly *p)
+{
+    for (size_t k = 0; k < p->n; k++) {
+        mpq_clear(p->t[k].c);
+        free(p->t[k].e);
+    }
+    free(p->t);
+    vfree(&p->atoms);
+}
+
+/* Read the expanded e as a polynomial; false for floats or powers that are
+ * not integers (those are atoms then, unless the exponent is a float). */
+static bool poly_read(SlExpr *e, Poly *p)
+{
+    SlExpr *const *terms = e->kind == SL_EX_ADD ? e->args : &e;
+    size_t nt = e->kind == SL_EX_ADD ? e->nargs : 1;
+    if (nt > FACTOR_MAX_TERMS)
+        return false;
+    for (size_t k = 0; k < nt; k++) {
+        SlExpr *t = terms[k];
+        SlExpr *const *fs = t->kind == SL_EX_MUL ? t->args : &t;
+        size_t nf = t->kind == SL_EX_MUL ? t->nargs : 1;
+        if (p->n == p->cap) {
+            p->cap = p->cap ? 2 * p->cap : 16;
+            p->t = xrealloc(p->t, p->cap * sizeof *p->t);
+        }
+        Mono *m = &p->t[p->n++];
+        mpq_init(m->c);
+        mpq_set_ui(m->c, 1, 1);
+        m->e = xmalloc((p->atoms.n ? p->atoms.n : 1) * sizeof *m->e);
+        for (size_t i = 0; i < p->atoms.n; i++)
+            m->e[i] = 0;
+        for (size_t j = 0; j < nf; j++) {
+            SlExpr *f = fs[j];
+            if (f->kind == SL_EX_FLT)
+                return false;
+            if (f->kind == SL_EX_RAT) {
+                mpq_mul(m->c, m->c, f->u.q);
+                continue;
+            }
+            SlExpr *b = f;
+            long x = 1;
+            if (f->kind == SL_EX_POW && rat_integral(f->args[1]) && !is_num(f->args[0]) &&
+                mpz_fits_slong_p(mpq_numref(f->args[1]->u.q))) {
+                b = f->args[0];
+                x = mpz_get_si(mpq_numref(f->args[1]->u.q));
+                if (labs(x) > FACTOR_MAX_DEGREE)
+                    return false;
+            } else if (f->kind == SL_EX_POW && f->args[1]->kind == SL_EX_FLT) {
+                return false;
+            }
+            size_t i = atom_index(p, b);
+            m = &p->t[p->n - 1]; /* atom_index may have moved the exponent arrays */
+            m->e[i] += x;
+        }
+    }
+    return true;
+}
+
+/* c·Π atoms^e as an expression */
+static SlExpr *mono_expr(const Poly *p, const mpq_t c, const long *e)
+{
+    Vec f = {0};
+    vpush(&f, sl_expr_rat(c));
+    for (size_t i = 0; i < p->atoms.n; i++)
+        if (e[i]) {
+            SlExpr *x = I(e[i]);
+            vpush(&f, simp_pow(p->atoms.v[i], x));
+            sl_expr_unref(x);
+        }
+    SlExpr *r = simp_mul(f.v, f.n);
+    vfree(&f);
+    return r;
+}
+
+/* z(atom i = t, atom j = 1 ... ) : a univariate ZPoly back into an
+ * expression in atom a (and, homogenised, in atom h with total degree n). */
+static SlExpr *zp_expr(const ZPoly *z, SlExpr *a, SlExpr *h, long n)
+{
+    Vec t = {0};
+    for (long i = 0; i <= z->deg; i++) {
+        if (mpz_sgn(z->c[i]) == 0)
+            continue;
+        Vec f = {0};
+        mpq_t q;
+        mpq_init(q);
+        mpq_set_z(q, z->c[i]);
+        vpush(&f, sl_expr_rat(q));
+        mpq_clear(q);
+        SlExpr *xi = I(i);
+        vpush(&f, simp_pow(a, xi));
+        sl_expr_unref(xi);
+        if (h) {
+            SlExpr *xh = I(n - i);
+            vpush(&f, simp_pow(h, xh));
+            sl_expr_unref(xh);
+        }
+        vpush(&t, simp_mul(f.v, f.n));
+        vfree(&f);
+    }
+    SlExpr *r = simp_add(t.v, t.n);
+    vfree(&t);
+    return r;
+}
+
+static SlExpr *factor_depth(SlExpr *e, int depth);
 
 SlExpr *sl_factor(SlExpr *e, SlError *err)
 {
     (void)err;
-    return sl_simplify(e);
+    if (!e)
+        return NULL;
+    return factor_depth(e, 0);
 }
 
-SlExpr *sl_simplify_full(SlExpr *e) { return sl_simplify(e); }
+static SlExpr *factor_depth(SlExpr *e, int depth)
+{
+    SlExpr *ex = sl_expand(e);
+    Poly p = {0};
+    if (depth > 4 || !poly_read(ex, &p) || p.n == 0) {
+        poly_free(&p);
+        sl_expr_unref(ex);
+        return sl_simplify(e);
+    }
+    sl_expr_unref(ex);
+    size_t na = p.atoms.n;
+    /* rational content: gcd of numerators over lcm of denominators */
+    mpq_t content;
+    mpq_init(content);
+    mpz_t g, l;
+    mpz_init(g);
+    mpz_init_set_ui(l, 1);
+    for (size_t k = 0; k < p.n; k++) {
+        mpz_gcd(g, g, mpq_numref(p.t[k].c));
+        mpz_lcm(l, l, mpq_denref(p.t[k].c));
+    }
+    mpz_set(mpq_numref(content), g);
+    mpz_set(mpq_denref(content), l);
+    mpq_canonicalize(content);
+    /* monomial content */
+    long *mc = xmalloc((na ? na : 1) * sizeof *mc);
+    for (size_t i = 0; i < na; i++) {
+        mc[i] = p.t[0].e[i];
+        for (size_t k = 1; k < p.n; k++)
+            if (p.t[k].e[i] < mc[i])
+                mc[i] = p.t[k].e[i];
+    }
+    for (size_t k = 0; k < p.n; k++) {
+        mpq_div(p.t[k].c, p.t[k].c, content);
+        for (size_t i = 0; i < na; i++)
+            p.t[k].e[i] -= mc[i];
+    }
+    /* the atoms left, and whether the rest is homogeneous in two of them */
+    size_t vars[2], nv = 0;
+    bool many = false;
+    for (size_t i = 0; i < na; i++) {
+        bool used = false;
+        for (size_t k = 0; k < p.n && !used; k++)
+            used = p.t[k].e[i] != 0;
+        if (used) {
+            if (nv < 2)
+                vars[nv] = i;
+            else
+                many = true;
+            nv++;
+        }
+    }
+    long total = -1;
+    bool homogeneous = nv == 2 && !many;
+    for (size_t k = 0; k < p.n && homogeneous; k++) {
+        long dsum = p.t[k].e[vars[0]] + p.t[k].e[vars[1]];
+        if (total < 0)
+            total = dsum;
+        homogeneous = dsum == total;
+    }
+    Vec out = {0};
+    vpush(&out, sl_expr_rat(content));
+    /* the monomial content; sums under negative powers are factored too */
+    for (size_t i = 0; i < na; i++) {
+        if (!mc[i])
+            continue;
+        SlExpr *a = p.atoms.v[i];
+        SlExpr *fa = a->kind == SL_EX_ADD ? factor_depth(a, depth + 1) : sl_expr_ref(a);
+        SlExpr *x = I(mc[i]);
+        vpush(&out, simp_pow(fa, x));
+        sl_expr_unref(x);
+        sl_expr_unref(fa);
+    }
+    bool done = false;
+    if (nv == 1 || homogeneous) {
+        size_t v = vars[0];
+        long deg = 0;
+        for (size_t k = 0; k < p.n; k++)
+            if (p.t[k].e[v] > deg)
+                deg = p.t[k].e[v];
+        ZPoly z = {0};
+        zp_init(&z, deg);
+        z.deg = deg;
+        bool integral = true;
+        for (size_t k = 0; k < p.n; k++) {
+            integral = integral && mpz_cmp_ui(mpq_denref(p.t[k].c), 1) == 0;
+            mpz_add(z.c[p.t[k].e[v]], z.c[p.t[k].e[v]], mpq_numref(p.t[k].c));
+        }
+        zp_trim(&z);
+        if (integral && z.deg >= 1 && z.deg <= FACTOR_MAX_DEGREE) {
+            Factors fs = {0};
+            int sign = mpz_sgn(z.c[z.deg]);
+            zp_primitive(&z);
+            zp_factor(&z, &fs);
+            SlExpr *h = homogeneous ? p.atoms.v[vars[1]] : NULL;
+            long used = 0;
+            for (size_t j = 0; j < fs.n; j++) {
+                SlExpr *fe = zp_expr(&fs.f[j], p.atoms.v[v], h, fs.f[j].deg);
+                SlExpr *m = I(fs.mult[j]);
+                vpush(&out, simp_pow(fe, m));
+                used += fs.f[j].deg * fs.mult[j];
+                sl_expr_unref(m);
+                sl_expr_unref(fe);
+            }
+            if (h && total > used) { /* y^(n − deg) when the x-degree fell short */
+                SlExpr *m = I(total - used);
+                vpush(&out, simp_pow(h, m));
+                sl_expr_unref(m);
+            }
+            if (sign < 0)
+                vpush(&out, I(-1));
+            factors_free(&fs);
+            done = true;
+        }
+        zp_clear(&z);
+    }
+    if (!done) { /* the rest as one factor */
+        Vec t = {0};
+        for (size_t k = 0; k < p.n; k++)
+            vpush(&t, mono_expr(&p, p.t[k].c, p.t[k].e));
+        vpush(&out, simp_add(t.v, t.n));
+        vfree(&t);
+    }
+    SlExpr *r = simp_mul(out.v, out.n);
+    vfree(&out);
+    free(mc);
+    mpz_clear(g);
+    mpz_clear(l);
+    mpq_clear(content);
+    poly_free(&p);
+    return r;
+}
+
+/* ===========================================================================
+ * 5. simplify_full: try harder, keep the smallest
+ *
+ * Candidates: the default simplification; the Pythagorean identity
+ * (c·sin²u·R + c·cos²u·R = c·R, in every sum); that expanded; that
+ * factored; and that brought over a common denominator in every sum
+ * (together) with common factors of numerator and denominator cancelled
+ * (through sl_factor).  The one with the shortest text wins (ties: fewer
+ * nodes, then the earlier candidate).
+ * ======================================================================== */
+
+#define FULL_MAX_SIZE 20000 /* bytes of text beyond which only the cheap forms are tried */
+
+/* t with its factor f replaced by g (or dropped when g is NULL) */
+static SlExpr *replace_factor(SlExpr *t, const SlExpr *f, SlExpr *g)
+{
+    Vec v = {0};
+    SlExpr *const *fs = t->kind == SL_EX_MUL ? t->args : &t;
+    size_t n = t->kind == SL_EX_MUL ? t->nargs : 1;
+    bool done = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!done && fs[i] == f) {
+            done = true;
+            if (g)
+                vpush(&v, sl_expr_ref(g));
+        } else {
+            vpush(&v, sl_expr_ref(fs[i]));
+        }
+    }
+    SlExpr *r = simp_mul(v.v, v.n);
+    vfree(&v);
+    return r;
+}
+
+static bool is_trig_sq(const SlExpr *f, SlMathFn fn)
+{
+    return f->kind == SL_EX_POW && sl_expr_is_int(f->args[1], 2) && is_fn(f->args[0], fn) && f->args[0]->nargs == 1;
+}
+
+static SlExpr *pyth_visit(const SlExpr *e, SlExpr *const *c, void *ctx)
+{
+    (void)ctx;
+    SlExpr *s = simp_node(e, c);
+    if (s->kind != SL_EX_ADD)
+        return s;
+    size_t n = s->nargs;
+    SlExpr **t = xmalloc(n * sizeof *t);
+    for (size_t i = 0; i < n; i++)
+        t[i] = sl_expr_ref(s->args[i]);
+    bool changed = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!t[i])
+            continue;
+        SlExpr *const *fs = t[i]->kind == SL_EX_MUL ? t[i]->args : &t[i];
+        size_t nf = t[i]->kind == SL_EX_MUL ? t[i]->nargs : 1;
+        for (size_t j = 0; j < nf; j++) {
+            if (!is_trig_sq(fs[j], SL_FN_SIN))
+                continue;
+            SlExpr *cu = simp_fn(SL_FN_COS, fs[j]->args[0]->args, 1);
+            SlExpr *two = I(2);
+            SlExpr *c2 = simp_pow(cu, two);
+            SlExpr *want = replace_factor(t[i], fs[j], c2);
+            size_t k = 0;
+            for (; k < n; k++)
+                if (k != i && t[k] == want)
+                    break;
+            if (k < n) {
+                SlExpr *rest = replace_factor(t[i], fs[j], NULL);
+                sl_expr_unref(t[i]);
+                sl_expr_unref(t[k]);
+                t[i] = rest;
+                t[k] = NULL;
+                changed = true;
+            }
+            sl_expr_unref(want);
+            sl_expr_unref(c2);
+            sl_expr_unref(two);
+            sl_expr_unref(cu);
+            if (k < n)
+                break;
+        }
+    }
+    SlExpr *r = s;
+    if (changed) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (t[i])
+                t[m++] = t[i];
+        r = simp_add(t, m);
+        sl_expr_unref(s);
+        n = m;
+    }
+    for (size_t i = 0; i < n; i++)
+        sl_expr_unref(t[i]);
+    free(t);
+    return r;
+}
+
+/* base -> exponent maps for numerators and denominators */
+typedef struct Powers {
+    Vec base, expo; /* owned, parallel */
+} Powers;
+
+static void powers_add(Powers *p, SlExpr *b, SlExpr *x) /* borrowed */
+{
+    for (size_t i = 0; i < p->base.n; i++)
+        if (p->base.v[i] == b) {
+            SlExpr *s = simp_add2(p->expo.v[i], x);
+            sl_expr_unref(p->expo.v[i]);
+            p->expo.v[i] = s;
+            return;
+        }
+    vpush(&p->base, sl_expr_ref(b));
+    vpush(&p->expo, sl_expr_ref(x));
+}
+
+static void powers_free(Powers *p)
+{
+    vfree(&p->base);
+    vfree(&p->expo);
+}
+
+/* The factors of f (a product or not) into p, each exponent times k;
+ * numbers multiply into *coef. */
+static void powers_of(Powers *p, SlExpr *f, SlExpr *k, SlExpr **coef)
+{
+    SlExpr *const *fs = f->kind == SL_EX_MUL ? f->args : &f;
+    size_t n = f->kind == SL_EX_MUL ? f->nargs : 1;
+    for (size_t i = 0; i < n; i++) {
+        if (is_num(fs[i])) {
+            SlExpr *kk = simp_pow(fs[i], k);
+            SlExpr *c = simp_mul2(*coef, kk);
+            sl_expr_unref(*coef);
+            sl_expr_unref(kk);
+            *coef = c;
+            continue;
+        }
+        SlExpr *b, *x;
+        split_factor(fs[i], &b, &x);
+        SlExpr *xk = simp_mul2(x, k);
+        powers_add(p, b, xk);
+        sl_expr_unref(xk);
+        sl_expr_unref(b);
+        sl_expr_unref(x);
+    }
+}
+
+/* N/D with common factors cancelled (N, D borrowed; D > 0 factors) */
+static SlExpr *cancel(SlExpr *num, SlExpr *den)
+{
+    Powers pn = {0}, pd = {0};
+    SlExpr *coef = I(1), *one = I(1), *m1 = I(-1);
+    SlExpr *fn = sl_factor(num, NULL), *fd = sl_factor(den, NULL);
+    powers_of(&pn, fn, one, &coef);
+    powers_of(&pd, fd, m1, &coef);
+    for (size_t i = 0; i < pd.base.n; i++)
+        powers_add(&pn, pd.base.v[i], pd.expo.v[i]);
+    Vec f = {0};
+    vpush(&f, sl_expr_ref(coef));
+    for (size_t i = 0; i < pn.base.n; i++)
+        vpush(&f, simp_pow(pn.base.v[i], pn.expo.v[i]));
+    SlExpr *r = simp_mul(f.v, f.n);
+    vfree(&f);
+    powers_free(&pn);
+    powers_free(&pd);
+    sl_expr_unref(fn);
+    sl_expr_unref(fd);
+    sl_expr_unref(coef);
+    sl_expr_unref(one);
+    sl_expr_unref(m1);
+    return r;
+}
+
+static bool den_power(const SlExpr *f) { return f->kind == SL_EX_POW && rat_negative(f->args[1]); }
+
+/* A sum over a common denominator, cancelled. */
+static SlExpr *together_visit(const SlExpr *e, SlExpr *const *c, void *ctx)
+{
+    (void)ctx;
+    SlExpr *s = simp_node(e, c);
+    if (s->kind != SL_EX_ADD && s->kind != SL_EX_MUL)
+        return s;
+    SlExpr *const *terms = s->kind == SL_EX_ADD ? s->args : &s;
+    size_t n = s->kind == SL_EX_ADD ? s->nargs : 1;
+    /* the common denominator: each base at its largest power */
+    Powers d = {0};
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        SlExpr *const *fs = terms[i]->kind == SL_EX_MUL ? terms[i]->args : &terms[i];
+        size_t nf = terms[i]->kind == SL_EX_MUL ? terms[i]->nargs : 1;
+        for (size_t j = 0; j < nf; j++) {
+            if (!den_power(fs[j]))
+                continue; /* numeric denominators stay in the coefficients */
+            any = true;
+            SlExpr *b, *x;
+            split_factor(fs[j], &b, &x);
+            SlExpr *nx = simp_neg(x);
+            size_t k = 0;
+            for (; k < d.base.n; k++)
+                if (d.base.v[k] == b)
+                    break;
+            if (k == d.base.n) {
+                vpush(&d.base, sl_expr_ref(b));
+                vpush(&d.expo, sl_expr_ref(nx));
+            } else if (is_rat(nx) && is_rat(d.expo.v[k]) && mpq_cmp(nx->u.q, d.expo.v[k]->u.q) > 0) {
+                sl_expr_unref(d.expo.v[k]);
+                d.expo.v[k] = sl_expr_ref(nx);
+            }
+            sl_expr_unref(nx);
+            sl_expr_unref(b);
+            sl_expr_unref(x);
+        }
+    }
+    if (!any) {
+        powers_free(&d);
+        return s;
+    }
+    Vec dv = {0};
+    for (size_t k = 0; k < d.base.n; k++)
+        vpush(&dv, simp_pow(d.base.v[k], d.expo.v[k]));
+    SlExpr *den = simp_mul(dv.v, dv.n);
+    vfree(&dv);
+    Vec nt = {0};
+    for (size_t i = 0; i < n; i++) {
+        SlExpr *p = simp_mul2(terms[i], den);
+        SlExpr *x = sl_expand(p);
+        vpush(&nt, x);
+        sl_expr_unref(p);
+    }
+    SlExpr *num = simp_add(nt.v, nt.n);
+    vfree(&nt);
+    SlExpr *r = cancel(num, den);
+    sl_expr_unref(num);
+    sl_expr_unref(den);
+    powers_free(&d);
+    sl_expr_unref(s);
+    return r;
+}
+
+static size_t text_size(const SlExpr *e) { return sl_expr_tree_size(e, SL_STYLE_ASCII); }
+
+SlExpr *sl_simplify_full(SlExpr *e)
+{
+    if (!e)
+        return NULL;
+    SlExpr *cand[5];
+    size_t nc = 0;
+    cand[nc++] = sl_simplify(e);
+    if (text_size(cand[0]) <= FULL_MAX_SIZE) {
+        SlExpr *py = rebuild(cand[0], pyth_visit, NULL);
+        cand[nc++] = py;
+        cand[nc++] = sl_expand(py);
+        cand[nc++] = sl_factor(py, NULL);
+        cand[nc++] = rebuild(py, together_visit, NULL);
+    }
+    size_t best = 0, bs = text_size(cand[0]), bn = sl_expr_node_count(cand[0]);
+    for (size_t i = 1; i < nc; i++) {
+        size_t ts = text_size(cand[i]), tn = sl_expr_node_count(cand[i]);
+        if (ts < bs || (ts == bs && tn < bn)) {
+            best = i;
+            bs = ts;
+            bn = tn;
+        }
+    }
+    SlExpr *r = sl_expr_ref(cand[best]);
+    for (size_t i = 0; i < nc; i++)
+        sl_expr_unref(cand[i]);
+    return r;
+}
