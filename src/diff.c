@@ -166,6 +166,35 @@ static bool den_factor(const SlExpr *f)
     return f->kind == SL_EX_POW && f->args[1]->kind == SL_EX_RAT && mpq_sgn(f->args[1]->u.q) < 0;
 }
 
+/* D = bᵏ (√u = u^(1/2)): *b and *k new references */
+static bool single_power(SlExpr *dd, SlExpr **b, SlExpr **k)
+{
+    SlExpr *base = dd, *x = NULL;
+    if (dd->kind == SL_EX_POW && dd->args[1]->kind == SL_EX_RAT) {
+        base = dd->args[0];
+        x = dd->args[1];
+    }
+    if (base->kind == SL_EX_MUL)
+        return false;
+    mpq_t q;
+    mpq_init(q);
+    if (x)
+        mpq_set(q, x->u.q);
+    else
+        mpq_set_ui(q, 1, 1);
+    if (base->kind == SL_EX_FN && base->u.fn == SL_FN_SQRT && base->nargs == 1) {
+        base = base->args[0];
+        mpq_div_2exp(q, q, 1);
+    }
+    bool one = mpq_cmp_ui(q, 1, 1) == 0;
+    if (!one) {
+        *b = R(base);
+        *k = sl_expr_rat(q);
+    }
+    mpq_clear(q);
+    return !one;
+}
+
 /* A product with factors below the bar and a symbolic numerator, as N/D:
  * nq[0] = N, nq[1] = D (new references). */
 static bool quotient(const SlExpr *e, SlExpr *nq[2])
@@ -356,8 +385,19 @@ static SlExpr *d_node(Diff *d, SlExpr *e)
         if (quotient(e, buf)) { /* (N/D)' = (N'·D − N·D')/D² */
             SlExpr *nn = buf[0], *dd = buf[1];
             SlExpr *dn = D(d, nn), *ddd = D(d, dd);
-            SlExpr *top = csub(sl_expr_mul(dn, dd), sl_expr_mul(nn, ddd));
-            SlExpr *r = cdiv(top, cpw(R(dd), I(2)));
+            SlExpr *r, *b, *k;
+            if (single_power(dd, &b, &k)) {
+                /* D = bᵏ: (N'·b − k·N·b')/b^(k+1), D' = k·bᵏ⁻¹·b' divided through */
+                SlExpr *db = D(d, b);
+                SlExpr *left = sl_expr_mul(dn, b);
+                SlExpr *top = csub(left, cmul(cmul(R(k), R(nn)), R(db)));
+                r = cdiv(top, cpw(R(b), cadd(R(k), I(1))));
+                sl_expr_unref(b);
+                sl_expr_unref(k);
+            } else {
+                SlExpr *top = csub(sl_expr_mul(dn, dd), sl_expr_mul(nn, ddd));
+                r = cdiv(top, cpw(R(dd), I(2)));
+            }
             sl_expr_unref(nn);
             sl_expr_unref(dd);
             return r;
@@ -603,8 +643,9 @@ static char *rule_text(const Explain *x, const char *r)
     static const struct {
         const char *u, *a;
     } map[] = {{"\xc2\xb2", "^2"}, {"\xe2\x88\x9a", "sqrt "}, {"\xcf\x83", "sigma"}, {"\xe2\x88\x92", "-"},
-               {"\xe2\x89\xa5", ">="}, {"\xe2\x89\xa4", "<="}, {"\xe2\x80\xb2", "'"}, {"\xc2\xb7", " "},
-               {"\xe2\x82\x82", "2"}, {"\xe2\x82\x81\xe2\x82\x80", "10"}};
+               {"\xe2\x89\xa5", ">="}, {"\xe2\x89\xa4", "<="}, {"\xe2\x80\xb2", "'"}, {"\xc2\xb7", "*"},
+               {"\xe2\x82\x82", "2"}, {"\xe2\x82\x81\xe2\x82\x80", "10"},
+               {"\xe1\xb5\x98", "^u"}, {"\xe1\xb5\x9b", "^v"}};
     while (*r) {
         bool hit = false;
         for (size_t i = 0; i < sizeof map / sizeof map[0] && !hit; i++) {
@@ -1118,7 +1159,7 @@ bool sl_explain_diff(SlBuf *out, SlExpr *e, const char *var, SlStyle style, SlEr
                     sl_buf_puts(out, "\\quad ");
                 sl_buf_puts(out, l->text);
                 if (l->depth == 0)
-                    sl_buf_puts(out, " \\\\\n");
+                    sl_buf_putc(out, ' '); /* the first step continues this line */
                 else if (l->rule)
                     sl_buf_printf(out, " && \\text{(%s)} \\\\\n", l->rule);
                 else

@@ -2539,33 +2539,31 @@ size_t sl_expr_tree_size(const SlExpr *e, SlStyle style)
 
 /* ---- where-printing ---- */
 
-/* Nodes in post-order (children first), each once. */
+/* Nodes in post-order (children first, left to right), each once. */
 static void post_order(const SlExpr *root, Vec *out)
 {
-    PMap seen = {0};
-    Vec stack = {0};
     PMap done = {0};
+    Vec stack = {0};
     vec_push(&stack, (SlExpr *)root);
-    pmap_put(&seen, root, 0);
     while (stack.n) {
         SlExpr *e = stack.v[stack.n - 1];
+        if (pmap_get(&done, e) != SIZE_MAX) {
+            stack.n--;
+            continue;
+        }
         bool pushed = false;
         for (size_t i = e->nargs; i-- > 0;)
-            if (pmap_get(&seen, e->args[i]) == SIZE_MAX) {
-                pmap_put(&seen, e->args[i], 0);
+            if (pmap_get(&done, e->args[i]) == SIZE_MAX) {
                 vec_push(&stack, e->args[i]);
                 pushed = true;
             }
         if (pushed)
             continue;
         stack.n--;
-        if (pmap_get(&done, e) == SIZE_MAX) {
-            pmap_put(&done, e, 0);
-            vec_push(out, e);
-        }
+        pmap_put(&done, e, 0);
+        vec_push(out, e);
     }
     free(stack.v);
-    pmap_free(&seen);
     pmap_free(&done);
 }
 

@@ -236,11 +236,26 @@ static int base_rank(const SlExpr *b)
     return 102;
 }
 
-static int cmp_base(const SlExpr *a, const SlExpr *b)
+/* A factor's rank: symbolic powers (x^y, 2^x) go after the symbols. */
+static int factor_rank(const SlExpr *b, const SlExpr *x)
 {
-    int ra = base_rank(a), rb = base_rank(b);
+    return x && !is_num(x) ? 2 : base_rank(b);
+}
+
+static double degree(const SlExpr *e, int depth);
+
+static int cmp_base(const SlExpr *a, const SlExpr *xa, const SlExpr *b, const SlExpr *xb)
+{
+    int ra = factor_rank(a, xa), rb = factor_rank(b, xb);
     if (ra != rb)
         return ra < rb ? -1 : 1;
+    if (a->kind == SL_EX_ADD && b->kind == SL_EX_ADD && a != b) { /* (x + 1)·(x² + 1): simpler sums first */
+        double da = degree(a, 0), db = degree(b, 0);
+        if (da != db)
+            return da < db ? -1 : 1;
+        if (a->nargs != b->nargs)
+            return a->nargs < b->nargs ? -1 : 1;
+    }
     return cmp_node(a, b, 0);
 }
 
@@ -277,7 +292,7 @@ static int cmp_factor(const void *pa, const void *pb)
     const SlExpr *a = *(SlExpr *const *)pa, *b = *(SlExpr *const *)pb;
     const SlExpr *xa, *xb;
     const SlExpr *ba = factor_base(a, &xa), *bb = factor_base(b, &xb);
-    int c = cmp_base(ba, bb);
+    int c = cmp_base(ba, xa, bb, xb);
     if (c)
         return c;
     c = cmp_exponent(xa, xb);
@@ -365,7 +380,7 @@ static int cmp_term(const void *pa, const void *pb)
     for (size_t i = 0; i < n; i++) {
         const SlExpr *xa, *xb;
         const SlExpr *ba = factor_base(fa[i], &xa), *bb = factor_base(fb[i], &xb);
-        int c = cmp_base(ba, bb);
+        int c = cmp_base(ba, xa, bb, xb);
         if (c)
             return c;
         c = cmp_exponent(xa, xb);
@@ -385,6 +400,19 @@ static void sort_terms(SlExpr **v, size_t n)
     Degrees *saved = cur_deg;
     cur_deg = &d;
     qsort(v, n, sizeof *v, cmp_term);
+    cur_deg = saved;
+    sl_expr_map_free(&d.memo);
+    free(d.deg);
+}
+
+static void sort_factors(SlExpr **v, size_t n)
+{
+    if (n < 2)
+        return;
+    Degrees d = {0};
+    Degrees *saved = cur_deg;
+    cur_deg = &d;
+    qsort(v, n, sizeof *v, cmp_factor);
     cur_deg = saved;
     sl_expr_map_free(&d.memo);
     free(d.deg);
@@ -448,10 +476,24 @@ static void split_term(SlExpr *t, SlExpr **coef, SlExpr **rest)
 }
 
 /* A numeric multiple of a short sum: c·(a + b) */
+/* A monomial times a short sum: c·(a + b), 2x·(x + 1), x²·y·(1 − x) */
 static bool distributable(const SlExpr *t)
 {
-    return t->kind == SL_EX_MUL && t->nargs == 2 && is_num(t->args[0]) && t->args[1]->kind == SL_EX_ADD &&
-           t->args[1]->nargs <= DISTRIBUTE_MAX;
+    if (t->kind != SL_EX_MUL || t->nargs < 2 || t->nargs > 5)
+        return false;
+    const SlExpr *s = t->args[t->nargs - 1];
+    if (s->kind != SL_EX_ADD || s->nargs > DISTRIBUTE_MAX)
+        return false;
+    for (size_t i = 0; i + 1 < t->nargs; i++) {
+        const SlExpr *f = t->args[i];
+        if (i == 0 && is_num(f))
+            continue;
+        if (f->kind == SL_EX_POW && rat_integral(f->args[1]) && mpq_sgn(f->args[1]->u.q) > 0)
+            f = f->args[0];
+        if (f->kind != SL_EX_SYM || sl_expr_is_placeholder(f))
+            return false;
+    }
+    return true;
 }
 
 /* A term written with a minus: −u, −2x */
@@ -474,9 +516,11 @@ static SlExpr *simp_add(SlExpr *const *terms, size_t n)
             for (size_t i = t->nargs; i-- > 0;)
                 vpush(&work, sl_expr_ref(t->args[i]));
         } else if (distributable(t)) {
-            SlExpr *s = t->args[1];
+            SlExpr *s = t->args[t->nargs - 1];
+            SlExpr *m = sl_expr_nary(SL_EX_MUL, t->args, t->nargs - 1);
             for (size_t i = s->nargs; i-- > 0;)
-                vpush(&work, simp_mul2(t->args[0], s->args[i]));
+                vpush(&work, simp_mul2(m, s->args[i]));
+            sl_expr_unref(m);
         } else if (is_num(t)) {
             if (!cst) {
                 cst = sl_expr_ref(t);
@@ -625,11 +669,39 @@ static SlExpr *simp_mul(SlExpr *const *factors, size_t n)
             vpush(&out, p);
         }
     }
+    size_t nexp = 0;
+    for (size_t i = 0; i < out.n; i++)
+        nexp += is_fn(out.v[i], SL_FN_EXP) && out.v[i]->nargs == 1;
+    if (nexp > 1 && !is_zero(coef)) { /* exp(a)·exp(b) = exp(a + b) */
+        Vec args = {0};
+        size_t m = 0;
+        for (size_t i = 0; i < out.n; i++) {
+            if (is_fn(out.v[i], SL_FN_EXP) && out.v[i]->nargs == 1) {
+                vpush(&args, sl_expr_ref(out.v[i]->args[0]));
+                sl_expr_unref(out.v[i]);
+            } else {
+                out.v[m++] = out.v[i];
+            }
+        }
+        out.n = m;
+        SlExpr *sum = simp_add(args.v, args.n);
+        SlExpr *ex = simp_fn(SL_FN_EXP, &sum, 1);
+        if (is_num(ex)) {
+            SlExpr *c = num_mul(coef, ex);
+            sl_expr_unref(coef);
+            coef = c;
+            sl_expr_unref(ex);
+        } else {
+            vpush(&out, ex);
+        }
+        sl_expr_unref(sum);
+        vfree(&args);
+    }
     SlExpr *r;
     if (is_zero(coef)) {
         r = sl_expr_ref(coef); /* 0·x = 0, 0.0·x = 0.0 */
     } else {
-        qsort(out.v, out.n, sizeof *out.v, cmp_factor);
+        sort_factors(out.v, out.n);
         if (!sl_expr_is_int(coef, 1) || out.n == 0) {
             vpush(&out, NULL);
             memmove(out.v + 1, out.v, (out.n - 1) * sizeof *out.v);
