@@ -316,6 +316,10 @@ static double degree(const SlExpr *e, int depth)
     case SL_EX_ADD:
     case SL_EX_MUL:
     case SL_EX_POW: break;
+    case SL_EX_FN: /* √x is x^(1/2) */
+        if (e->nargs == 1 && (e->u.fn == SL_FN_SQRT || e->u.fn == SL_FN_CBRT) && depth <= CMP_DEPTH)
+            return degree(e->args[0], depth + 1) / (e->u.fn == SL_FN_SQRT ? 2 : 3);
+        return 0;
     default: return 0;
     }
     if (depth > CMP_DEPTH)
@@ -708,6 +712,11 @@ static SlExpr *simp_mul(SlExpr *const *factors, size_t n)
             out.v[0] = sl_expr_ref(coef);
         }
         r = sl_expr_nary(SL_EX_MUL, out.v, out.n);
+        if (r->nargs == 2 && sl_expr_is_int(r->args[0], -1) && distributable(r)) { /* −(x − 1) = 1 − x */
+            SlExpr *t = simp_add(&r, 1);
+            sl_expr_unref(r);
+            r = t;
+        }
     }
     sl_expr_unref(coef);
     vfree(&out);
@@ -947,29 +956,66 @@ static SlExpr *expand_mul2(SlExpr *a, SlExpr *b)
     return r;
 }
 
+/* The product of expanded factors, multiplied out (as far as the size
+ * bound allows: the rest stays a product). */
+static SlExpr *expand_product(SlExpr *const *c, size_t n)
+{
+    SlExpr *acc = I(1);
+    for (size_t i = 0; i < n; i++) {
+        SlExpr *r = expand_mul2(acc, c[i]);
+        if (!r) {
+            Vec f = {0};
+            vpush(&f, sl_expr_ref(acc));
+            for (size_t j = i; j < n; j++)
+                vpush(&f, sl_expr_ref(c[j]));
+            r = simp_mul(f.v, f.n);
+            vfree(&f);
+            sl_expr_unref(acc);
+            return r;
+        }
+        sl_expr_unref(acc);
+        acc = r;
+    }
+    return acc;
+}
+
 static SlExpr *expand_visit(const SlExpr *e, SlExpr *const *c, void *ctx)
 {
     (void)ctx;
     switch (e->kind) {
     case SL_EX_ADD: return simp_add(c, e->nargs);
     case SL_EX_MUL: {
-        SlExpr *acc = I(1);
-        for (size_t i = 0; i < e->nargs; i++) {
-            SlExpr *r = expand_mul2(acc, c[i]);
-            if (!r) { /* too big: keep the rest as a product */
-                Vec f = {0};
-                vpush(&f, sl_expr_ref(acc));
-                for (size_t j = i; j < e->nargs; j++)
-                    vpush(&f, sl_expr_ref(c[j]));
-                r = simp_mul(f.v, f.n);
-                vfree(&f);
-                sl_expr_unref(acc);
-                return r;
+        /* denominators with sums multiply out into one: 1/((x − 1)(x + 1)) = 1/(x² − 1) */
+        size_t nsum = 0;
+        for (size_t i = 0; i < e->nargs; i++)
+            nsum += c[i]->kind == SL_EX_POW && rat_negative(c[i]->args[1]) && rat_integral(c[i]->args[1]) &&
+                    c[i]->args[0]->kind == SL_EX_ADD;
+        if (nsum >= 2) {
+            Vec num = {0}, den = {0};
+            for (size_t i = 0; i < e->nargs; i++) {
+                if (c[i]->kind == SL_EX_POW && rat_negative(c[i]->args[1]) && rat_integral(c[i]->args[1])) {
+                    SlExpr *k = simp_neg(c[i]->args[1]);
+                    vpush(&den, simp_pow(c[i]->args[0], k));
+                    sl_expr_unref(k);
+                } else {
+                    vpush(&num, sl_expr_ref(c[i]));
+                }
             }
-            sl_expr_unref(acc);
-            acc = r;
+            SlExpr *nx = expand_product(num.v, num.n), *dx = expand_product(den.v, den.n);
+            SlExpr *m1 = I(-1);
+            SlExpr *inv = simp_pow(dx, m1);
+            SlExpr *r = expand_mul2(nx, inv);
+            if (!r)
+                r = simp_mul2(nx, inv);
+            sl_expr_unref(m1);
+            sl_expr_unref(inv);
+            sl_expr_unref(nx);
+            sl_expr_unref(dx);
+            vfree(&num);
+            vfree(&den);
+            return r;
         }
-        return acc;
+        return expand_product(c, e->nargs);
     }
     case SL_EX_POW:
         if (c[0]->kind == SL_EX_ADD && rat_integral(c[1]) && mpz_cmpabs_ui(mpq_numref(c[1]->u.q), 2) >= 0 &&
