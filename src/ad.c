@@ -307,12 +307,12 @@ static SlValue *rnum_binop(int op, SlValue *a, SlValue *b, SlError *err)
 
 static SlValue *rnum_unop(int op, SlValue *a, SlError *err)
 {
-    (void)err;
     if (op == SL_OP_POS)
         return sl_ref(a);
     const RNum *na = as_rnum(a);
     SlNode r;
-    sl_tape_neg(na->tape->t, na->node, &r);
+    if (!sl_tape_unop(na->tape->t, op, na->node, &r, err))
+        return NULL;
     return rnum_value(na->tape, r, na->exact);
 }
 
@@ -642,6 +642,7 @@ static SlValue *reverse_grad(SlSession *s, SlValue *f, SlValue **point, size_t n
     if (!tape)
         abort();
     tape->t = sl_tape_new(prec);
+    sl_tape_set_message_prec(tape->t, sl_num_prec());
     tape->refs = 1;
     SlValue **xs = calloc(npt, sizeof *xs);
     SlNode *nodes = calloc(npt, sizeof *nodes);
@@ -762,8 +763,17 @@ static SlValue *symbolic_at(SlSession *s, SlValue *f, SlValue **point, size_t np
     sl_expr_unref(body);
     if (!d)
         return NULL;
+    /* evaluate with guard bits (a derivative formula can cancel: (x·cos x − sin x)/x² near 0),
+     * then round once to the session precision */
+    PrecGuard g = raise_prec(guard_prec(order) + 32);
     SlValue *r = sl_expr_subs(d, names, point, npt, err);
+    restore_prec(g);
     sl_expr_unref(d);
+    if (r && r->kind == SL_FLOAT) {
+        SlValue *rounded = finish(r->u.f, false);
+        sl_unref(r);
+        r = rounded;
+    }
     if (r && r->kind == SL_EXPR) {
         SlBuf b = {0};
         sl_repr(&b, r);
@@ -967,9 +977,9 @@ static const char *var_name(SlCall *c, const char *fname, SlValue *v)
         return v->u.str.s;
     SlBuf b = {0};
     sl_repr(&b, v);
-    sl_err(c->err, SL_E_TYPE, "%s() needs a symbol as the variable, but got %s (a %s)", fname, b.s, sl_type_name(v));
+    sl_err(c->err, SL_E_TYPE, "%s() needs a symbol as the variable, not %s", fname, b.s);
     if (sl_is_number(v))
-        sl_err_hint(c->err, "that name has a value; use another name for the variable, or :reset");
+        sl_err_hint(c->err, "a name with a value is not a symbol: use another name for the variable, or :reset");
     sl_buf_free(&b);
     return NULL;
 }
@@ -1188,6 +1198,7 @@ static SlValue *b_jacobian(SlCall *c)
             if (!tape)
                 abort();
             tape->t = sl_tape_new(prec);
+            sl_tape_set_message_prec(tape->t, sl_num_prec());
             tape->refs = 1;
             SlValue **xs = calloc(n, sizeof *xs);
             SlNode *nodes = calloc(n, sizeof *nodes);
@@ -1393,6 +1404,33 @@ SlValue *sl_ad_explain(SlSession *s, SlValue *e, SlValue *var, SlError *err)
     return ok ? SL_NONE_V : NULL;
 }
 
+/* Display columns of UTF-8 text (code points). */
+static size_t columns(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* A left-aligned cell: two spaces before every cell but the first, padding
+ * only when more cells follow. */
+static void print_cell(FILE *o, const char *text, size_t width, bool last)
+{
+    static bool first = true;
+    if (!first)
+        fputs("  ", o);
+    fputs(text, o);
+    if (last) {
+        fputc('\n', o);
+        first = true;
+        return;
+    }
+    for (size_t c = columns(text); c < width; c++)
+        fputc(' ', o);
+    first = false;
+}
+
 /* gradcheck(f, point): every engine side by side */
 static SlValue *b_gradcheck(SlCall *c)
 {
@@ -1443,7 +1481,7 @@ static SlValue *b_gradcheck(SlCall *c)
         abort();
     size_t width[5] = {0, 0, 0, 0, 0};
     for (int k = 0; k < 4; k++) {
-        width[k + 1] = strlen(titles[k]);
+        width[k + 1] = columns(titles[k]);
         for (size_t i = 0; i < n; i++) {
             SlBuf b = {0};
             sl_buf_init(&b);
@@ -1452,37 +1490,36 @@ static SlValue *b_gradcheck(SlCall *c)
             else
                 sl_buf_puts(&b, "-");
             cells[k * n + i] = sl_buf_take(&b);
-            size_t w = strlen(cells[k * n + i]);
+            size_t w = columns(cells[k * n + i]);
             if (w > width[k + 1])
                 width[k + 1] = w;
         }
     }
     size_t shown = n > 10 ? 8 : n;
-    char label[64];
+    char **labels = calloc(shown + 1, sizeof *labels);
+    if (!labels)
+        abort();
     for (size_t i = 0; i < shown; i++) {
+        char label[96];
         if (np == n && i < 256)
             snprintf(label, sizeof label, "∂/∂%s", names[i]);
         else
             snprintf(label, sizeof label, "∂/∂x[%zu]", i);
-        size_t w = strlen(label) - (strncmp(label, "∂", 3) == 0 ? 2 : 0);
-        if (w > width[0])
-            width[0] = w;
+        labels[i] = strdup(label);
+        if (columns(label) > width[0])
+            width[0] = columns(label);
     }
-    fprintf(o, "%*s", (int)width[0], "");
+    /* one row per variable, a column per engine; no trailing spaces */
+    print_cell(o, "", width[0], false);
     for (int k = 0; k < 4; k++)
-        fprintf(o, "  %-*s", (int)width[k + 1], titles[k]);
-    fputc('\n', o);
+        print_cell(o, titles[k], width[k + 1], k == 3);
     for (size_t i = 0; i < shown; i++) {
-        if (np == n && i < 256)
-            snprintf(label, sizeof label, "∂/∂%s", names[i]);
-        else
-            snprintf(label, sizeof label, "∂/∂x[%zu]", i);
-        size_t w = strlen(label) - 2; /* ∂ is 3 bytes, 1 column */
-        fprintf(o, "%s%*s", label, (int)(width[0] - w), "");
+        print_cell(o, labels[i], width[0], false);
         for (int k = 0; k < 4; k++)
-            fprintf(o, "  %-*s", (int)width[k + 1], cells[k * n + i]);
-        fputc('\n', o);
+            print_cell(o, cells[k * n + i], width[k + 1], k == 3);
+        free(labels[i]);
     }
+    free(labels);
     if (shown < n)
         fprintf(o, "... and %zu more partial derivatives\n", n - shown);
     /* largest relative disagreement against reverse (or forward) */
