@@ -743,32 +743,123 @@ static SlValue *finite_difference(SlSession *s, SlValue *f, SlValue **point, siz
 }
 
 /* Symbolic: differentiate, then substitute the point. */
-static SlValue *symbolic_at(SlSession *s, SlValue *f, SlValue **point, size_t npt, size_t var, long order,
-                            bool spread, SlError *err)
+/* A function of one list parameter, def f(v), called with the list of
+ * symbols v[0], v[1], ...: its expression and those names (malloc'd). */
+static SlExpr *symbolic_of_list(SlSession *s, SlValue *f, size_t n, char ***names_out, SlError *err)
 {
-    if (!spread)
-        return sl_err(err, SL_E_VALUE,
-                      "the symbolic engine needs a function of separate variables, not of one list; "
-                      "use :ad reverse"), NULL;
-    SlExpr *body = sl_ad_symbolic(s, f, err);
-    if (!body)
-        return NULL;
-    const char *names[256];
-    size_t np = sl_ad_params(f, names, 256);
-    if (np != npt || np > 256) {
-        sl_expr_unref(body);
+    const char *pname[1] = {"v"};
+    sl_ad_params(f, pname, 1);
+    char **names = calloc(n, sizeof *names);
+    SlValue *list = sl_list_new(n);
+    if (!names)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s[%zu]", pname[0], i);
+        names[i] = strdup(buf);
+        sl_list_push_take(list, sl_expr_value(sl_expr_sym(names[i])));
+    }
+    SlValue *r = call(s, f, &list, 1, err);
+    sl_unref(list);
+    SlExpr *e = NULL;
+    if (r && r->kind == SL_EXPR)
+        e = sl_expr_ref(r->u.expr);
+    else if (r && sl_is_number(r))
+        e = sl_expr_from_value(r);
+    else if (r)
+        sl_err(err, SL_E_TYPE, "the function returned a %s, not a number or an expression", sl_type_name(r));
+    sl_unref(r);
+    *names_out = names;
+    return e;
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* The expression f builds and the names of its variables (names[i] goes
+ * with point i); *owned is set when the names were made here. */
+static SlExpr *symbolic_body(SlSession *s, SlValue *f, size_t npt, bool spread, const char ***names, char ***owned,
+                             SlError *err)
+{
+    *owned = NULL;
+    if (!spread) {
+        SlExpr *body = symbolic_of_list(s, f, npt, owned, err);
+        *names = (const char **)*owned;
+        if (!body) {
+            free_names(*owned, npt);
+            *owned = NULL;
+        }
+        return body;
+    }
+    const char **buf = calloc(npt + 1, sizeof *buf);
+    if (!buf)
+        abort();
+    size_t np = sl_ad_params(f, buf, npt + 1);
+    if (np != npt) {
+        free(buf);
         return sl_err(err, SL_E_VALUE, "the point has %zu numbers for %zu variables", npt, np), NULL;
     }
-    SlExpr *d = sl_diff_n(body, names[var], order, err);
-    sl_expr_unref(body);
-    if (!d)
+    SlExpr *body = sl_ad_symbolic(s, f, err);
+    if (!body) {
+        free(buf);
         return NULL;
-    /* evaluate with guard bits (a derivative formula can cancel: (x·cos x − sin x)/x² near 0),
-     * then round once to the session precision */
+    }
+    *names = buf;
+    return body;
+}
+
+static void release_names(const char **names, char **owned, size_t n)
+{
+    if (owned)
+        free_names(owned, n);
+    else
+        free((void *)names);
+}
+
+typedef struct NameIndex {
+    const char *name; /* a variable */
+    size_t i;         /* its position in the point */
+} NameIndex;
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(((const NameIndex *)a)->name, ((const NameIndex *)b)->name);
+}
+
+/* Evaluate a derivative at the point, binding only the symbols it has (so
+ * a partial derivative of a 1000-variable function costs what it uses),
+ * with guard bits: a derivative formula can cancel, (x·cos x − sin x)/x²
+ * near 0.  `index` is names sorted for lookup. */
+static SlValue *symbolic_value(SlExpr *d, const NameIndex *index, size_t npt, SlValue **point, long order,
+                               SlError *err)
+{
+    size_t cap = npt + 1;
+    const char **fs = calloc(cap, sizeof *fs);
+    SlValue **vals = calloc(cap, sizeof *vals);
+    if (!fs || !vals)
+        abort();
+    size_t k = sl_expr_free_syms(d, fs, cap);
+    if (k > cap)
+        k = cap;
+    for (size_t j = 0; j < k; j++) {
+        NameIndex key = {fs[j], 0};
+        const NameIndex *hit = bsearch(&key, index, npt, sizeof *index, cmp_name);
+        vals[j] = hit ? point[hit->i] : NULL;
+        if (!hit) {
+            free(fs);
+            free(vals);
+            return sl_err(err, SL_E_VALUE, "the derivative has a symbol %s that the point does not give", key.name), NULL;
+        }
+    }
     PrecGuard g = raise_prec(guard_prec(order) + 32);
-    SlValue *r = sl_expr_subs(d, names, point, npt, err);
+    SlValue *r = sl_expr_subs(d, fs, vals, k, err);
     restore_prec(g);
-    sl_expr_unref(d);
+    free(fs);
+    free(vals);
     if (r && r->kind == SL_FLOAT) {
         SlValue *rounded = finish(r->u.f, false);
         sl_unref(r);
@@ -783,6 +874,57 @@ static SlValue *symbolic_at(SlSession *s, SlValue *f, SlValue **point, size_t np
         return NULL;
     }
     return r;
+}
+
+static NameIndex *make_index(const char **names, size_t n)
+{
+    NameIndex *index = calloc(n + 1, sizeof *index);
+    if (!index)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        index[i] = (NameIndex){names[i], i};
+    qsort(index, n, sizeof *index, cmp_name);
+    return index;
+}
+
+/* Symbolic: differentiate, then substitute the point; every variable when
+ * var is (size_t)-1 (a list), else just that one. */
+static SlValue *symbolic_at(SlSession *s, SlValue *f, SlValue **point, size_t npt, size_t var, long order,
+                            bool spread, SlError *err)
+{
+    const char **names;
+    char **owned;
+    SlExpr *body = symbolic_body(s, f, npt, spread, &names, &owned, err);
+    if (!body)
+        return NULL;
+    NameIndex *index = make_index(names, npt);
+    bool all = var == (size_t)-1;
+    SlValue *result = all ? sl_list_new(npt) : NULL;
+    for (size_t i = all ? 0 : var; i < (all ? npt : var + 1); i++) {
+        SlExpr *d = sl_diff_n(body, names[i], order, err);
+        SlValue *v = d ? symbolic_value(d, index, npt, point, order, err) : NULL;
+        if (d)
+            sl_expr_unref(d);
+        if (!v || sl_interrupted) {
+            if (v)
+                sl_unref(v);
+            sl_unref(result);
+            result = NULL;
+            if (sl_interrupted) {
+                sl_interrupted = 0;
+                sl_err(err, SL_E_INTERRUPTED);
+            }
+            break;
+        }
+        if (all)
+            sl_list_push_take(result, v);
+        else
+            result = v;
+    }
+    free(index);
+    release_names(names, owned, npt);
+    sl_expr_unref(body);
+    return result;
 }
 
 static SlEngine session_engine(SlSession *s)
@@ -851,13 +993,13 @@ SlValue *sl_ad_grad(SlSession *s, SlValue *f, SlValue *point, SlEngine eng, SlEr
         return NULL;
     if (eng == SL_ENGINE_REVERSE)
         return reverse_grad(s, f, pts, n, spread, true, err);
+    if (eng == SL_ENGINE_SYMBOLIC)
+        return symbolic_at(s, f, pts, n, (size_t)-1, 1, spread, err);
     SlValue *list = sl_list_new(n);
     for (size_t i = 0; i < n; i++) {
         SlValue *d = NULL;
         if (eng == SL_ENGINE_FORWARD)
             d = forward_derivative(s, f, pts, n, i, 1, spread, err);
-        else if (eng == SL_ENGINE_SYMBOLIC)
-            d = symbolic_at(s, f, pts, n, i, 1, spread, err);
         else
             d = finite_difference(s, f, pts, n, i, spread, err);
         if (!d) {
