@@ -1,2 +1,2659 @@
-/* tensor.c -- not written yet. */
-typedef int sl_tensor_stub_;
+/* tensor.c -- storage, views, kernels, promotion and the generator.
+ *
+ * float32 kernels compute in float and mirror PyTorch 1.13's CPU kernels
+ * where the order of operations shows in the last bit (see tensor.h).
+ * This file is compiled as ISO C17, so GCC does not contract a*b + c into
+ * a fused multiply-add behind our back; where PyTorch fuses (add with
+ * alpha), we call fmaf/fma explicitly.
+ */
+#include "tensor.h"
+
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autograd.h"
+#include "num.h"
+
+/* ---------------------------------------------------------------------------
+ * Allocation and reference counting
+ * ------------------------------------------------------------------------- */
+
+static long live_tensors, live_storages;
+
+long sl_tensor_live(void) { return live_tensors; }
+long sl_storage_live(void) { return live_storages; }
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) {
+        fputs("slope: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+static size_t dtype_size(SlDType dt)
+{
+    switch (dt) {
+    case SL_DT_F32: return sizeof(float);
+    case SL_DT_F64: return sizeof(double);
+    case SL_DT_I64: return sizeof(int64_t);
+    case SL_DT_BOOL: return sizeof(bool);
+    case SL_DT_MPFR: return sizeof(__mpfr_struct);
+    }
+    return 1;
+}
+
+static SlStorage *storage_new(SlDType dt, size_t n, mpfr_prec_t prec)
+{
+    SlStorage *s = xcalloc(1, sizeof *s);
+    s->refs = 1;
+    s->dtype = dt;
+    s->n = n;
+    s->prec = dt == SL_DT_MPFR ? prec : 0;
+    s->data = xcalloc(n, dtype_size(dt));
+    if (dt == SL_DT_MPFR) {
+        __mpfr_struct *m = s->data;
+        for (size_t i = 0; i < n; i++) {
+            mpfr_init2(&m[i], prec);
+            mpfr_set_zero(&m[i], 1);
+        }
+    }
+    live_storages++;
+    return s;
+}
+
+static void storage_unref(SlStorage *s)
+{
+    if (!s || --s->refs > 0)
+        return;
+    if (s->dtype == SL_DT_MPFR) {
+        __mpfr_struct *m = s->data;
+        for (size_t i = 0; i < s->n; i++)
+            mpfr_clear(&m[i]);
+    }
+    free(s->data);
+    free(s);
+    live_storages--;
+}
+
+static SlVersion *version_new(void)
+{
+    SlVersion *v = xcalloc(1, sizeof *v);
+    v->refs = 1;
+    return v;
+}
+
+static void version_unref(SlVersion *v)
+{
+    if (v && --v->refs == 0)
+        free(v);
+}
+
+SlTensor *sl_tensor_ref(SlTensor *t)
+{
+    if (t)
+        t->refs++;
+    return t;
+}
+
+void sl_tensor_unref(SlTensor *t)
+{
+    if (!t || --t->refs > 0)
+        return;
+    sl_tensor_unref(t->grad);
+    sl_node_unref(t->grad_fn);
+    storage_unref(t->storage);
+    version_unref(t->version);
+    free(t);
+    live_tensors--;
+}
+
+void sl_tensor_assign(SlTensor **slot, SlTensor *t)
+{
+    sl_tensor_ref(t);
+    sl_tensor_unref(*slot);
+    *slot = t;
+}
+
+static SlTensor *header_new(void)
+{
+    SlTensor *t = xcalloc(1, sizeof *t);
+    t->refs = 1;
+    live_tensors++;
+    return t;
+}
+
+static void contiguous_strides(SlTensor *t)
+{
+    int64_t s = 1;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        t->strides[d] = s;
+        s *= t->shape[d] > 0 ? t->shape[d] : 1;
+    }
+}
+
+static bool check_shape(int ndim, const int64_t *shape, int64_t *numel, SlError *err)
+{
+    if (ndim < 0 || ndim > SL_TENSOR_MAXDIM)
+        return sl_err(err, SL_E_LIMIT, "tensors have at most 16 dimensions");
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] < 0)
+            return sl_err(err, SL_E_VALUE, "Trying to create tensor with negative dimension %lld: [%lld]",
+                          (long long)shape[d], (long long)shape[d]);
+        if (shape[d] && n > SL_TENSOR_MAX_NUMEL / shape[d])
+            return sl_err(err, SL_E_LIMIT, "tensor too large: at most 268435456 elements");
+        n *= shape[d];
+    }
+    if (n > SL_TENSOR_MAX_NUMEL)
+        return sl_err(err, SL_E_LIMIT, "tensor too large: at most 268435456 elements");
+    *numel = n;
+    return true;
+}
+
+/* A contiguous tensor with fresh (zeroed) storage; shape already checked. */
+static SlTensor *tensor_new(SlDType dt, int ndim, const int64_t *shape, mpfr_prec_t prec)
+{
+    SlTensor *t = header_new();
+    t->dtype = dt;
+    t->ndim = ndim;
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++) {
+        t->shape[d] = shape[d];
+        n *= shape[d];
+    }
+    contiguous_strides(t);
+    t->storage = storage_new(dt, (size_t)n, prec);
+    t->version = version_new();
+    return t;
+}
+
+SlTensor *sl_tensor_zeros(SlDType dt, int ndim, const int64_t *shape, mpfr_prec_t prec, SlError *err)
+{
+    int64_t n;
+    if (!check_shape(ndim, shape, &n, err))
+        return NULL;
+    return tensor_new(dt, ndim, shape, prec);
+}
+
+/* ---------------------------------------------------------------------------
+ * Metadata
+ * ------------------------------------------------------------------------- */
+
+int64_t sl_tensor_numel(const SlTensor *t)
+{
+    int64_t n = 1;
+    for (int d = 0; d < t->ndim; d++)
+        n *= t->shape[d];
+    return n;
+}
+
+bool sl_tensor_is_contiguous(const SlTensor *t)
+{
+    int64_t s = 1;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        if (t->shape[d] == 1)
+            continue;
+        if (t->strides[d] != s)
+            return t->shape[d] == 0;
+        s *= t->shape[d];
+    }
+    return true;
+}
+
+bool sl_dtype_is_float(SlDType dt) { return dt == SL_DT_F32 || dt == SL_DT_F64 || dt == SL_DT_MPFR; }
+
+const char *sl_dtype_name(SlDType dt)
+{
+    switch (dt) {
+    case SL_DT_F32: return "torch.float32";
+    case SL_DT_F64: return "torch.float64";
+    case SL_DT_I64: return "torch.int64";
+    case SL_DT_BOOL: return "torch.bool";
+    case SL_DT_MPFR: return "slope.mpfr";
+    }
+    return "?";
+}
+
+mpfr_prec_t sl_tensor_prec(const SlTensor *t)
+{
+    switch (t->dtype) {
+    case SL_DT_F32: return 24;
+    case SL_DT_MPFR: return t->storage->prec;
+    default: return 53;
+    }
+}
+
+void sl_shape_str(char *buf, size_t n, int ndim, const int64_t *shape)
+{
+    size_t k = 0;
+    k += (size_t)snprintf(buf + k, n - k, "(");
+    for (int d = 0; d < ndim && k < n; d++)
+        k += (size_t)snprintf(buf + k, n - k, d ? ", %lld" : "%lld", (long long)shape[d]);
+    if (ndim == 1 && k < n)
+        k += (size_t)snprintf(buf + k, n - k, ",");
+    if (k < n)
+        snprintf(buf + k, n - k, ")");
+}
+
+/* ---------------------------------------------------------------------------
+ * Elements
+ * ------------------------------------------------------------------------- */
+
+int64_t sl_tensor_elem_offset(const SlTensor *t, int64_t i)
+{
+    int64_t off = t->offset;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        int64_t sz = t->shape[d];
+        if (sz <= 0)
+            break;
+        off += (i % sz) * t->strides[d];
+        i /= sz;
+    }
+    return off;
+}
+
+#define F32P(t) ((float *)(t)->storage->data)
+#define F64P(t) ((double *)(t)->storage->data)
+#define I64P(t) ((int64_t *)(t)->storage->data)
+#define BOOLP(t) ((bool *)(t)->storage->data)
+#define MPP(t) ((__mpfr_struct *)(t)->storage->data)
+
+static double raw_get_d(const SlTensor *t, int64_t o)
+{
+    switch (t->dtype) {
+    case SL_DT_F32: return F32P(t)[o];
+    case SL_DT_F64: return F64P(t)[o];
+    case SL_DT_I64: return (double)I64P(t)[o];
+    case SL_DT_BOOL: return BOOLP(t)[o];
+    case SL_DT_MPFR: return mpfr_get_d(&MPP(t)[o], MPFR_RNDN);
+    }
+    return 0;
+}
+
+double sl_tensor_get_d(const SlTensor *t, int64_t i) { return raw_get_d(t, sl_tensor_elem_offset(t, i)); }
+
+float sl_tensor_get_f(const SlTensor *t, int64_t i) { return F32P(t)[sl_tensor_elem_offset(t, i)]; }
+
+int64_t sl_tensor_get_i(const SlTensor *t, int64_t i)
+{
+    int64_t o = sl_tensor_elem_offset(t, i);
+    switch (t->dtype) {
+    case SL_DT_I64: return I64P(t)[o];
+    case SL_DT_BOOL: return BOOLP(t)[o];
+    case SL_DT_MPFR: return mpfr_get_si(&MPP(t)[o], MPFR_RNDZ);
+    default: {
+        double d = raw_get_d(t, o);
+        return d != d ? 0 : d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : (int64_t)d;
+    }
+    }
+}
+
+bool sl_tensor_get_b(const SlTensor *t, int64_t i)
+{
+    int64_t o = sl_tensor_elem_offset(t, i);
+    switch (t->dtype) {
+    case SL_DT_BOOL: return BOOLP(t)[o];
+    case SL_DT_I64: return I64P(t)[o] != 0;
+    case SL_DT_MPFR: return !mpfr_zero_p(&MPP(t)[o]);
+    default: return raw_get_d(t, o) != 0;
+    }
+}
+
+mpfr_srcptr sl_tensor_get_m(const SlTensor *t, int64_t i) { return &MPP(t)[sl_tensor_elem_offset(t, i)]; }
+
+static void raw_set_d(SlTensor *t, int64_t o, double v)
+{
+    switch (t->dtype) {
+    case SL_DT_F32: F32P(t)[o] = (float)v; break;
+    case SL_DT_F64: F64P(t)[o] = v; break;
+    case SL_DT_I64: I64P(t)[o] = v != v ? 0 : (int64_t)v; break;
+    case SL_DT_BOOL: BOOLP(t)[o] = v != 0; break;
+    case SL_DT_MPFR: mpfr_set_d(&MPP(t)[o], v, MPFR_RNDN); break;
+    }
+}
+
+void sl_tensor_set_d(SlTensor *t, int64_t i, double v) { raw_set_d(t, sl_tensor_elem_offset(t, i), v); }
+
+void sl_tensor_set_i(SlTensor *t, int64_t i, int64_t v)
+{
+    int64_t o = sl_tensor_elem_offset(t, i);
+    switch (t->dtype) {
+    case SL_DT_I64: I64P(t)[o] = v; break;
+    case SL_DT_BOOL: BOOLP(t)[o] = v != 0; break;
+    case SL_DT_MPFR: mpfr_set_si(&MPP(t)[o], (long)v, MPFR_RNDN); break;
+    case SL_DT_F32: F32P(t)[o] = (float)v; break;
+    case SL_DT_F64: F64P(t)[o] = (double)v; break;
+    }
+}
+
+void sl_tensor_set_m(SlTensor *t, int64_t i, mpfr_srcptr v)
+{
+    int64_t o = sl_tensor_elem_offset(t, i);
+    switch (t->dtype) {
+    case SL_DT_MPFR: mpfr_set(&MPP(t)[o], v, MPFR_RNDN); break;
+    case SL_DT_F32: F32P(t)[o] = mpfr_get_flt(v, MPFR_RNDN); break;
+    case SL_DT_F64: F64P(t)[o] = mpfr_get_d(v, MPFR_RNDN); break;
+    case SL_DT_I64: I64P(t)[o] = mpfr_nan_p(v) ? 0 : (int64_t)mpfr_get_sj(v, MPFR_RNDZ); break;
+    case SL_DT_BOOL: BOOLP(t)[o] = !mpfr_zero_p(v); break;
+    }
+}
+
+/* Copy element so of s into element do of d, converting. */
+static void elem_copy(SlTensor *d, int64_t dof, const SlTensor *s, int64_t sof)
+{
+    if (d->dtype == s->dtype) {
+        switch (d->dtype) {
+        case SL_DT_F32: F32P(d)[dof] = F32P(s)[sof]; return;
+        case SL_DT_F64: F64P(d)[dof] = F64P(s)[sof]; return;
+        case SL_DT_I64: I64P(d)[dof] = I64P(s)[sof]; return;
+        case SL_DT_BOOL: BOOLP(d)[dof] = BOOLP(s)[sof]; return;
+        case SL_DT_MPFR: mpfr_set(&MPP(d)[dof], &MPP(s)[sof], MPFR_RNDN); return;
+        }
+    }
+    switch (s->dtype) {
+    case SL_DT_MPFR: {
+        mpfr_srcptr v = &MPP(s)[sof];
+        switch (d->dtype) {
+        case SL_DT_F32: F32P(d)[dof] = mpfr_get_flt(v, MPFR_RNDN); break;
+        case SL_DT_F64: F64P(d)[dof] = mpfr_get_d(v, MPFR_RNDN); break;
+        case SL_DT_I64: I64P(d)[dof] = mpfr_nan_p(v) ? 0 : (int64_t)mpfr_get_sj(v, MPFR_RNDZ); break;
+        case SL_DT_BOOL: BOOLP(d)[dof] = !mpfr_zero_p(v); break;
+        default: break;
+        }
+        return;
+    }
+    case SL_DT_I64: {
+        int64_t v = I64P(s)[sof];
+        switch (d->dtype) {
+        case SL_DT_F32: F32P(d)[dof] = (float)v; break;
+        case SL_DT_F64: F64P(d)[dof] = (double)v; break;
+        case SL_DT_BOOL: BOOLP(d)[dof] = v != 0; break;
+        case SL_DT_MPFR: mpfr_set_sj(&MPP(d)[dof], v, MPFR_RNDN); break;
+        default: break;
+        }
+        return;
+    }
+    case SL_DT_BOOL: {
+        bool v = BOOLP(s)[sof];
+        switch (d->dtype) {
+        case SL_DT_F32: F32P(d)[dof] = v; break;
+        case SL_DT_F64: F64P(d)[dof] = v; break;
+        case SL_DT_I64: I64P(d)[dof] = v; break;
+        case SL_DT_MPFR: mpfr_set_si(&MPP(d)[dof], v, MPFR_RNDN); break;
+        default: break;
+        }
+        return;
+    }
+    case SL_DT_F32:
+        if (d->dtype == SL_DT_MPFR) {
+            mpfr_set_flt(&MPP(d)[dof], F32P(s)[sof], MPFR_RNDN);
+            return;
+        }
+        raw_set_d(d, dof, F32P(s)[sof]);
+        return;
+    case SL_DT_F64:
+        if (d->dtype == SL_DT_MPFR) {
+            mpfr_set_d(&MPP(d)[dof], F64P(s)[sof], MPFR_RNDN);
+            return;
+        }
+        if (d->dtype == SL_DT_I64) {
+            double v = F64P(s)[sof];
+            I64P(d)[dof] = v != v ? 0 : v >= 9.2e18 ? INT64_MIN : v <= -9.3e18 ? INT64_MIN : (int64_t)v;
+            return;
+        }
+        raw_set_d(d, dof, F64P(s)[sof]);
+        return;
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Strided iteration over up to three operands of one shape
+ * ------------------------------------------------------------------------- */
+
+typedef struct Iter {
+    int nd;                               /* dimensions */
+    int64_t shape[SL_TENSOR_MAXDIM];      /* iteration shape */
+    int64_t st[3][SL_TENSOR_MAXDIM];      /* strides of each operand (0: broadcast) */
+    int64_t base[3];                      /* storage offsets */
+    int64_t n;                            /* elements */
+} Iter;
+
+/* Strides of t broadcast to (nd, shape): 0 along broadcast dimensions. */
+static void iter_operand(Iter *it, int k, const SlTensor *t)
+{
+    int lead = it->nd - (t ? t->ndim : 0);
+    for (int d = 0; d < it->nd; d++) {
+        if (!t || d < lead || t->shape[d - lead] == 1)
+            it->st[k][d] = 0;
+        else
+            it->st[k][d] = t->strides[d - lead];
+    }
+    it->base[k] = t ? t->offset : 0;
+}
+
+static void iter_init(Iter *it, int nd, const int64_t *shape, const SlTensor *t0, const SlTensor *t1,
+                      const SlTensor *t2)
+{
+    it->nd = nd;
+    it->n = 1;
+    for (int d = 0; d < nd; d++) {
+        it->shape[d] = shape[d];
+        it->n *= shape[d];
+    }
+    iter_operand(it, 0, t0);
+    iter_operand(it, 1, t1);
+    iter_operand(it, 2, t2);
+}
+
+#define ITER(it, o0, o1, o2, BODY)                                                                             \
+    do {                                                                                                       \
+        int64_t ix_[SL_TENSOR_MAXDIM] = {0};                                                                   \
+        int64_t o0 = (it)->base[0], o1 = (it)->base[1], o2 = (it)->base[2];                                    \
+        (void)o1, (void)o2;                                                                                    \
+        for (int64_t k_ = 0; k_ < (it)->n; k_++) {                                                             \
+            BODY;                                                                                              \
+            for (int d_ = (it)->nd - 1; d_ >= 0; d_--) {                                                       \
+                o0 += (it)->st[0][d_];                                                                         \
+                o1 += (it)->st[1][d_];                                                                         \
+                o2 += (it)->st[2][d_];                                                                         \
+                if (++ix_[d_] < (it)->shape[d_])                                                               \
+                    break;                                                                                     \
+                o0 -= (it)->st[0][d_] * (it)->shape[d_];                                                       \
+                o1 -= (it)->st[1][d_] * (it)->shape[d_];                                                       \
+                o2 -= (it)->st[2][d_] * (it)->shape[d_];                                                       \
+                ix_[d_] = 0;                                                                                   \
+            }                                                                                                  \
+        }                                                                                                      \
+    } while (0)
+
+/* ---------------------------------------------------------------------------
+ * Creation
+ * ------------------------------------------------------------------------- */
+
+void sl_tensor_fill_d(SlTensor *t, double v)
+{
+    Iter it;
+    iter_init(&it, t->ndim, t->shape, t, NULL, NULL);
+    ITER(&it, o, p, q, raw_set_d(t, o, v));
+}
+
+SlTensor *sl_tensor_full_d(SlDType dt, int ndim, const int64_t *shape, mpfr_prec_t prec, double v, SlError *err)
+{
+    SlTensor *t = sl_tensor_zeros(dt, ndim, shape, prec, err);
+    if (t && v != 0)
+        sl_tensor_fill_d(t, v);
+    return t;
+}
+
+SlTensor *sl_tensor_full_m(SlDType dt, int ndim, const int64_t *shape, mpfr_prec_t prec, mpfr_srcptr v,
+                           SlError *err)
+{
+    SlTensor *t = sl_tensor_zeros(dt, ndim, shape, prec, err);
+    if (!t)
+        return NULL;
+    int64_t n = sl_tensor_numel(t);
+    for (int64_t i = 0; i < n; i++)
+        sl_tensor_set_m(t, i, v);
+    return t;
+}
+
+SlTensor *sl_tensor_scalar_d(SlDType dt, double v, mpfr_prec_t prec)
+{
+    SlTensor *t = tensor_new(dt, 0, NULL, prec);
+    raw_set_d(t, 0, v);
+    return t;
+}
+
+SlTensor *sl_tensor_scalar_i(SlDType dt, int64_t v, mpfr_prec_t prec)
+{
+    SlTensor *t = tensor_new(dt, 0, NULL, prec);
+    sl_tensor_set_i(t, 0, v);
+    return t;
+}
+
+SlTensor *sl_tensor_zeros_like(const SlTensor *t, SlError *err)
+{
+    return sl_tensor_zeros(t->dtype, t->ndim, t->shape, sl_tensor_prec(t), err);
+}
+
+SlTensor *sl_tensor_ones_like(const SlTensor *t, SlError *err)
+{
+    return sl_tensor_full_d(t->dtype, t->ndim, t->shape, sl_tensor_prec(t), 1.0, err);
+}
+
+SlTensor *sl_tensor_arange(SlDType dt, double start, double end, double step, mpfr_prec_t prec, SlError *err)
+{
+    if (step == 0)
+        return sl_err(err, SL_E_VALUE, "step must be nonzero"), NULL;
+    if (!isfinite(start) || !isfinite(end))
+        return sl_err(err, SL_E_VALUE, "unsupported range: %g -> %g", start, end), NULL;
+    if ((step > 0 && end < start) || (step < 0 && end > start))
+        return sl_err(err, SL_E_VALUE, "upper bound and larger bound inconsistent with step sign"), NULL;
+    double nd = ceil((end - start) / step);
+    if (nd > (double)SL_TENSOR_MAX_NUMEL)
+        return sl_err(err, SL_E_LIMIT, "tensor too large: at most 268435456 elements"), NULL;
+    int64_t n = (int64_t)nd;
+    SlTensor *t = tensor_new(dt, 1, &n, prec);
+    for (int64_t i = 0; i < n; i++) {
+        if (dt == SL_DT_I64)
+            I64P(t)[i] = (int64_t)start + i * (int64_t)step;
+        else if (dt == SL_DT_F32)
+            /* torch computes start + i*step in the accumulate type (double for float on CPU) */
+            F32P(t)[i] = (float)(start + (double)i * step);
+        else if (dt == SL_DT_MPFR) {
+            mpfr_t a;
+            mpfr_init2(a, prec);
+            mpfr_set_d(a, step, MPFR_RNDN);
+            mpfr_mul_si(a, a, (long)i, MPFR_RNDN);
+            mpfr_add_d(&MPP(t)[i], a, start, MPFR_RNDN);
+            mpfr_clear(a);
+        } else
+            raw_set_d(t, i, start + (double)i * step);
+    }
+    return t;
+}
+
+SlTensor *sl_tensor_linspace(SlDType dt, double start, double end, int64_t steps, mpfr_prec_t prec, SlError *err)
+{
+    if (steps < 0)
+        return sl_err(err, SL_E_VALUE, "number of steps must be non-negative"), NULL;
+    if (steps > SL_TENSOR_MAX_NUMEL)
+        return sl_err(err, SL_E_LIMIT, "tensor too large: at most 268435456 elements"), NULL;
+    SlTensor *t = tensor_new(dt, 1, &steps, prec);
+    if (steps == 1) {
+        raw_set_d(t, 0, start);
+        return t;
+    }
+    /* torch's linspace kernel: the first half counts up from start, the
+     * second half down from end, with step computed in the dtype */
+    int64_t half = steps / 2;
+    if (dt == SL_DT_F32) {
+        float s = (float)start, e = (float)end, st = (e - s) / (float)(steps - 1);
+        for (int64_t i = 0; i < steps; i++)
+            F32P(t)[i] = i < half ? s + st * (float)i : e - st * (float)(steps - i - 1);
+    } else {
+        double st = (end - start) / (double)(steps - 1);
+        for (int64_t i = 0; i < steps; i++)
+            raw_set_d(t, i, i < half ? start + st * (double)i : end - st * (double)(steps - i - 1));
+    }
+    return t;
+}
+
+SlTensor *sl_tensor_eye(SlDType dt, int64_t n, int64_t m, mpfr_prec_t prec, SlError *err)
+{
+    int64_t shape[2] = {n, m < 0 ? n : m};
+    SlTensor *t = sl_tensor_zeros(dt, 2, shape, prec, err);
+    if (!t)
+        return NULL;
+    for (int64_t i = 0; i < shape[0] && i < shape[1]; i++)
+        raw_set_d(t, i * shape[1] + i, 1.0);
+    return t;
+}
+
+/* ---------------------------------------------------------------------------
+ * The generator: mt19937 as PyTorch's CPUGeneratorImpl uses it
+ * ------------------------------------------------------------------------- */
+
+static struct {
+    uint32_t mt[624];
+    int idx;
+    uint64_t seed;
+    bool have_next_double;  /* cached second Box-Muller value */
+    double next_double;
+} gen = {.idx = -1};
+
+void sl_tensor_manual_seed(uint64_t seed)
+{
+    gen.seed = seed;
+    gen.mt[0] = (uint32_t)(seed & 0xffffffffu);
+    for (int i = 1; i < 624; i++)
+        gen.mt[i] = 1812433253u * (gen.mt[i - 1] ^ (gen.mt[i - 1] >> 30)) + (uint32_t)i;
+    gen.idx = 624;
+    gen.have_next_double = false;
+}
+
+uint64_t sl_tensor_initial_seed(void) { return gen.seed; }
+
+static uint32_t gen_u32(void)
+{
+    if (gen.idx < 0)
+        sl_tensor_manual_seed(0);
+    if (gen.idx >= 624) {
+        for (int k = 0; k < 624; k++) {
+            uint32_t y = (gen.mt[k] & 0x80000000u) | (gen.mt[(k + 1) % 624] & 0x7fffffffu);
+            gen.mt[k] = gen.mt[(k + 397) % 624] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
+        }
+        gen.idx = 0;
+    }
+    uint32_t y = gen.mt[gen.idx++];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    y ^= y >> 18;
+    return y;
+}
+
+static uint64_t gen_u64(void)
+{
+    uint64_t hi = gen_u32();
+    uint64_t lo = gen_u32();
+    return (hi << 32) | lo;
+}
+
+/* uniform_real_distribution<float>/<double>(0, 1) */
+static float uniform_f(void) { return (float)(gen_u32() & ((1u << 24) - 1)) * (1.0f / 16777216.0f); }
+static double uniform_d(void)
+{
+    return (double)(gen_u64() & ((UINT64_C(1) << 53) - 1)) * (1.0 / 9007199254740992.0);
+}
+
+/* normal_distribution<double>: Box-Muller with the second value cached. */
+static double normal_d(double mean, double std)
+{
+    if (gen.have_next_double) {
+        gen.have_next_double = false;
+        return gen.next_double * std + mean;
+    }
+    double u1 = uniform_d(), u2 = uniform_d();
+    double r = sqrt(-2.0 * log1p(-u2));
+    double theta = 2.0 * M_PI * u1;
+    gen.next_double = r * sin(theta);
+    gen.have_next_double = true;
+    return r * cos(theta) * std + mean;
+}
+
+void sl_tensor_uniform_(SlTensor *t, double from, double to)
+{
+    int64_t n = sl_tensor_numel(t);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t o = sl_tensor_elem_offset(t, i);
+        if (t->dtype == SL_DT_F32) {
+            float f = (float)from, tt = (float)to;
+            F32P(t)[o] = uniform_f() * (tt - f) + f;
+        } else {
+            double x = uniform_d() * (to - from) + from;
+            raw_set_d(t, o, x);
+        }
+    }
+    sl_tensor_bump_version(t);
+}
+
+/* ---- avx_mathfun's log256_ps and sincos256_ps, one lane at a time, as
+ * torch's normal_fill_16_AVX2 uses them for float tensors of 16 or more
+ * elements.  Cephes polynomials in float arithmetic. */
+
+static float mf_log(float x)
+{
+    if (x <= 0)
+        return x == 0 ? -INFINITY : NAN;
+    int e;
+    /* frexp gives x = m * 2^e with m in [0.5, 1) as the SSE code's bit trick */
+    float m = frexpf(x, &e);
+    float fe = (float)e;
+    if (m < 0.707106781186547524f) {
+        fe = fe - 1.0f;
+        m = m + m - 1.0f;
+    } else {
+        m = m - 1.0f;
+    }
+    float z = m * m;
+    float y = 7.0376836292E-2f;
+    y = y * m + -1.1514610310E-1f;
+    y = y * m + 1.1676998740E-1f;
+    y = y * m + -1.2420140846E-1f;
+    y = y * m + 1.4249322787E-1f;
+    y = y * m + -1.6668057665E-1f;
+    y = y * m + 2.0000714765E-1f;
+    y = y * m + -2.4999993993E-1f;
+    y = y * m + 3.3333331174E-1f;
+    y = y * m;
+    y = y * z;
+    y = y + fe * -2.12194440e-4f;
+    y = y - z * 0.5f;
+    float r = m + y;
+    r = r + fe * 0.693359375f;
+    return r;
+}
+
+static void mf_sincos(float x, float *s, float *c)
+{
+    float sign_sin = x < 0 ? -1.0f : 1.0f;
+    x = fabsf(x);
+    float y = x * 1.27323954473516f; /* 4/pi */
+    int j = (int)y;
+    j = (j + 1) & ~1;
+    y = (float)j;
+    int poly = (j & 2) != 0;
+    if (j & 4)
+        sign_sin = -sign_sin;
+    float sign_cos = ((j - 2) & 4) ? -1.0f : 1.0f;
+    x = x + y * -0.78515625f;
+    x = x + y * -2.4187564849853515625e-4f;
+    x = x + y * -3.77489497744594108e-8f;
+    float z = x * x;
+    float yc = 2.443315711809948E-005f;
+    yc = yc * z + -1.388731625493765E-003f;
+    yc = yc * z + 4.166664568298827E-002f;
+    yc = yc * z;
+    yc = yc * z;
+    yc = yc - z * 0.5f;
+    yc = yc + 1.0f;
+    float ys = -1.9515295891E-4f;
+    ys = ys * z + 8.3321608736E-3f;
+    ys = ys * z + -1.6666654611E-1f;
+    ys = ys * z;
+    ys = ys * x;
+    ys = ys + x;
+    float sv = poly ? yc : ys, cv = poly ? ys : yc;
+    *s = sv * sign_sin;
+    *c = cv * sign_cos;
+}
+
+static void normal_fill_16_f(float *d, float mean, float std)
+{
+    for (int j = 0; j < 8; j++) {
+        float u1 = 1.0f - d[j];
+        float u2 = d[j + 8];
+        float radius = sqrtf(-2.0f * mf_log(u1));
+        float theta = 2.0f * (float)M_PI * u2;
+        float st, ct;
+        mf_sincos(theta, &st, &ct);
+        d[j] = fmaf(radius * ct, std, mean);
+        d[j + 8] = fmaf(radius * st, std, mean);
+    }
+}
+
+static void normal_fill_16_d(double *d, double mean, double std)
+{
+    for (int j = 0; j < 8; j++) {
+        double u1 = 1 - d[j];
+        double u2 = d[j + 8];
+        double radius = sqrt(-2 * log(u1));
+        double theta = 2.0 * M_PI * u2;
+        d[j] = radius * cos(theta) * std + mean;
+        d[j + 8] = radius * sin(theta) * std + mean;
+    }
+}
+
+void sl_tensor_normal_(SlTensor *t, double mean, double std)
+{
+    int64_t n = sl_tensor_numel(t);
+    bool contig = sl_tensor_is_contiguous(t);
+    if (n >= 16 && contig && t->dtype == SL_DT_F32) {
+        float *d = F32P(t) + t->offset;
+        for (int64_t i = 0; i < n; i++)
+            d[i] = uniform_f();
+        for (int64_t i = 0; i + 16 <= n; i += 16)
+            normal_fill_16_f(d + i, (float)mean, (float)std);
+        if (n % 16) {
+            float *e = d + n - 16;
+            for (int i = 0; i < 16; i++)
+                e[i] = uniform_f();
+            normal_fill_16_f(e, (float)mean, (float)std);
+        }
+    } else if (n >= 16 && contig && t->dtype == SL_DT_F64) {
+        double *d = F64P(t) + t->offset;
+        for (int64_t i = 0; i < n; i++)
+            d[i] = uniform_d();
+        for (int64_t i = 0; i + 16 <= n; i += 16)
+            normal_fill_16_d(d + i, mean, std);
+        if (n % 16) {
+            double *e = d + n - 16;
+            for (int i = 0; i < 16; i++)
+                e[i] = uniform_d();
+            normal_fill_16_d(e, mean, std);
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++)
+            raw_set_d(t, sl_tensor_elem_offset(t, i), normal_d(mean, std));
+    }
+    sl_tensor_bump_version(t);
+}
+
+SlTensor *sl_tensor_rand(SlDType dt, int ndim, const int64_t *shape, mpfr_prec_t prec, SlError *err)
+{
+    SlTensor *t = sl_tensor_zeros(dt, ndim, shape, prec, err);
+    if (t)
+        sl_tensor_uniform_(t, 0.0, 1.0);
+    return t;
+}
+
+SlTensor *sl_tensor_randn(SlDType dt, int ndim, const int64_t *shape, mpfr_prec_t prec, SlError *err)
+{
+    SlTensor *t = sl_tensor_zeros(dt, ndim, shape, prec, err);
+    if (t)
+        sl_tensor_normal_(t, 0.0, 1.0);
+    return t;
+}
+
+SlTensor *sl_tensor_randint(int64_t low, int64_t high, int ndim, const int64_t *shape, SlError *err)
+{
+    if (high <= low)
+        return sl_err(err, SL_E_VALUE, "random_ expects 'from' to be less than 'to', but got from=%lld >= to=%lld",
+                      (long long)low, (long long)high),
+               NULL;
+    SlTensor *t = sl_tensor_zeros(SL_DT_I64, ndim, shape, 0, err);
+    if (!t)
+        return NULL;
+    uint64_t range = (uint64_t)(high - low);
+    int64_t n = sl_tensor_numel(t);
+    for (int64_t i = 0; i < n; i++) {
+        /* random_from_to: 32-bit draws when the range fits, else 64 */
+        uint64_t r = range >= (UINT64_C(1) << 32) ? gen_u64() : gen_u32();
+        I64P(t)[i] = (int64_t)(r % range) + low;
+    }
+    return t;
+}
+
+/* ---------------------------------------------------------------------------
+ * Views
+ * ------------------------------------------------------------------------- */
+
+SlTensor *sl_tensor_alias(const SlTensor *t)
+{
+    SlTensor *v = header_new();
+    v->dtype = t->dtype;
+    v->ndim = t->ndim;
+    memcpy(v->shape, t->shape, sizeof v->shape);
+    memcpy(v->strides, t->strides, sizeof v->strides);
+    v->offset = t->offset;
+    v->storage = t->storage;
+    v->storage->refs++;
+    v->version = t->version;
+    v->version->refs++;
+    return v;
+}
+
+SlTensor *sl_tensor_data_alias(const SlTensor *t)
+{
+    SlTensor *v = sl_tensor_alias(t);
+    version_unref(v->version);
+    v->version = version_new();
+    return v;
+}
+
+void sl_tensor_bump_version(SlTensor *t) { t->version->v++; }
+
+bool sl_tensor_wrap_dim(int *dim, int ndim, SlError *err)
+{
+    int n = ndim > 0 ? ndim : 1;
+    if (*dim < -n || *dim >= n)
+        return sl_err(err, SL_E_INDEX_RANGE,
+                      "Dimension out of range (expected to be in range of [%d, %d], but got %d)", -n, n - 1, *dim);
+    if (*dim < 0)
+        *dim += n;
+    return true;
+}
+
+bool sl_tensor_infer_shape(int64_t numel, int ndim, int64_t *shape, SlError *err)
+{
+    int infer = -1;
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] == -1) {
+            if (infer >= 0)
+                return sl_err(err, SL_E_VALUE, "only one dimension can be inferred");
+            infer = d;
+        } else if (shape[d] < 0) {
+            return sl_err(err, SL_E_VALUE, "invalid shape dimension %lld", (long long)shape[d]);
+        } else {
+            n *= shape[d];
+        }
+    }
+    if (infer >= 0 && n != 0 && numel % n == 0) {
+        shape[infer] = numel / n;
+        return true;
+    }
+    if (infer < 0 && n == numel)
+        return true;
+    char buf[16 * SL_TENSOR_MAXDIM + 8];
+    size_t k = 0;
+    k += (size_t)snprintf(buf, sizeof buf, "[");
+    for (int d = 0; d < ndim && k < sizeof buf; d++)
+        k += (size_t)snprintf(buf + k, sizeof buf - k, d ? ", %lld" : "%lld", (long long)shape[d]);
+    if (k < sizeof buf)
+        snprintf(buf + k, sizeof buf - k, "]");
+    return sl_err(err, SL_E_VALUE, "shape '%s' is invalid for input of size %lld", buf, (long long)numel);
+}
+
+/* torch's computeStride: strides for a view of t with the new shape, or
+ * false when the memory layout does not allow one. */
+static bool compute_view_strides(const SlTensor *t, int ndim, const int64_t *shape, int64_t *out)
+{
+    int64_t numel = sl_tensor_numel(t);
+    if (numel == 0 || t->ndim == 0) {
+        int64_t s = 1;
+        for (int d = ndim - 1; d >= 0; d--) {
+            out[d] = s;
+            s *= shape[d] > 0 ? shape[d] : 1;
+        }
+        return true;
+    }
+    int view_d = ndim - 1;
+    int64_t chunk_base_stride = t->strides[t->ndim - 1];
+    int64_t tensor_numel = 1, view_numel = 1;
+    for (int tensor_d = t->ndim - 1; tensor_d >= 0; tensor_d--) {
+        tensor_numel *= t->shape[tensor_d];
+        if (tensor_d == 0 ||
+            (t->shape[tensor_d - 1] != 1 && t->strides[tensor_d - 1] != tensor_numel * chunk_base_stride)) {
+            while (view_d >= 0 && (view_numel < tensor_numel || shape[view_d] == 1)) {
+                out[view_d] = view_numel * chunk_base_stride;
+                view_numel *= shape[view_d];
+                view_d--;
+            }
+            if (view_numel != tensor_numel)
+                return false;
+            if (tensor_d > 0) {
+                chunk_base_stride = t->strides[tensor_d - 1];
+                tensor_numel = 1;
+                view_numel = 1;
+            }
+        }
+    }
+    return view_d == -1;
+}
+
+SlTensor *sl_tensor_view(const SlTensor *t, int ndim, const int64_t *shape0, SlError *err)
+{
+    int64_t shape[SL_TENSOR_MAXDIM], strides[SL_TENSOR_MAXDIM];
+    if (ndim > SL_TENSOR_MAXDIM)
+        return sl_err(err, SL_E_LIMIT, "tensors have at most 16 dimensions"), NULL;
+    memcpy(shape, shape0, (size_t)ndim * sizeof *shape);
+    if (!sl_tensor_infer_shape(sl_tensor_numel(t), ndim, shape, err))
+        return NULL;
+    if (!compute_view_strides(t, ndim, shape, strides))
+        return sl_err(err, SL_E_VALUE,
+                      "view size is not compatible with input tensor's size and stride (at least one dimension "
+                      "spans across two contiguous subspaces). Use .reshape(...) instead."),
+               NULL;
+    SlTensor *v = sl_tensor_alias(t);
+    v->ndim = ndim;
+    for (int d = 0; d < ndim; d++) {
+        v->shape[d] = shape[d];
+        v->strides[d] = strides[d];
+    }
+    return v;
+}
+
+SlTensor *sl_tensor_reshape(const SlTensor *t, int ndim, const int64_t *shape0, bool *copied, SlError *err)
+{
+    int64_t shape[SL_TENSOR_MAXDIM], strides[SL_TENSOR_MAXDIM];
+    if (ndim > SL_TENSOR_MAXDIM)
+        return sl_err(err, SL_E_LIMIT, "tensors have at most 16 dimensions"), NULL;
+    memcpy(shape, shape0, (size_t)ndim * sizeof *shape);
+    if (!sl_tensor_infer_shape(sl_tensor_numel(t), ndim, shape, err))
+        return NULL;
+    *copied = !compute_view_strides(t, ndim, shape, strides);
+    if (!*copied)
+        return sl_tensor_view(t, ndim, shape, err);
+    SlTensor *c = sl_tensor_clone(t);
+    SlTensor *v = sl_tensor_view(c, ndim, shape, err);
+    sl_tensor_unref(c);
+    return v;
+}
+
+SlTensor *sl_tensor_transpose(const SlTensor *t, int d0, int d1, SlError *err)
+{
+    if (!sl_tensor_wrap_dim(&d0, t->ndim, err) || !sl_tensor_wrap_dim(&d1, t->ndim, err))
+        return NULL;
+    SlTensor *v = sl_tensor_alias(t);
+    if (t->ndim == 0)
+        return v;
+    int64_t s = v->shape[d0];
+    v->shape[d0] = v->shape[d1];
+    v->shape[d1] = s;
+    s = v->strides[d0];
+    v->strides[d0] = v->strides[d1];
+    v->strides[d1] = s;
+    return v;
+}
+
+SlTensor *sl_tensor_permute(const SlTensor *t, const int *perm0, SlError *err)
+{
+    int perm[SL_TENSOR_MAXDIM];
+    bool seen[SL_TENSOR_MAXDIM] = {false};
+    for (int d = 0; d < t->ndim; d++) {
+        perm[d] = perm0[d];
+        if (!sl_tensor_wrap_dim(&perm[d], t->ndim, err))
+            return NULL;
+        if (seen[perm[d]])
+            return sl_err(err, SL_E_VALUE, "permute(): duplicate dims are not allowed."), NULL;
+        seen[perm[d]] = true;
+    }
+    SlTensor *v = sl_tensor_alias(t);
+    for (int d = 0; d < t->ndim; d++) {
+        v->shape[d] = t->shape[perm[d]];
+        v->strides[d] = t->strides[perm[d]];
+    }
+    return v;
+}
+
+SlTensor *sl_tensor_squeeze(const SlTensor *t, int dim, SlError *err)
+{
+    SlTensor *v = sl_tensor_alias(t);
+    if (dim != -1000) {
+        if (!sl_tensor_wrap_dim(&dim, t->ndim, err)) {
+            sl_tensor_unref(v);
+            return NULL;
+        }
+        if (t->ndim == 0 || t->shape[dim] != 1)
+            return v;
+    }
+    int k = 0;
+    for (int d = 0; d < t->ndim; d++) {
+        if ((dim == -1000 && t->shape[d] == 1) || d == dim)
+            continue;
+        v->shape[k] = t->shape[d];
+        v->strides[k] = t->strides[d];
+        k++;
+    }
+    v->ndim = k;
+    return v;
+}
+
+SlTensor *sl_tensor_unsqueeze(const SlTensor *t, int dim, SlError *err)
+{
+    if (t->ndim >= SL_TENSOR_MAXDIM)
+        return sl_err(err, SL_E_LIMIT, "tensors have at most 16 dimensions"), NULL;
+    if (!sl_tensor_wrap_dim(&dim, t->ndim + 1, err))
+        return NULL;
+    SlTensor *v = sl_tensor_alias(t);
+    for (int d = t->ndim; d > dim; d--) {
+        v->shape[d] = t->shape[d - 1];
+        v->strides[d] = t->strides[d - 1];
+    }
+    v->shape[dim] = 1;
+    v->strides[dim] = dim < t->ndim ? t->shape[dim] * t->strides[dim] : 1;
+    v->ndim = t->ndim + 1;
+    return v;
+}
+
+SlTensor *sl_tensor_select(const SlTensor *t, int dim, int64_t index, SlError *err)
+{
+    if (t->ndim == 0)
+        return sl_err(err, SL_E_INDEX_RANGE, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"),
+               NULL;
+    if (!sl_tensor_wrap_dim(&dim, t->ndim, err))
+        return NULL;
+    int64_t size = t->shape[dim];
+    if (index < -size || index >= size)
+        return sl_err(err, SL_E_INDEX_RANGE, "index %lld is out of bounds for dimension %d with size %lld",
+                      (long long)index, dim, (long long)size),
+               NULL;
+    if (index < 0)
+        index += size;
+    SlTensor *v = sl_tensor_alias(t);
+    v->offset += index * t->strides[dim];
+    for (int d = dim; d < t->ndim - 1; d++) {
+        v->shape[d] = t->shape[d + 1];
+        v->strides[d] = t->strides[d + 1];
+    }
+    v->ndim = t->ndim - 1;
+    return v;
+}
+
+SlTensor *sl_tensor_slice(const SlTensor *t, int dim, int64_t start, int64_t stop, int64_t step, SlError *err)
+{
+    if (!sl_tensor_wrap_dim(&dim, t->ndim, err))
+        return NULL;
+    if (step <= 0)
+        return sl_err(err, SL_E_VALUE, "step must be greater than zero"), NULL;
+    int64_t size = t->shape[dim];
+    if (start < 0)
+        start += size;
+    if (stop < 0)
+        stop += size;
+    if (start < 0)
+        start = 0;
+    if (start > size)
+        start = size;
+    if (stop < start)
+        stop = start;
+    if (stop > size)
+        stop = size;
+    SlTensor *v = sl_tensor_alias(t);
+    v->offset += start * t->strides[dim];
+    v->shape[dim] = (stop - start + step - 1) / step;
+    v->strides[dim] = t->strides[dim] * step;
+    return v;
+}
+
+SlTensor *sl_tensor_expand(const SlTensor *t, int ndim, const int64_t *shape, SlError *err)
+{
+    if (ndim < t->ndim)
+        return sl_err(err, SL_E_VALUE,
+                      "expand: the number of sizes provided (%d) must be greater or equal to the number of "
+                      "dimensions in the tensor (%d)",
+                      ndim, t->ndim),
+               NULL;
+    if (ndim > SL_TENSOR_MAXDIM)
+        return sl_err(err, SL_E_LIMIT, "tensors have at most 16 dimensions"), NULL;
+    SlTensor *v = sl_tensor_alias(t);
+    int lead = ndim - t->ndim;
+    for (int d = ndim - 1; d >= 0; d--) {
+        int64_t want = shape[d];
+        if (d >= lead) {
+            int64_t have = t->shape[d - lead];
+            if (want == -1)
+                want = have;
+            if (have == want) {
+                v->shape[d] = have;
+                v->strides[d] = t->strides[d - lead];
+            } else if (have == 1) {
+                v->shape[d] = want;
+                v->strides[d] = 0;
+            } else {
+                sl_tensor_unref(v);
+                char a[16 * SL_TENSOR_MAXDIM], b[16 * SL_TENSOR_MAXDIM];
+                sl_shape_str(a, sizeof a, t->ndim, t->shape);
+                sl_shape_str(b, sizeof b, ndim, shape);
+                return sl_err(err, SL_E_VALUE,
+                              "The expanded size of the tensor (%lld) must match the existing size (%lld) at "
+                              "non-singleton dimension %d.  Target sizes: %s.  Tensor sizes: %s",
+                              (long long)want, (long long)have, d, b, a),
+                       NULL;
+            }
+        } else {
+            if (want < 0) {
+                sl_tensor_unref(v);
+                return sl_err(err, SL_E_VALUE,
+                              "The expanded size of the tensor (-1) isn't allowed in a leading, non-existing "
+                              "dimension %d",
+                              d),
+                       NULL;
+            }
+            v->shape[d] = want;
+            v->strides[d] = 0;
+        }
+    }
+    v->ndim = ndim;
+    return v;
+}
+
+/* ---------------------------------------------------------------------------
+ * Copies and conversions
+ * ------------------------------------------------------------------------- */
+
+static SlTensor *copy_as(const SlTensor *t, SlDType dt, mpfr_prec_t prec)
+{
+    SlTensor *c = tensor_new(dt, t->ndim, t->shape, prec);
+    Iter it;
+    iter_init(&it, t->ndim, t->shape, c, t, NULL);
+    ITER(&it, o, p, q, elem_copy(c, o, t, p));
+    return c;
+}
+
+SlTensor *sl_tensor_clone(const SlTensor *t) { return copy_as(t, t->dtype, sl_tensor_prec(t)); }
+
+SlTensor *sl_tensor_contiguous(const SlTensor *t)
+{
+    if (sl_tensor_is_contiguous(t))
+        return sl_tensor_ref((SlTensor *)t);
+    return sl_tensor_clone(t);
+}
+
+SlTensor *sl_tensor_to(const SlTensor *t, SlDType dt, mpfr_prec_t prec)
+{
+    return copy_as(t, dt, dt == SL_DT_MPFR ? prec : 0);
+}
+
+/* Broadcast shape of two tensors, with torch's message. */
+static bool broadcast(int na, const int64_t *sa, int nb, const int64_t *sb, int *nd, int64_t *out, SlError *err)
+{
+    int n = na > nb ? na : nb;
+    for (int i = 0; i < n; i++) {
+        int da = na - 1 - i, db = nb - 1 - i;
+        int64_t a = da >= 0 ? sa[da] : 1, b = db >= 0 ? sb[db] : 1;
+        if (a != b && a != 1 && b != 1)
+            return sl_err(err, SL_E_VALUE,
+                          "The size of tensor a (%lld) must match the size of tensor b (%lld) at non-singleton "
+                          "dimension %d",
+                          (long long)a, (long long)b, n - 1 - i);
+        out[n - 1 - i] = a == 1 ? b : a;
+    }
+    *nd = n;
+    return true;
+}
+
+bool sl_tensor_copy_(SlTensor *dst, const SlTensor *src, SlError *err)
+{
+    int nd;
+    int64_t shape[SL_TENSOR_MAXDIM];
+    if (!broadcast(dst->ndim, dst->shape, src->ndim, src->shape, &nd, shape, err))
+        return false;
+    if (nd != dst->ndim || memcmp(shape, dst->shape, (size_t)nd * sizeof *shape) != 0) {
+        char a[16 * SL_TENSOR_MAXDIM], b[16 * SL_TENSOR_MAXDIM];
+        sl_shape_str(a, sizeof a, src->ndim, src->shape);
+        sl_shape_str(b, sizeof b, dst->ndim, dst->shape);
+        return sl_err(err, SL_E_VALUE, "output with shape %s doesn't match the broadcast shape %s", b, a);
+    }
+    /* copy through a temporary when the two overlap */
+    SlTensor *s = src->storage == dst->storage ? sl_tensor_clone(src) : sl_tensor_ref((SlTensor *)src);
+    Iter it;
+    iter_init(&it, dst->ndim, dst->shape, dst, s, NULL);
+    ITER(&it, o, p, q, elem_copy(dst, o, s, p));
+    sl_tensor_unref(s);
+    sl_tensor_bump_version(dst);
+    return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Type promotion (c10's promoteTypes and TensorIterator's result_type)
+ * ------------------------------------------------------------------------- */
+
+static int category(SlDType dt) { return dt == SL_DT_BOOL ? 0 : dt == SL_DT_I64 ? 1 : 2; }
+
+static int rank(SlDType dt)
+{
+    switch (dt) {
+    case SL_DT_BOOL: return 0;
+    case SL_DT_I64: return 1;
+    case SL_DT_F32: return 2;
+    case SL_DT_F64: return 3;
+    case SL_DT_MPFR: return 4;
+    }
+    return 0;
+}
+
+typedef struct { bool set; SlDTypeP t; } Maybe;
+
+static SlDTypeP promote2(SlDTypeP a, SlDTypeP b)
+{
+    if (a.dt == SL_DT_MPFR && b.dt == SL_DT_MPFR)
+        return (SlDTypeP){SL_DT_MPFR, a.prec > b.prec ? a.prec : b.prec};
+    return rank(a.dt) >= rank(b.dt) ? a : b;
+}
+
+static Maybe promote_m(Maybe a, SlDTypeP b)
+{
+    if (!a.set)
+        return (Maybe){true, b};
+    return (Maybe){true, promote2(a.t, b)};
+}
+
+/* combine_categories(higher, lower) */
+static Maybe combine(Maybe hi, Maybe lo)
+{
+    if (!hi.set)
+        return lo;
+    if (!lo.set)
+        return hi;
+    if (category(hi.t.dt) == 2)
+        return hi;
+    if (hi.t.dt == SL_DT_BOOL || category(lo.t.dt) == 2)
+        return (Maybe){true, promote2(hi.t, lo.t)};
+    return hi;
+}
+
+SlDTypeP sl_result_type(SlTensor *const *ts, int n)
+{
+    Maybe dim = {false, {SL_DT_F32, 0}}, zero = dim, wrapped = dim;
+    for (int i = 0; i < n; i++) {
+        const SlTensor *t = ts[i];
+        if (!t)
+            continue;
+        SlDTypeP p = {t->dtype, t->dtype == SL_DT_MPFR ? t->storage->prec : 0};
+        if (t->wrapped) {
+            /* a Python float counts as the default dtype, an int as int64 */
+            if (p.dt == SL_DT_F64)
+                p.dt = SL_DT_F32;
+            wrapped = promote_m(wrapped, p);
+        } else if (t->ndim == 0) {
+            zero = promote_m(zero, p);
+        } else {
+            dim = promote_m(dim, p);
+        }
+    }
+    Maybe r = combine(dim, combine(zero, wrapped));
+    return r.set ? r.t : (SlDTypeP){SL_DT_F32, 0};
+}
+
+/* ---------------------------------------------------------------------------
+ * Elementwise binary kernels
+ * ------------------------------------------------------------------------- */
+
+static float f_floordiv(float a, float b)
+{
+    if (b == 0)
+        return a / b;
+    float mod = fmodf(a, b);
+    float div = (a - mod) / b;
+    if (mod != 0 && (b < 0) != (mod < 0))
+        div -= 1.0f;
+    float fl;
+    if (div != 0) {
+        fl = floorf(div);
+        if (div - fl > 0.5f)
+            fl += 1.0f;
+    } else {
+        fl = copysignf(0.0f, a / b);
+    }
+    return fl;
+}
+
+static double d_floordiv(double a, double b)
+{
+    if (b == 0)
+        return a / b;
+    double mod = fmod(a, b);
+    double div = (a - mod) / b;
+    if (mod != 0 && (b < 0) != (mod < 0))
+        div -= 1.0;
+    double fl;
+    if (div != 0) {
+        fl = floor(div);
+        if (div - fl > 0.5)
+            fl += 1.0;
+    } else {
+        fl = copysign(0.0, a / b);
+    }
+    return fl;
+}
+
+static float f_mod(float a, float b)
+{
+    float m = fmodf(a, b);
+    if (m != 0 && (b < 0) != (m < 0))
+        m += b;
+    return m;
+}
+
+static double d_mod(double a, double b)
+{
+    double m = fmod(a, b);
+    if (m != 0 && (b < 0) != (m < 0))
+        m += b;
+    return m;
+}
+
+static int64_t i_pow(int64_t a, int64_t b)
+{
+    if (b < 0) {
+        if (a == 1)
+            return 1;
+        if (a == -1)
+            return (b & 1) ? -1 : 1;
+        return 0;
+    }
+    uint64_t r = 1, x = (uint64_t)a;
+    while (b) {
+        if (b & 1)
+            r *= x;
+        x *= x;
+        b >>= 1;
+    }
+    return (int64_t)r;
+}
+
+static bool is_cmp(SlTOp op) { return op >= SL_T_EQ && op <= SL_T_GE; }
+
+/* float op float (also used by the scalar-exponent path) */
+static float f_op(SlTOp op, float a, float b, float alpha)
+{
+    switch (op) {
+    case SL_T_ADD: return alpha == 1.0f ? a + b : fmaf(b, alpha, a);
+    case SL_T_SUB: return alpha == 1.0f ? a - b : fmaf(b, -alpha, a);
+    case SL_T_MUL: return a * b;
+    case SL_T_DIV: return a / b;
+    case SL_T_FLOORDIV: return f_floordiv(a, b);
+    case SL_T_MOD: return f_mod(a, b);
+    case SL_T_POW: return powf(a, b);
+    case SL_T_MINIMUM: return (a != a || b != b) ? NAN : a < b ? a : b;
+    case SL_T_MAXIMUM: return (a != a || b != b) ? NAN : a > b ? a : b;
+    case SL_T_ATAN2: return atan2f(a, b);
+    default: return 0;
+    }
+}
+
+static double d_op(SlTOp op, double a, double b, double alpha)
+{
+    switch (op) {
+    case SL_T_ADD: return alpha == 1.0 ? a + b : fma(b, alpha, a);
+    case SL_T_SUB: return alpha == 1.0 ? a - b : fma(b, -alpha, a);
+    case SL_T_MUL: return a * b;
+    case SL_T_DIV: return a / b;
+    case SL_T_FLOORDIV: return d_floordiv(a, b);
+    case SL_T_MOD: return d_mod(a, b);
+    case SL_T_POW: return pow(a, b);
+    case SL_T_MINIMUM: return (a != a || b != b) ? NAN : a < b ? a : b;
+    case SL_T_MAXIMUM: return (a != a || b != b) ? NAN : a > b ? a : b;
+    case SL_T_ATAN2: return atan2(a, b);
+    default: return 0;
+    }
+}
+
+static bool cmp_d(SlTOp op, double a, double b)
+{
+    switch (op) {
+    case SL_T_EQ: return a == b;
+    case SL_T_NE: return a != b;
+    case SL_T_LT: return a < b;
+    case SL_T_LE: return a <= b;
+    case SL_T_GT: return a > b;
+    case SL_T_GE: return a >= b;
+    default: return false;
+    }
+}
+
+static bool cmp_i(SlTOp op, int64_t a, int64_t b)
+{
+    switch (op) {
+    case SL_T_EQ: return a == b;
+    case SL_T_NE: return a != b;
+    case SL_T_LT: return a < b;
+    case SL_T_LE: return a <= b;
+    case SL_T_GT: return a > b;
+    case SL_T_GE: return a >= b;
+    default: return false;
+    }
+}
+
+static bool cmp_m(SlTOp op, mpfr_srcptr a, mpfr_srcptr b)
+{
+    switch (op) {
+    case SL_T_EQ: return mpfr_equal_p(a, b);
+    case SL_T_NE: return !mpfr_equal_p(a, b);
+    case SL_T_LT: return mpfr_less_p(a, b);
+    case SL_T_LE: return mpfr_lessequal_p(a, b);
+    case SL_T_GT: return mpfr_greater_p(a, b);
+    case SL_T_GE: return mpfr_greaterequal_p(a, b);
+    default: return false;
+    }
+}
+
+static void m_op(SlTOp op, mpfr_ptr r, mpfr_srcptr a, mpfr_srcptr b, double alpha)
+{
+    switch (op) {
+    case SL_T_ADD:
+    case SL_T_SUB:
+        if (alpha == 1.0) {
+            if (op == SL_T_ADD)
+                mpfr_add(r, a, b, MPFR_RNDN);
+            else
+                mpfr_sub(r, a, b, MPFR_RNDN);
+        } else {
+            mpfr_t al;
+            mpfr_init2(al, 64);
+            mpfr_set_d(al, op == SL_T_ADD ? alpha : -alpha, MPFR_RNDN);
+            mpfr_fma(r, b, al, a, MPFR_RNDN);
+            mpfr_clear(al);
+        }
+        break;
+    case SL_T_MUL: mpfr_mul(r, a, b, MPFR_RNDN); break;
+    case SL_T_DIV: mpfr_div(r, a, b, MPFR_RNDN); break;
+    case SL_T_FLOORDIV: {
+        mpfr_t q;
+        mpfr_init2(q, mpfr_get_prec(r) + 64);
+        mpfr_div(q, a, b, MPFR_RNDN);
+        mpfr_floor(r, q);
+        mpfr_clear(q);
+        break;
+    }
+    case SL_T_MOD: {
+        mpfr_fmod(r, a, b, MPFR_RNDN);
+        if (!mpfr_zero_p(r) && (mpfr_sgn(b) < 0) != (mpfr_sgn(r) < 0))
+            mpfr_add(r, r, b, MPFR_RNDN);
+        break;
+    }
+    case SL_T_POW: mpfr_pow(r, a, b, MPFR_RNDN); break;
+    case SL_T_MINIMUM:
+        if (mpfr_nan_p(a) || mpfr_nan_p(b))
+            mpfr_set_nan(r);
+        else
+            mpfr_min(r, a, b, MPFR_RNDN);
+        break;
+    case SL_T_MAXIMUM:
+        if (mpfr_nan_p(a) || mpfr_nan_p(b))
+            mpfr_set_nan(r);
+        else
+            mpfr_max(r, a, b, MPFR_RNDN);
+        break;
+    case SL_T_ATAN2: mpfr_atan2(r, a, b, MPFR_RNDN); break;
+    default: mpfr_set_zero(r, 1); break;
+    }
+}
+
+static int64_t i_op(SlTOp op, int64_t a, int64_t b, int64_t alpha)
+{
+    uint64_t ua = (uint64_t)a, ub = (uint64_t)b;
+    switch (op) {
+    case SL_T_ADD: return (int64_t)(ua + (uint64_t)alpha * ub);
+    case SL_T_SUB: return (int64_t)(ua - (uint64_t)alpha * ub);
+    case SL_T_MUL: return (int64_t)(ua * ub);
+    case SL_T_FLOORDIV: {
+        if (a == INT64_MIN && b == -1)
+            return INT64_MIN;
+        int64_t q = a / b, r = a % b;
+        if (r != 0 && ((r < 0) != (b < 0)))
+            q--;
+        return q;
+    }
+    case SL_T_MOD: {
+        if (b == -1)
+            return 0;
+        int64_t r = a % b;
+        if (r != 0 && ((r < 0) != (b < 0)))
+            r += b;
+        return r;
+    }
+    case SL_T_POW: return i_pow(a, b);
+    case SL_T_MINIMUM: return a < b ? a : b;
+    case SL_T_MAXIMUM: return a > b ? a : b;
+    case SL_T_AND: return a & b;
+    case SL_T_OR: return a | b;
+    case SL_T_XOR: return a ^ b;
+    default: return 0;
+    }
+}
+
+/* Cast t to (dt, prec) unless it already is; new reference. */
+static SlTensor *as_type(const SlTensor *t, SlDTypeP p)
+{
+    if (t->dtype == p.dt && (p.dt != SL_DT_MPFR || t->storage->prec == p.prec))
+        return sl_tensor_ref((SlTensor *)t);
+    return copy_as(t, p.dt, p.prec);
+}
+
+static bool any_zero_i(const SlTensor *t)
+{
+    int64_t n = sl_tensor_numel(t);
+    for (int64_t i = 0; i < n; i++)
+        if (sl_tensor_get_i(t, i) == 0)
+            return true;
+    return false;
+}
+
+static SlTensor *binary(SlTOp op, const SlTensor *a, const SlTensor *b, double alpha, SlError *err)
+{
+    SlTensor *ops[2] = {(SlTensor *)a, (SlTensor *)b};
+    SlDTypeP ct = sl_result_type(ops, 2);
+    if (ct.dt == SL_DT_BOOL) {
+        if (op == SL_T_SUB)
+            return sl_err(err, SL_E_TYPE,
+                          "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                          "`logical_xor()` operator instead."),
+                   NULL;
+        if (op == SL_T_ADD && alpha != 1.0)
+            ct.dt = SL_DT_I64;
+    }
+    if ((op == SL_T_DIV || op == SL_T_ATAN2) && !sl_dtype_is_float(ct.dt))
+        ct = (SlDTypeP){SL_DT_F32, 0};
+    if (ct.dt == SL_DT_BOOL && (op == SL_T_DIV || op == SL_T_FLOORDIV || op == SL_T_MOD || op == SL_T_POW))
+        ct.dt = op == SL_T_DIV ? SL_DT_F32 : SL_DT_I64;
+    if ((op == SL_T_AND || op == SL_T_OR || op == SL_T_XOR) && sl_dtype_is_float(ct.dt))
+        return sl_err(err, SL_E_TYPE, "\"bitwise_%s_cpu\" not implemented for 'Float'",
+                      op == SL_T_AND ? "and" : op == SL_T_OR ? "or" : "xor"),
+               NULL;
+    if (ct.dt == SL_DT_BOOL && op == SL_T_MUL)
+        op = SL_T_AND;
+    else if (ct.dt == SL_DT_BOOL && op == SL_T_ADD)
+        op = SL_T_OR;
+    int nd;
+    int64_t shape[SL_TENSOR_MAXDIM];
+    if (!broadcast(a->ndim, a->shape, b->ndim, b->shape, &nd, shape, err))
+        return NULL;
+    SlTensor *A = as_type(a, ct), *B = as_type(b, ct);
+    if (ct.dt == SL_DT_I64 && (op == SL_T_FLOORDIV || op == SL_T_MOD) && any_zero_i(B)) {
+        sl_tensor_unref(A);
+        sl_tensor_unref(B);
+        return sl_err(err, SL_E_ZERODIV, "ZeroDivisionError"), NULL;
+    }
+    if (ct.dt == SL_DT_I64 && op == SL_T_POW && B->ndim == 0 && sl_tensor_get_i(B, 0) < 0) {
+        sl_tensor_unref(A);
+        sl_tensor_unref(B);
+        return sl_err(err, SL_E_VALUE, "Integers to negative integer powers are not allowed."), NULL;
+    }
+    SlDType outdt = is_cmp(op) ? SL_DT_BOOL : ct.dt;
+    SlTensor *r = tensor_new(outdt, nd, shape, ct.prec);
+    Iter it;
+    iter_init(&it, nd, shape, r, A, B);
+    switch (ct.dt) {
+    case SL_DT_F32: {
+        float *pa = F32P(A), *pb = F32P(B), fal = (float)alpha;
+        if (is_cmp(op)) {
+            bool *pr = BOOLP(r);
+            ITER(&it, o, p, q, pr[o] = cmp_d(op, pa[p], pb[q]));
+        } else {
+            float *pr = F32P(r);
+            switch (op) {
+            case SL_T_ADD:
+                if (fal == 1.0f)
+                    ITER(&it, o, p, q, pr[o] = pa[p] + pb[q]);
+                else
+                    ITER(&it, o, p, q, pr[o] = fmaf(pb[q], fal, pa[p]));
+                break;
+            case SL_T_SUB:
+                if (fal == 1.0f)
+                    ITER(&it, o, p, q, pr[o] = pa[p] - pb[q]);
+                else
+                    ITER(&it, o, p, q, pr[o] = fmaf(pb[q], -fal, pa[p]));
+                break;
+            case SL_T_MUL: ITER(&it, o, p, q, pr[o] = pa[p] * pb[q]); break;
+            case SL_T_DIV: ITER(&it, o, p, q, pr[o] = pa[p] / pb[q]); break;
+            default: ITER(&it, o, p, q, pr[o] = f_op(op, pa[p], pb[q], fal)); break;
+            }
+        }
+        break;
+    }
+    case SL_DT_F64: {
+        double *pa = F64P(A), *pb = F64P(B);
+        if (is_cmp(op)) {
+            bool *pr = BOOLP(r);
+            ITER(&it, o, p, q, pr[o] = cmp_d(op, pa[p], pb[q]));
+        } else {
+            double *pr = F64P(r);
+            ITER(&it, o, p, q, pr[o] = d_op(op, pa[p], pb[q], alpha));
+        }
+        break;
+    }
+    case SL_DT_I64: {
+        int64_t *pa = I64P(A), *pb = I64P(B), ial = (int64_t)alpha;
+        if (is_cmp(op)) {
+            bool *pr = BOOLP(r);
+            ITER(&it, o, p, q, pr[o] = cmp_i(op, pa[p], pb[q]));
+        } else {
+            int64_t *pr = I64P(r);
+            ITER(&it, o, p, q, pr[o] = i_op(op, pa[p], pb[q], ial));
+        }
+        break;
+    }
+    case SL_DT_BOOL: {
+        bool *pa = BOOLP(A), *pb = BOOLP(B), *pr = BOOLP(r);
+        if (is_cmp(op))
+            ITER(&it, o, p, q, pr[o] = cmp_i(op, pa[p], pb[q]));
+        else
+            ITER(&it, o, p, q, pr[o] = i_op(op, pa[p], pb[q], 1) != 0);
+        break;
+    }
+    case SL_DT_MPFR: {
+        __mpfr_struct *pa = MPP(A), *pb = MPP(B);
+        if (is_cmp(op)) {
+            bool *pr = BOOLP(r);
+            ITER(&it, o, p, q, pr[o] = cmp_m(op, &pa[p], &pb[q]));
+        } else {
+            __mpfr_struct *pr = MPP(r);
+            ITER(&it, o, p, q, m_op(op, &pr[o], &pa[p], &pb[q], alpha));
+        }
+        break;
+    }
+    }
+    sl_tensor_unref(A);
+    sl_tensor_unref(B);
+    return r;
+}
+
+SlTensor *sl_tensor_binary(SlTOp op, const SlTensor *a, const SlTensor *b, SlError *err)
+{
+    return binary(op, a, b, 1.0, err);
+}
+
+SlTensor *sl_tensor_add_alpha(const SlTensor *a, const SlTensor *b, double alpha, SlError *err)
+{
+    return binary(SL_T_ADD, a, b, alpha, err);
+}
+
+static SlTensor *wrapped_d(double v)
+{
+    SlTensor *s = sl_tensor_scalar_d(SL_DT_F64, v, 0);
+    s->wrapped = true;
+    return s;
+}
+
+SlTensor *sl_tensor_mul_scalar(const SlTensor *x, double v, SlError *err)
+{
+    SlTensor *s = wrapped_d(v);
+    SlTensor *r = binary(SL_T_MUL, x, s, 1.0, err);
+    sl_tensor_unref(s);
+    return r;
+}
+
+SlTensor *sl_tensor_neg(const SlTensor *x, SlError *err) { return sl_tensor_unary(SL_TU_NEG, x, err); }
+
+/* x ** e, the exponent a Python number: torch's pow_tensor_scalar. */
+SlTensor *sl_tensor_pow_scalar(const SlTensor *x, double e, SlError *err)
+{
+    if (!sl_dtype_is_float(x->dtype)) {
+        SlTensor *s = (e == floor(e) && fabs(e) < 9e18) ? sl_tensor_scalar_i(SL_DT_I64, (int64_t)e, 0) : wrapped_d(e);
+        s->wrapped = true;
+        SlTensor *r = binary(SL_T_POW, x, s, 1.0, err);
+        sl_tensor_unref(s);
+        return r;
+    }
+    if (e == 0.5)
+        return sl_tensor_unary(SL_FN_SQRT, x, err);
+    if (e == -0.5)
+        return sl_tensor_unary(SL_TU_RSQRT, x, err);
+    if (e == -1.0)
+        return sl_tensor_unary(SL_TU_RECIPROCAL, x, err);
+    SlTensor *r = tensor_new(x->dtype, x->ndim, x->shape, sl_tensor_prec(x));
+    Iter it;
+    iter_init(&it, x->ndim, x->shape, r, x, NULL);
+    switch (x->dtype) {
+    case SL_DT_F32: {
+        float *pr = F32P(r), *px = F32P(x);
+        if (e == 2.0)
+            ITER(&it, o, p, q, pr[o] = px[p] * px[p]);
+        else if (e == 3.0)
+            ITER(&it, o, p, q, pr[o] = px[p] * px[p] * px[p]);
+        else if (e == -2.0)
+            ITER(&it, o, p, q, pr[o] = (float)(1.0 / (double)(px[p] * px[p])));
+        else
+            ITER(&it, o, p, q, pr[o] = (float)pow((double)px[p], e));
+        break;
+    }
+    case SL_DT_F64: {
+        double *pr = F64P(r), *px = F64P(x);
+        if (e == 2.0)
+            ITER(&it, o, p, q, pr[o] = px[p] * px[p]);
+        else if (e == 3.0)
+            ITER(&it, o, p, q, pr[o] = px[p] * px[p] * px[p]);
+        else if (e == -2.0)
+            ITER(&it, o, p, q, pr[o] = 1.0 / (px[p] * px[p]));
+        else
+            ITER(&it, o, p, q, pr[o] = pow(px[p], e));
+        break;
+    }
+    case SL_DT_MPFR: {
+        __mpfr_struct *pr = MPP(r), *px = MPP(x);
+        if (e == floor(e) && fabs(e) < 1e18)
+            ITER(&it, o, p, q, mpfr_pow_si(&pr[o], &px[p], (long)e, MPFR_RNDN));
+        else
+            ITER(&it, o, p, q, {
+                mpfr_t ee;
+                mpfr_init2(ee, 64);
+                mpfr_set_d(ee, e, MPFR_RNDN);
+                mpfr_pow(&pr[o], &px[p], ee, MPFR_RNDN);
+                mpfr_clear(ee);
+            });
+        break;
+    }
+    default: break;
+    }
+    return r;
+}
+
+/* ---------------------------------------------------------------------------
+ * Unary kernels
+ * ------------------------------------------------------------------------- */
+
+static bool keeps_int(int fn)
+{
+    return fn == SL_FN_ABS || fn == SL_FN_SIGN || fn == SL_FN_FLOOR || fn == SL_FN_CEIL || fn == SL_FN_ROUND ||
+           fn == SL_FN_RELU || fn == SL_TU_NEG || fn == SL_TU_SGN || fn == SL_TU_NOT || fn == SL_FN_HEAVISIDE ||
+           fn == SL_TU_SQUARE;
+}
+
+static float f_un(int fn, float a)
+{
+    switch (fn) {
+    case SL_FN_SIN: return sinf(a);
+    case SL_FN_COS: return cosf(a);
+    case SL_FN_TAN: return tanf(a);
+    case SL_FN_ASIN: return asinf(a);
+    case SL_FN_ACOS: return acosf(a);
+    case SL_FN_ATAN: return atanf(a);
+    case SL_FN_SINH: return sinhf(a);
+    case SL_FN_COSH: return coshf(a);
+    case SL_FN_TANH: return tanhf(a);
+    case SL_FN_EXP: return expf(a);
+    case SL_FN_LOG: return logf(a);
+    case SL_FN_LOG2: return log2f(a);
+    case SL_FN_LOG10: return log10f(a);
+    case SL_FN_SQRT: return sqrtf(a);
+    case SL_FN_CBRT: return cbrtf(a);
+    case SL_FN_ABS: return fabsf(a);
+    case SL_FN_SIGN:
+    case SL_TU_SGN: return (float)((0 < a) - (a < 0));
+    case SL_FN_FLOOR: return floorf(a);
+    case SL_FN_CEIL: return ceilf(a);
+    case SL_FN_ROUND: return nearbyintf(a);
+    case SL_FN_SIGMOID: return 1.0f / (1.0f + expf(-a));
+    case SL_FN_RELU: return a < 0 ? 0.0f : a;
+    case SL_FN_HEAVISIDE: return a > 0 ? 1.0f : 0.0f;
+    case SL_TU_NEG: return -a;
+    case SL_TU_RECIPROCAL: return 1.0f / a;
+    case SL_TU_RSQRT: return 1.0f / sqrtf(a);
+    case SL_TU_SQUARE: return a * a;
+    default: return NAN;
+    }
+}
+
+static double d_un(int fn, double a)
+{
+    switch (fn) {
+    case SL_FN_SIN: return sin(a);
+    case SL_FN_COS: return cos(a);
+    case SL_FN_TAN: return tan(a);
+    case SL_FN_ASIN: return asin(a);
+    case SL_FN_ACOS: return acos(a);
+    case SL_FN_ATAN: return atan(a);
+    case SL_FN_SINH: return sinh(a);
+    case SL_FN_COSH: return cosh(a);
+    case SL_FN_TANH: return tanh(a);
+    case SL_FN_EXP: return exp(a);
+    case SL_FN_LOG: return log(a);
+    case SL_FN_LOG2: return log2(a);
+    case SL_FN_LOG10: return log10(a);
+    case SL_FN_SQRT: return sqrt(a);
+    case SL_FN_CBRT: return cbrt(a);
+    case SL_FN_ABS: return fabs(a);
+    case SL_FN_SIGN:
+    case SL_TU_SGN: return (double)((0 < a) - (a < 0));
+    case SL_FN_FLOOR: return floor(a);
+    case SL_FN_CEIL: return ceil(a);
+    case SL_FN_ROUND: return nearbyint(a);
+    case SL_FN_SIGMOID: return 1.0 / (1.0 + exp(-a));
+    case SL_FN_RELU: return a < 0 ? 0.0 : a;
+    case SL_FN_HEAVISIDE: return a > 0 ? 1.0 : 0.0;
+    case SL_TU_NEG: return -a;
+    case SL_TU_RECIPROCAL: return 1.0 / a;
+    case SL_TU_RSQRT: return 1.0 / sqrt(a);
+    case SL_TU_SQUARE: return a * a;
+    default: return NAN;
+    }
+}
+
+static int64_t i_un(int fn, int64_t a)
+{
+    switch (fn) {
+    case SL_FN_ABS: return a < 0 ? (int64_t)(0 - (uint64_t)a) : a;
+    case SL_FN_SIGN:
+    case SL_TU_SGN: return (0 < a) - (a < 0);
+    case SL_FN_RELU: return a < 0 ? 0 : a;
+    case SL_FN_HEAVISIDE: return a > 0;
+    case SL_TU_NEG: return (int64_t)(0 - (uint64_t)a);
+    case SL_TU_NOT: return ~a;
+    case SL_TU_SQUARE: return (int64_t)((uint64_t)a * (uint64_t)a);
+    default: return a; /* floor, ceil, round */
+    }
+}
+
+static void m_un(int fn, mpfr_ptr r, mpfr_srcptr a)
+{
+    switch (fn) {
+    case SL_FN_SIN: mpfr_sin(r, a, MPFR_RNDN); break;
+    case SL_FN_COS: mpfr_cos(r, a, MPFR_RNDN); break;
+    case SL_FN_TAN: mpfr_tan(r, a, MPFR_RNDN); break;
+    case SL_FN_ASIN: mpfr_asin(r, a, MPFR_RNDN); break;
+    case SL_FN_ACOS: mpfr_acos(r, a, MPFR_RNDN); break;
+    case SL_FN_ATAN: mpfr_atan(r, a, MPFR_RNDN); break;
+    case SL_FN_SINH: mpfr_sinh(r, a, MPFR_RNDN); break;
+    case SL_FN_COSH: mpfr_cosh(r, a, MPFR_RNDN); break;
+    case SL_FN_TANH: mpfr_tanh(r, a, MPFR_RNDN); break;
+    case SL_FN_EXP: mpfr_exp(r, a, MPFR_RNDN); break;
+    case SL_FN_LOG: mpfr_log(r, a, MPFR_RNDN); break;
+    case SL_FN_LOG2: mpfr_log2(r, a, MPFR_RNDN); break;
+    case SL_FN_LOG10: mpfr_log10(r, a, MPFR_RNDN); break;
+    case SL_FN_SQRT: mpfr_sqrt(r, a, MPFR_RNDN); break;
+    case SL_FN_CBRT: mpfr_cbrt(r, a, MPFR_RNDN); break;
+    case SL_FN_ABS: mpfr_abs(r, a, MPFR_RNDN); break;
+    case SL_FN_SIGN:
+    case SL_TU_SGN:
+        if (mpfr_nan_p(a))
+            mpfr_set_zero(r, 1);
+        else
+            mpfr_set_si(r, mpfr_sgn(a), MPFR_RNDN);
+        break;
+    case SL_FN_FLOOR: mpfr_floor(r, a); break;
+    case SL_FN_CEIL: mpfr_ceil(r, a); break;
+    case SL_FN_ROUND: mpfr_rint(r, a, MPFR_RNDN); break;
+    case SL_FN_SIGMOID: {
+        mpfr_t t;
+        mpfr_init2(t, mpfr_get_prec(r) + 16);
+        mpfr_neg(t, a, MPFR_RNDN);
+        mpfr_exp(t, t, MPFR_RNDN);
+        mpfr_add_ui(t, t, 1, MPFR_RNDN);
+        mpfr_ui_div(r, 1, t, MPFR_RNDN);
+        mpfr_clear(t);
+        break;
+    }
+    case SL_FN_RELU:
+        if (mpfr_sgn(a) < 0)
+            mpfr_set_zero(r, 1);
+        else
+            mpfr_set(r, a, MPFR_RNDN);
+        break;
+    case SL_FN_HEAVISIDE: mpfr_set_si(r, mpfr_sgn(a) > 0 && !mpfr_nan_p(a), MPFR_RNDN); break;
+    case SL_TU_NEG: mpfr_neg(r, a, MPFR_RNDN); break;
+    case SL_TU_RECIPROCAL: mpfr_ui_div(r, 1, a, MPFR_RNDN); break;
+    case SL_TU_RSQRT: mpfr_rec_sqrt(r, a, MPFR_RNDN); break;
+    case SL_TU_SQUARE: mpfr_sqr(r, a, MPFR_RNDN); break;
+    default: mpfr_set_nan(r); break;
+    }
+}
+
+SlTensor *sl_tensor_unary(int fn, const SlTensor *x, SlError *err)
+{
+    if (x->dtype == SL_DT_BOOL && fn == SL_TU_NEG)
+        return sl_err(err, SL_E_TYPE,
+                      "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert "
+                      "a mask, use the `~` or `logical_not()` operator instead."),
+               NULL;
+    SlDType dt = x->dtype;
+    if (fn == SL_TU_NOT) {
+        if (sl_dtype_is_float(dt))
+            return sl_err(err, SL_E_TYPE, "bitwise_not is only supported for integer and boolean tensors"), NULL;
+    } else if (!sl_dtype_is_float(dt) && !keeps_int(fn)) {
+        dt = SL_DT_F32;
+    } else if (dt == SL_DT_BOOL && fn != SL_TU_NOT) {
+        dt = fn == SL_FN_ABS || fn == SL_FN_RELU || fn == SL_FN_SIGN ? SL_DT_BOOL : SL_DT_I64;
+    }
+    SlTensor *X = as_type(x, (SlDTypeP){dt, sl_tensor_prec(x)});
+    SlTensor *r = tensor_new(dt, x->ndim, x->shape, sl_tensor_prec(x));
+    Iter it;
+    iter_init(&it, x->ndim, x->shape, r, X, NULL);
+    switch (dt) {
+    case SL_DT_F32: {
+        float *pr = F32P(r), *px = F32P(X);
+        ITER(&it, o, p, q, pr[o] = f_un(fn, px[p]));
+        break;
+    }
+    case SL_DT_F64: {
+        double *pr = F64P(r), *px = F64P(X);
+        ITER(&it, o, p, q, pr[o] = d_un(fn, px[p]));
+        break;
+    }
+    case SL_DT_I64: {
+        int64_t *pr = I64P(r), *px = I64P(X);
+        ITER(&it, o, p, q, pr[o] = i_un(fn, px[p]));
+        break;
+    }
+    case SL_DT_BOOL: {
+        bool *pr = BOOLP(r), *px = BOOLP(X);
+        ITER(&it, o, p, q, pr[o] = fn == SL_TU_NOT ? !px[p] : px[p]);
+        break;
+    }
+    case SL_DT_MPFR: {
+        __mpfr_struct *pr = MPP(r), *px = MPP(X);
+        ITER(&it, o, p, q, m_un(fn, &pr[o], &px[p]));
+        break;
+    }
+    }
+    sl_tensor_unref(X);
+    return r;
+}
+
+SlTensor *sl_tensor_round_dec(const SlTensor *x, long decimals, SlError *err)
+{
+    if (!sl_dtype_is_float(x->dtype))
+        return sl_tensor_clone(x);
+    /* torch: neg_flag when decimals < 0; ten_pow = 10^|decimals|;
+     * nearbyint(x * ten_pow) / ten_pow (or x / ten_pow * ten_pow) */
+    bool neg = decimals < 0;
+    long d = neg ? -decimals : decimals;
+    SlTensor *r = tensor_new(x->dtype, x->ndim, x->shape, sl_tensor_prec(x));
+    Iter it;
+    iter_init(&it, x->ndim, x->shape, r, x, NULL);
+    if (x->dtype == SL_DT_F32) {
+        float tp = (float)pow(10.0, (double)d);
+        float *pr = F32P(r), *px = F32P(x);
+        ITER(&it, o, p, q, pr[o] = neg ? nearbyintf(px[p] / tp) * tp : nearbyintf(px[p] * tp) / tp);
+    } else if (x->dtype == SL_DT_F64) {
+        double tp = pow(10.0, (double)d);
+        double *pr = F64P(r), *px = F64P(x);
+        ITER(&it, o, p, q, pr[o] = neg ? nearbyint(px[p] / tp) * tp : nearbyint(px[p] * tp) / tp);
+    } else {
+        __mpfr_struct *pr = MPP(r), *px = MPP(x);
+        ITER(&it, o, p, q, {
+            mpfr_t tp;
+            mpfr_init2(tp, mpfr_get_prec(&pr[o]) + 32);
+            mpfr_ui_pow_ui(tp, 10, (unsigned long)d, MPFR_RNDN);
+            if (neg) {
+                mpfr_div(&pr[o], &px[p], tp, MPFR_RNDN);
+                mpfr_rint(&pr[o], &pr[o], MPFR_RNDN);
+                mpfr_mul(&pr[o], &pr[o], tp, MPFR_RNDN);
+            } else {
+                mpfr_mul(&pr[o], &px[p], tp, MPFR_RNDN);
+                mpfr_rint(&pr[o], &pr[o], MPFR_RNDN);
+                mpfr_div(&pr[o], &pr[o], tp, MPFR_RNDN);
+            }
+            mpfr_clear(tp);
+        });
+    }
+    (void)err;
+    return r;
+}
+
+SlTensor *sl_tensor_where(const SlTensor *cond, const SlTensor *a, const SlTensor *b, SlError *err)
+{
+    int nd, nd2;
+    int64_t s1[SL_TENSOR_MAXDIM], s2[SL_TENSOR_MAXDIM];
+    if (!broadcast(a->ndim, a->shape, b->ndim, b->shape, &nd, s1, err) ||
+        !broadcast(cond->ndim, cond->shape, nd, s1, &nd2, s2, err))
+        return NULL;
+    SlTensor *ops[2] = {(SlTensor *)a, (SlTensor *)b};
+    SlDTypeP ct = sl_result_type(ops, 2);
+    SlTensor *A = as_type(a, ct), *B = as_type(b, ct);
+    SlTensor *r = tensor_new(ct.dt, nd2, s2, ct.prec);
+    Iter it;
+    iter_init(&it, nd2, s2, r, A, B);
+    Iter ic;
+    iter_init(&ic, nd2, s2, cond, NULL, NULL);
+    /* walk cond alongside: collect its offsets lazily */
+    int64_t n = it.n, k = 0;
+    int64_t *coff = xcalloc((size_t)n, sizeof *coff);
+    ITER(&ic, o, p, q, coff[k++] = o);
+    k = 0;
+    ITER(&it, o, p, q, {
+        bool c = cond->dtype == SL_DT_BOOL ? BOOLP(cond)[coff[k]] : raw_get_d(cond, coff[k]) != 0;
+        k++;
+        elem_copy(r, o, c ? A : B, c ? p : q);
+    });
+    free(coff);
+    sl_tensor_unref(A);
+    sl_tensor_unref(B);
+    return r;
+}
+
+/* ---------------------------------------------------------------------------
+ * In place
+ * ------------------------------------------------------------------------- */
+
+static bool inplace_check(const SlTensor *t, SlDTypeP rt, SlError *err)
+{
+    if (category(rt.dt) > category(t->dtype) || (rt.dt == SL_DT_I64 && t->dtype == SL_DT_BOOL))
+        return sl_err(err, SL_E_TYPE, "result type %s can't be cast to the desired output type %s",
+                      rt.dt == SL_DT_F32 ? "Float" : rt.dt == SL_DT_F64 ? "Double" : rt.dt == SL_DT_I64 ? "Long" : "MPFR",
+                      t->dtype == SL_DT_I64 ? "Long" : t->dtype == SL_DT_BOOL ? "Bool" : "Float");
+    return true;
+}
+
+static bool inplace_binary(SlTOp op, SlTensor *t, const SlTensor *other, double alpha, SlError *err)
+{
+    SlTensor *ops[2] = {t, (SlTensor *)other};
+    SlDTypeP rt = sl_result_type(ops, 2);
+    if (op == SL_T_DIV && !sl_dtype_is_float(rt.dt))
+        rt.dt = SL_DT_F32;
+    if (!inplace_check(t, rt, err))
+        return false;
+    SlTensor *r = binary(op, t, other, alpha, err);
+    if (!r)
+        return false;
+    bool ok = sl_tensor_copy_(t, r, err);
+    sl_tensor_unref(r);
+    return ok;
+}
+
+bool sl_tensor_add_(SlTensor *t, const SlTensor *other, double alpha, SlError *err)
+{
+    return inplace_binary(SL_T_ADD, t, other, alpha, err);
+}
+
+bool sl_tensor_mul_(SlTensor *t, const SlTensor *other, SlError *err)
+{
+    return inplace_binary(SL_T_MUL, t, other, 1.0, err);
+}
+
+bool sl_tensor_div_(SlTensor *t, const SlTensor *other, SlError *err)
+{
+    return inplace_binary(SL_T_DIV, t, other, 1.0, err);
+}
+
+/* ---------------------------------------------------------------------------
+ * Reductions
+ *
+ * Sums follow PyTorch's cascade_sum (aten/src/ATen/native/cpu/SumKernel.cpp)
+ * with AVX2 vectors (8 floats, 4 doubles): the order of additions is what
+ * decides the last bit of a float32 sum.
+ * ------------------------------------------------------------------------- */
+
+static int64_t ceil_log2(int64_t x)
+{
+    if (x <= 1)
+        return 0;
+    int64_t r = 0;
+    uint64_t v = (uint64_t)(x - 1);
+    while (v) {
+        r++;
+        v >>= 1;
+    }
+    return r;
+}
+
+/* multi_row_sum: nrows accumulators of L lanes; element (i, k, lane) is
+ * base[i*row_stride + k*col_stride + lane]. */
+#define DEFINE_CASCADE(T, NAME)                                                                                \
+    static void NAME##_multi_row_sum(const T *base, int64_t row_stride, int64_t col_stride, int64_t size,     \
+                                     int nrows, int L, T *out)                                                 \
+    {                                                                                                          \
+        enum { NUM_LEVELS = 4 };                                                                               \
+        int64_t level_power = ceil_log2(size) / NUM_LEVELS;                                                    \
+        if (level_power < 4)                                                                                   \
+            level_power = 4;                                                                                   \
+        int64_t level_step = (int64_t)1 << level_power, level_mask = level_step - 1;                           \
+        T acc[NUM_LEVELS][4][8];                                                                               \
+        memset(acc, 0, sizeof acc);                                                                            \
+        int64_t i = 0;                                                                                         \
+        for (; i + level_step <= size;) {                                                                      \
+            for (int64_t j = 0; j < level_step; j++, i++)                                                      \
+                for (int k = 0; k < nrows; k++)                                                                \
+                    for (int l = 0; l < L; l++)                                                                \
+                        acc[0][k][l] += base[i * row_stride + k * col_stride + l];                             \
+            for (int j = 1; j < NUM_LEVELS; j++) {                                                             \
+                for (int k = 0; k < nrows; k++)                                                                \
+                    for (int l = 0; l < L; l++) {                                                              \
+                        acc[j][k][l] += acc[j - 1][k][l];                                                      \
+                        acc[j - 1][k][l] = 0;                                                                  \
+                    }                                                                                          \
+                int64_t mask = level_mask << (j * level_power);                                                \
+                if ((i & mask) != 0)                                                                           \
+                    break;                                                                                     \
+            }                                                                                                  \
+        }                                                                                                      \
+        for (; i < size; i++)                                                                                  \
+            for (int k = 0; k < nrows; k++)                                                                    \
+                for (int l = 0; l < L; l++)                                                                    \
+                    acc[0][k][l] += base[i * row_stride + k * col_stride + l];                                 \
+        for (int j = 1; j < NUM_LEVELS; j++)                                                                   \
+            for (int k = 0; k < nrows; k++)                                                                    \
+                for (int l = 0; l < L; l++)                                                                    \
+                    acc[0][k][l] += acc[j][k][l];                                                              \
+        for (int k = 0; k < nrows; k++)                                                                        \
+            for (int l = 0; l < L; l++)                                                                        \
+                out[k * L + l] = acc[0][k][l];                                                                 \
+    }                                                                                                          \
+    /* row_sum: L lanes, elements base[i*stride + lane] for i < size */                                        \
+    static void NAME##_row_sum(const T *base, int64_t stride, int64_t size, int L, T *out)                     \
+    {                                                                                                          \
+        T ps[4 * 8];                                                                                           \
+        int64_t size_ilp = size / 4;                                                                           \
+        NAME##_multi_row_sum(base, stride * 4, stride, size_ilp, 4, L, ps);                                    \
+        for (int64_t i = size_ilp * 4; i < size; i++)                                                          \
+            for (int l = 0; l < L; l++)                                                                        \
+                ps[l] += base[i * stride + l];                                                                 \
+        for (int k = 1; k < 4; k++)                                                                            \
+            for (int l = 0; l < L; l++)                                                                        \
+                ps[l] += ps[k * L + l];                                                                        \
+        for (int l = 0; l < L; l++)                                                                            \
+            out[l] = ps[l];                                                                                    \
+    }                                                                                                          \
+    /* sum of size0 elements at base with stride (in elements) */                                              \
+    static T NAME##_inner_sum(const T *base, int64_t stride, int64_t size0, int V)                             \
+    {                                                                                                          \
+        T r;                                                                                                   \
+        if (stride == 1 && size0 >= V) {                                                                       \
+            int64_t vec_size = size0 / V;                                                                      \
+            T vacc[8];                                                                                         \
+            NAME##_row_sum(base, V, vec_size, V, vacc);                                                        \
+            T fin = 0;                                                                                         \
+            for (int64_t k = vec_size * V; k < size0; k++)                                                     \
+                fin += base[k];                                                                                \
+            for (int k = 0; k < V; k++)                                                                        \
+                fin += vacc[k];                                                                                \
+            r = fin;                                                                                           \
+        } else {                                                                                               \
+            NAME##_row_sum(base, stride, size0, 1, &r);                                                        \
+        }                                                                                                      \
+        return (T)0 + r;                                                                                       \
+    }                                                                                                          \
+    /* columns j < size1 (contiguous, stride 1) each summed over size0 rows of row_stride */                  \
+    static void NAME##_outer_sum(const T *base, int64_t row_stride, int64_t size0, int64_t size1, int V,       \
+                                 T *out, int64_t out_stride)                                                   \
+    {                                                                                                          \
+        int64_t j = 0;                                                                                         \
+        T tmp[4 * 8];                                                                                          \
+        if (size1 >= V) {                                                                                      \
+            for (; j + 4 * V <= size1; j += 4 * V) {                                                           \
+                NAME##_multi_row_sum(base + j, row_stride, V, size0, 4, V, tmp);                               \
+                for (int k = 0; k < 4 * V; k++)                                                                \
+                    out[(j + k) * out_stride] = (T)0 + tmp[k];                                                 \
+            }                                                                                                  \
+            for (; j + V <= size1; j += V) {                                                                   \
+                NAME##_row_sum(base + j, row_stride, size0, V, tmp);                                           \
+                for (int k = 0; k < V; k++)                                                                    \
+                    out[(j + k) * out_stride] = (T)0 + tmp[k];                                                 \
+            }                                                                                                  \
+            for (; j < size1; j++) {                                                                           \
+                NAME##_row_sum(base + j, row_stride, size0, 1, tmp);                                           \
+                out[j * out_stride] = (T)0 + tmp[0];                                                           \
+            }                                                                                                  \
+        } else {                                                                                               \
+            /* scalar_outer_sum */                                                                             \
+            for (; j + 3 < size1; j += 4) {                                                                    \
+                NAME##_multi_row_sum(base + j, row_stride, 1, size0, 4, 1, tmp);                               \
+                for (int k = 0; k < 4; k++)                                                                    \
+                    out[(j + k) * out_stride] = (T)0 + tmp[k];                                                 \
+            }                                                                                                  \
+            for (; j < size1; j++) {                                                                           \
+                NAME##_row_sum(base + j, row_stride, size0, 1, tmp);                                           \
+                out[j * out_stride] = (T)0 + tmp[0];                                                           \
+            }                                                                                                  \
+        }                                                                                                      \
+    }
+
+DEFINE_CASCADE(float, f32)
+DEFINE_CASCADE(double, f64)
+
+/* Gather the elements of t into a contiguous buffer in an order where the
+ * reduced dims (mask) come last; returns the buffer as a tensor of shape
+ * (outer, inner). */
+static SlTensor *reduce_layout(const SlTensor *t, uint32_t mask, int64_t *outer, int64_t *inner)
+{
+    int perm[SL_TENSOR_MAXDIM], k = 0;
+    *outer = 1;
+    *inner = 1;
+    for (int d = 0; d < t->ndim; d++)
+        if (!(mask & (1u << d))) {
+            perm[k++] = d;
+            *outer *= t->shape[d];
+        }
+    for (int d = 0; d < t->ndim; d++)
+        if (mask & (1u << d)) {
+            perm[k++] = d;
+            *inner *= t->shape[d];
+        }
+    SlTensor *p = sl_tensor_permute(t, perm, NULL);
+    SlTensor *c = sl_tensor_contiguous(p);
+    sl_tensor_unref(p);
+    return c;
+}
+
+static bool reduce_shape(const SlTensor *t, uint32_t mask, bool keepdim, int *nd, int64_t *shape)
+{
+    int k = 0;
+    for (int d = 0; d < t->ndim; d++) {
+        if (mask & (1u << d)) {
+            if (keepdim)
+                shape[k++] = 1;
+        } else {
+            shape[k++] = t->shape[d];
+        }
+    }
+    *nd = k;
+    return true;
+}
+
+SlTensor *sl_tensor_sum(const SlTensor *t, uint32_t mask, bool keepdim, SlError *err)
+{
+    (void)err;
+    mask = t->ndim == 0 ? 0 : mask & (uint32_t)((UINT64_C(1) << t->ndim) - 1);
+    int nd;
+    int64_t shape[SL_TENSOR_MAXDIM];
+    reduce_shape(t, mask, keepdim, &nd, shape);
+    SlDType rdt = sl_dtype_is_float(t->dtype) ? t->dtype : SL_DT_I64;
+    SlTensor *r = tensor_new(rdt, nd, shape, sl_tensor_prec(t));
+    if (t->ndim == 0 || mask == 0) {
+        Iter it;
+        iter_init(&it, t->ndim, t->shape, r, t, NULL);
+        ITER(&it, o, p, q, elem_copy(r, o, t, p));
+        if (rdt == SL_DT_F32)
+            for (int64_t i = 0, n = sl_tensor_numel(r); i < n; i++)
+                F32P(r)[i] = 0.0f + F32P(r)[i];
+        else if (rdt == SL_DT_F64)
+            for (int64_t i = 0, n = sl_tensor_numel(r); i < n; i++)
+                F64P(r)[i] = 0.0 + F64P(r)[i];
+        return r;
+    }
+    /* One run of reduced dims d0..d1 in a contiguous float tensor: torch's
+     * vectorised inner sum (run at the end) or outer sum (columns after
+     * it).  Anything else: the reduced elements gathered in order. */
+    int d0 = -1, d1 = -1;
+    bool one_run = true;
+    for (int d = 0; d < t->ndim; d++)
+        if (mask & (1u << d)) {
+            if (d0 < 0)
+                d0 = d;
+            else if (d1 != d - 1)
+                one_run = false;
+            d1 = d;
+        }
+    if ((rdt == SL_DT_F32 || rdt == SL_DT_F64) && one_run && sl_tensor_is_contiguous(t) && d1 < t->ndim - 1) {
+        int64_t pre = 1, post = 1, size0 = 1;
+        for (int d = 0; d < d0; d++)
+            pre *= t->shape[d];
+        for (int d = d0; d <= d1; d++)
+            size0 *= t->shape[d];
+        for (int d = d1 + 1; d < t->ndim; d++)
+            post *= t->shape[d];
+        for (int64_t a = 0; a < pre; a++) {
+            if (rdt == SL_DT_F32)
+                f32_outer_sum(F32P(t) + t->offset + a * size0 * post, post, size0, post, 8, F32P(r) + a * post, 1);
+            else
+                f64_outer_sum(F64P(t) + t->offset + a * size0 * post, post, size0, post, 4, F64P(r) + a * post, 1);
+        }
+        return r;
+    }
+    int64_t outer, inner;
+    SlTensor *c = reduce_layout(t, mask, &outer, &inner);
+    switch (rdt) {
+    case SL_DT_F32:
+        for (int64_t o = 0; o < outer; o++)
+            F32P(r)[o] = f32_inner_sum(F32P(c) + c->offset + o * inner, 1, inner, 8);
+        break;
+    case SL_DT_F64:
+        for (int64_t o = 0; o < outer; o++)
+            F64P(r)[o] = f64_inner_sum(F64P(c) + c->offset + o * inner, 1, inner, 4);
+        break;
+    case SL_DT_I64:
+        for (int64_t o = 0; o < outer; o++) {
+            uint64_t s = 0;
+            for (int64_t i = 0; i < inner; i++)
+                s += (uint64_t)(c->dtype == SL_DT_BOOL ? BOOLP(c)[c->offset + o * inner + i]
+                                                        : I64P(c)[c->offset + o * inner + i]);
+            I64P(r)[o] = (int64_t)s;
+        }
+        break;
+    case SL_DT_MPFR:
+        for (int64_t o = 0; o < outer; o++) {
+            mpfr_ptr acc = &MPP(r)[o];
+            mpfr_set_zero(acc, 1);
+            for (int64_t i = 0; i < inner; i++)
+                mpfr_add(acc, acc, &MPP(c)[c->offset + o * inner + i], MPFR_RNDN);
+        }
+        break;
+    default: break;
+    }
+    sl_tensor_unref(c);
+    return r;
+}
+
+SlTensor *sl_tensor_mean(const SlTensor *t, uint32_t mask, bool keepdim, SlError *err)
+{
+    if (!sl_dtype_is_float(t->dtype))
+        return sl_err(err, SL_E_TYPE,
+                      "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                      "complex dtype. Got: %s",
+                      t->dtype == SL_DT_BOOL ? "Bool" : "Long"),
+               NULL;
+    SlTensor *s = sl_tensor_sum(t, mask, keepdim, err);
+    if (!s)
+        return NULL;
+    int64_t n = 1;
+    for (int d = 0; d < t->ndim; d++)
+        if (mask & (1u << d))
+            n *= t->shape[d];
+    SlTensor *k = sl_tensor_scalar_i(SL_DT_I64, n, 0);
+    k->wrapped = true;
+    bool ok = sl_tensor_div_(s, k, err);
+    sl_tensor_unref(k);
+    if (!ok) {
+        sl_tensor_unref(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* a > b for max (NaN wins), a < b for min */
+static bool better_d(double a, double b, bool is_min)
+{
+    if (a != a)
+        return b == b;
+    if (b != b)
+        return false;
+    return is_min ? a < b : a > b;
+}
+
+static bool better_at(const SlTensor *c, int64_t i, int64_t j, bool is_min)
+{
+    switch (c->dtype) {
+    case SL_DT_I64: return is_min ? I64P(c)[i] < I64P(c)[j] : I64P(c)[i] > I64P(c)[j];
+    case SL_DT_BOOL: return is_min ? BOOLP(c)[i] < BOOLP(c)[j] : BOOLP(c)[i] > BOOLP(c)[j];
+    case SL_DT_MPFR: {
+        mpfr_srcptr a = &MPP(c)[i], b = &MPP(c)[j];
+        if (mpfr_nan_p(a))
+            return !mpfr_nan_p(b);
+        if (mpfr_nan_p(b))
+            return false;
+        return is_min ? mpfr_less_p(a, b) : mpfr_greater_p(a, b);
+    }
+    default: return better_d(raw_get_d(c, i), raw_get_d(c, j), is_min);
+    }
+}
+
+SlTensor *sl_tensor_max_all(const SlTensor *t, bool is_min, SlError *err)
+{
+    int64_t n = sl_tensor_numel(t);
+    if (n == 0)
+        return sl_err(err, SL_E_VALUE,
+                      "%s(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction "
+                      "dim with the 'dim' argument.",
+                      is_min ? "min" : "max"),
+               NULL;
+    SlTensor *c = sl_tensor_contiguous(t);
+    int64_t best = c->offset;
+    for (int64_t i = 1; i < n; i++)
+        if (better_at(c, c->offset + i, best, is_min))
+            best = c->offset + i;
+    SlTensor *r = tensor_new(t->dtype, 0, NULL, sl_tensor_prec(t));
+    elem_copy(r, 0, c, best);
+    sl_tensor_unref(c);
+    return r;
+}
+
+SlTensor *sl_tensor_argmax_all(const SlTensor *t, bool is_min, SlError *err)
+{
+    int64_t n = sl_tensor_numel(t);
+    if (n == 0)
+        return sl_err(err, SL_E_VALUE, "%s(): Expected reduction dim to be specified for input.numel() == 0.",
+                      is_min ? "argmin" : "argmax"),
+               NULL;
+    SlTensor *c = sl_tensor_contiguous(t);
+    int64_t best = 0;
+    for (int64_t i = 1; i < n; i++)
+        if (better_at(c, c->offset + i, c->offset + best, is_min))
+            best = i;
+    sl_tensor_unref(c);
+    return sl_tensor_scalar_i(SL_DT_I64, best, 0);
+}
+
+bool sl_tensor_max_dim(const SlTensor *t, int dim, bool keepdim, bool is_min, SlTensor **values,
+                       SlTensor **indices, SlError *err)
+{
+    if (!sl_tensor_wrap_dim(&dim, t->ndim, err))
+        return false;
+    if (t->ndim > 0 && t->shape[dim] == 0)
+        return sl_err(err, SL_E_INDEX_RANGE,
+                      "%s(): Expected reduction dim %d to have non-zero size.", is_min ? "min" : "max", dim);
+    uint32_t mask = t->ndim ? 1u << dim : 0;
+    int nd;
+    int64_t shape[SL_TENSOR_MAXDIM], outer, inner;
+    reduce_shape(t, mask, keepdim, &nd, shape);
+    SlTensor *c = reduce_layout(t, mask, &outer, &inner);
+    SlTensor *v = tensor_new(t->dtype, nd, shape, sl_tensor_prec(t));
+    SlTensor *ix = tensor_new(SL_DT_I64, nd, shape, 0);
+    for (int64_t o = 0; o < outer; o++) {
+        int64_t base = c->offset + o * inner, best = 0;
+        for (int64_t i = 1; i < inner; i++)
+            if (better_at(c, base + i, base + best, is_min))
+                best = i;
+        elem_copy(v, o, c, base + best);
+        I64P(ix)[o] = best;
+    }
+    sl_tensor_unref(c);
+    *values = v;
+    *indices = ix;
+    return true;
+}
+
+SlTensor *sl_tensor_sum_to(const SlTensor *t, int ndim, const int64_t *shape, SlError *err)
+{
+    int lead = t->ndim - ndim;
+    uint32_t mask = 0;
+    for (int d = 0; d < t->ndim; d++) {
+        if (d < lead)
+            mask |= 1u << d;
+        else if (shape[d - lead] == 1 && t->shape[d] != 1)
+            mask |= 1u << d;
+    }
+    if (mask == 0 && lead == 0)
+        return sl_tensor_ref((SlTensor *)t);
+    SlTensor *s = sl_tensor_sum(t, mask, true, err);
+    if (!s)
+        return NULL;
+    SlTensor *v = sl_tensor_view(s, ndim, shape, err);
+    sl_tensor_unref(s);
+    return v;
+}
+
+/* ---------------------------------------------------------------------------
+ * Linear algebra: the reference BLAS's order (torch calls sgemm/sgemv of
+ * the reference BLAS on this platform): each result element accumulates
+ * a[i][l]*b[l][j] for l in order, starting from zero, without fusing.
+ * ------------------------------------------------------------------------- */
+
+static bool same_float_dtype(const SlTensor *a, const SlTensor *b, const char *what, SlError *err)
+{
+    if (a->dtype != b->dtype)
+        return sl_err(err, SL_E_TYPE, "expected scalar type %s but found %s",
+                      a->dtype == SL_DT_F32 ? "Float" : a->dtype == SL_DT_F64 ? "Double" : a->dtype == SL_DT_I64 ? "Long" : "MPFR",
+                      b->dtype == SL_DT_F32 ? "Float" : b->dtype == SL_DT_F64 ? "Double" : b->dtype == SL_DT_I64 ? "Long" : "MPFR");
+    if (a->dtype == SL_DT_BOOL)
+        return sl_err(err, SL_E_TYPE, "\"%s\" not implemented for 'Bool'", what);
+    return true;
+}
+
+/* C[m][n] (contiguous) = A (m x k, strides) @ B (k x n, strides) */
+static void gemm(const SlTensor *A, int64_t ao, int64_t as0, int64_t as1, const SlTensor *B, int64_t bo,
+                 int64_t bs0, int64_t bs1, int64_t m, int64_t k, int64_t n, SlTensor *C, int64_t co)
+{
+    switch (C->dtype) {
+    case SL_DT_F32: {
+        const float *a = F32P(A), *b = F32P(B);
+        float *c = F32P(C);
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                float s = 0.0f;
+                for (int64_t l = 0; l < k; l++)
+                    s = s + a[ao + i * as0 + l * as1] * b[bo + l * bs0 + j * bs1];
+                c[co + i * n + j] = s;
+            }
+        break;
+    }
+    case SL_DT_F64: {
+        const double *a = F64P(A), *b = F64P(B);
+        double *c = F64P(C);
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                double s = 0.0;
+                for (int64_t l = 0; l < k; l++)
+                    s = s + a[ao + i * as0 + l * as1] * b[bo + l * bs0 + j * bs1];
+                c[co + i * n + j] = s;
+            }
+        break;
+    }
+    case SL_DT_I64: {
+        const int64_t *a = I64P(A), *b = I64P(B);
+        int64_t *c = I64P(C);
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                uint64_t s = 0;
+                for (int64_t l = 0; l < k; l++)
+                    s += (uint64_t)a[ao + i * as0 + l * as1] * (uint64_t)b[bo + l * bs0 + j * bs1];
+                c[co + i * n + j] = (int64_t)s;
+            }
+        break;
+    }
+    case SL_DT_MPFR: {
+        const __mpfr_struct *a = MPP(A), *b = MPP(B);
+        __mpfr_struct *c = MPP(C);
+        mpfr_t p;
+        mpfr_init2(p, C->storage->prec);
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                mpfr_ptr s = &c[co + i * n + j];
+                mpfr_set_zero(s, 1);
+                for (int64_t l = 0; l < k; l++) {
+                    mpfr_mul(p, &a[ao + i * as0 + l * as1], &b[bo + l * bs0 + j * bs1], MPFR_RNDN);
+                    mpfr_add(s, s, p, MPFR_RNDN);
+                }
+            }
+        mpfr_clear(p);
+        break;
+    }
+    default: break;
+    }
+}
+
+static SlTensor *mm_result(const SlTensor *a, const SlTensor *b, int nd, const int64_t *shape)
+{
+    mpfr_prec_t p = a->dtype == SL_DT_MPFR ? (a->storage->prec > b->storage->prec ? a->storage->prec : b->storage->prec) : 0;
+    return tensor_new(a->dtype, nd, shape, p);
+}
+
+SlTensor *sl_tensor_mm(const SlTensor *a, const SlTensor *b, SlError *err)
+{
+    if (a->ndim != 2 || b->ndim != 2)
+        return sl_err(err, SL_E_VALUE, "%s must be a matrix", a->ndim != 2 ? "self" : "mat2"), NULL;
+    if (a->shape[1] != b->shape[0])
+        return sl_err(err, SL_E_VALUE, "mat1 and mat2 shapes cannot be multiplied (%lldx%lld and %lldx%lld)",
+                      (long long)a->shape[0], (long long)a->shape[1], (long long)b->shape[0], (long long)b->shape[1]),
+               NULL;
+    if (!same_float_dtype(a, b, "addmm_impl_cpu_", err))
+        return NULL;
+    int64_t shape[2] = {a->shape[0], b->shape[1]};
+    SlTensor *c = mm_result(a, b, 2, shape);
+    gemm(a, a->offset, a->strides[0], a->strides[1], b, b->offset, b->strides[0], b->strides[1], shape[0],
+         a->shape[1], shape[1], c, 0);
+    return c;
+}
+
+SlTensor *sl_tensor_mv(const SlTensor *a, const SlTensor *v, SlError *err)
+{
+    if (a->ndim != 2 || v->ndim != 1)
+        return sl_err(err, SL_E_VALUE, "vector + matrix @ vector expected, got 1, %d, %d", a->ndim, v->ndim), NULL;
+    if (a->shape[1] != v->shape[0])
+        return sl_err(err, SL_E_VALUE, "size mismatch, got %lld, %lldx%lld,%lld", (long long)a->shape[0],
+                      (long long)a->shape[0], (long long)a->shape[1], (long long)v->shape[0]),
+               NULL;
+    if (!same_float_dtype(a, v, "addmv_impl_cpu", err))
+        return NULL;
+    int64_t shape[1] = {a->shape[0]};
+    SlTensor *c = mm_result(a, v, 1, shape);
+    gemm(a, a->offset, a->strides[0], a->strides[1], v, v->offset, v->strides[0], 0, shape[0], a->shape[1], 1, c, 0);
+    return c;
+}
+
+SlTensor *sl_tensor_dot(const SlTensor *a, const SlTensor *b, SlError *err)
+{
+    if (a->ndim != 1 || b->ndim != 1)
+        return sl_err(err, SL_E_VALUE, "1D tensors expected, but got %dD and %dD tensors", a->ndim, b->ndim), NULL;
+    if (a->shape[0] != b->shape[0])
+        return sl_err(err, SL_E_VALUE,
+                      "inconsistent tensor size, expected tensor [%lld] and src [%lld] to have the same number of "
+                      "elements, but got %lld and %lld elements respectively",
+                      (long long)a->shape[0], (long long)b->shape[0], (long long)a->shape[0], (long long)b->shape[0]),
+               NULL;
+    if (!same_float_dtype(a, b, "dot", err))
+        return NULL;
+    SlTensor *c = mm_result(a, b, 0, NULL);
+    gemm(a, a->offset, 0, a->strides[0], b, b->offset, b->strides[0], 0, 1, a->shape[0], 1, c, 0);
+    return c;
+}
+
+SlTensor *sl_tensor_bmm(const SlTensor *a, const SlTensor *b, SlError *err)
+{
+    if (a->ndim != 3 || b->ndim != 3)
+        return sl_err(err, SL_E_VALUE, "batch1 must be a 3D tensor"), NULL;
+    if (a->shape[0] != b->shape[0] || a->shape[2] != b->shape[1])
+        return sl_err(err, SL_E_VALUE,
+                      "Expected size for first two dimensions of batch2 tensor to be: [%lld, %lld] but got: [%lld, "
+                      "%lld].",
+                      (long long)a->shape[0], (long long)a->shape[2], (long long)b->shape[0], (long long)b->shape[1]),
+               NULL;
+    if (!same_float_dtype(a, b, "bmm", err))
+        return NULL;
+    int64_t shape[3] = {a->shape[0], a->shape[1], b->shape[2]};
+    SlTensor *c = mm_result(a, b, 3, shape);
+    for (int64_t i = 0; i < shape[0]; i++)
+        gemm(a, a->offset + i * a->strides[0], a->strides[1], a->strides[2], b, b->offset + i * b->strides[0],
+             b->strides[1], b->strides[2], shape[1], a->shape[2], shape[2], c, i * shape[1] * shape[2]);
+    return c;
+}
+
+SlTensor *sl_tensor_outer(const SlTensor *a, const SlTensor *b, SlError *err)
+{
+    SlTensor *ua = sl_tensor_unsqueeze(a, 1, err);
+    if (!ua)
+        return NULL;
+    SlTensor *r = sl_tensor_binary(SL_T_MUL, ua, b, err);
+    sl_tensor_unref(ua);
+    return r;
+}

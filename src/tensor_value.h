@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "builtins.h"
+#include "tensor.h"
 #include "value.h"
 
 /* Builtins this module provides (tensor, zeros, ones, manual_seed, ...);
@@ -17,5 +18,18 @@ const SlBuiltin *sl_tensor_builtin_at(size_t i);
  * value rather than a function (torch.float64, torch.float, np.float32);
  * a new reference, or NULL (no error) when the module has no such value. */
 SlValue *sl_tensor_module_attr(const char *module, const char *attr);
+
+/* The "Tensor" object type. */
+extern const SlObjType sl_tensor_type;
+/* A tensor as a value; consumes the reference to t. */
+SlValue *sl_tensor_value(SlTensor *t);
+/* The tensor inside a value (borrowed), or NULL when v is not a tensor. */
+SlTensor *sl_tensor_of(const SlValue *v);
+/* A tensor from a tensor, a number or nested lists (torch.tensor's rules,
+ * float32 default); new reference or NULL + error. */
+SlTensor *sl_tensor_from_data(SlValue *data, bool have_dtype, SlDTypeP dtype, SlError *err);
+/* A Python number (or a tensor) as an operand: numbers become wrapped 0-d
+ * tensors (they rank below tensors in type promotion). */
+SlTensor *sl_tensor_operand(SlValue *v, SlError *err);
 
 #endif
