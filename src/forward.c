@@ -142,8 +142,9 @@ static bool is_const(Co a, int n)
 
 static bool is_nonpos(mpfr_srcptr x) { return mpfr_zero_p(x) || mpfr_sgn(x) < 0; } /* false for nan */
 
-/* acc = sum_{j=lo}^{hi} x[j] * y[k-j]; structural zeros skipped.  acc may
- * be an element of neither x nor y's used range. */
+/* acc = sum_{j=lo}^{hi} x[j] * y[k-j], skipping terms with a zero factor
+ * (structural zeros: the variable's t^2.. coefficients, a constant's); acc
+ * must not be one of the coefficients read. */
 static void conv(mpfr_ptr acc, mpfr_ptr tmp, Co x, Co y, int lo, int hi, int k)
 {
     bool first = true;
@@ -618,6 +619,13 @@ void sl_taylor_derivative(mpfr_ptr out, const SlTaylor *t, int k)
 {
     if (k < 0 || k > t->order) {
         mpfr_set_nan(out);
+        return;
+    }
+    if (k <= (ULONG_MAX > 0xffffffffUL ? 20 : 12)) { /* k! fits: 20! < 2^64, 12! < 2^32 */
+        unsigned long f = 1;
+        for (int j = 2; j <= k; j++)
+            f *= (unsigned long)j;
+        mpfr_mul_ui(out, t->c[k], f, RNDN);
         return;
     }
     mpz_t f;

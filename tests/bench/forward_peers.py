@@ -23,6 +23,9 @@ import time
 import mpmath
 from mpmath import mp
 
+if hasattr(sys, "set_int_max_str_digits"):  # Python >= 3.11 limits int(str) to 4300 digits
+    sys.set_int_max_str_digits(0)
+
 N = 10
 X = "0.5"
 

@@ -1036,6 +1036,16 @@ START_TEST(test_orders_and_precisions)
     ck_assert(mpfr_nan_p(d));
     sl_taylor_derivative(d, &lo, -1);
     ck_assert(mpfr_nan_p(d));
+    /* k! beyond a machine word: every derivative of exp at 0 is 1 */
+    SlTaylor t0 = var_at(0.0, 30), e;
+    sl_taylor_init(&e, 30, P);
+    ck_assert(fn1(&e, SL_FN_EXP, &t0, &err));
+    for (int k = 0; k <= 30; k++) {
+        sl_taylor_derivative(d, &e, k);
+        ck_assert_msg(mpfr_cmp_ui(d, 1) == 0, "exp^(%d)(0) = %g", k, mpfr_get_d(d, RNDN));
+    }
+    sl_taylor_clear(&t0);
+    sl_taylor_clear(&e);
     mpfr_clear(d);
     /* results take r's precision; the pool is reused across precisions and
      * orders without changing results */
