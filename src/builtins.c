@@ -1264,14 +1264,37 @@ static const SlBuiltin *find(const SlBuiltin *table, size_t n, const char *name)
     return NULL;
 }
 
+/* The tensor functions that are also global names (the rest, such as t,
+ * add, transpose, are reached as torch.t ...: as globals they would take
+ * common symbol names away from algebra). */
+static const char *const tensor_globals[] = {
+    "tensor", "Tensor", "FloatTensor", "Variable", "zeros", "ones", "full", "rand", "randn", "randint",
+    "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "arange", "linspace", "eye",
+    "manual_seed", "matmul", "mean", "argmax", "argmin", "SGD", "stack", "cat", "is_tensor", NULL,
+};
+
+static bool tensor_global(const char *name)
+{
+    for (size_t i = 0; tensor_globals[i]; i++)
+        if (strcmp(tensor_globals[i], name) == 0)
+            return true;
+    return false;
+}
+
 const SlBuiltin *sl_builtin_lookup(const char *name)
 {
     const SlBuiltin *b = find(builtins, COUNT(builtins), name);
     if (!b)
         b = sl_ad_builtin_lookup(name);
-    if (!b)
+    if (!b && tensor_global(name))
         b = sl_tensor_builtin_lookup(name);
     return b;
+}
+
+const SlBuiltin *sl_namespace_lookup(const char *name)
+{
+    const SlBuiltin *b = sl_tensor_builtin_lookup(name);
+    return b ? b : sl_builtin_lookup(name);
 }
 
 const SlBuiltin *sl_builtin_at(size_t i)
@@ -1282,7 +1305,13 @@ const SlBuiltin *sl_builtin_at(size_t i)
     size_t nad = 0;
     while (sl_ad_builtin_at(nad))
         nad++;
-    return i < nad ? sl_ad_builtin_at(i) : sl_tensor_builtin_at(i - nad);
+    if (i < nad)
+        return sl_ad_builtin_at(i);
+    i -= nad;
+    for (size_t k = 0, seen = 0; sl_tensor_builtin_at(k); k++)
+        if (tensor_global(sl_tensor_builtin_at(k)->name) && seen++ == i)
+            return sl_tensor_builtin_at(k);
+    return NULL;
 }
 
 const SlBuiltin *sl_method_lookup(const SlValue *self, const char *name)

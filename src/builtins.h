@@ -40,6 +40,9 @@ struct SlBuiltin {
 
 /* Look up a global builtin function by name (NULL when none). */
 const SlBuiltin *sl_builtin_lookup(const char *name);
+/* Look up a name after torch. / nn. / optim. / F. / np.: every tensor
+ * function first (torch.t, torch.sum), then the global builtins. */
+const SlBuiltin *sl_namespace_lookup(const char *name);
 /* Look up a method of a value's type (NULL when none). */
 const SlBuiltin *sl_method_lookup(const SlValue *self, const char *name);
 /* Iterate over all global builtins (for :help and completion). */

@@ -969,7 +969,7 @@ static SlValue *eval_call(Ctx *c, const SlAst *n)
             return NULL;
         if (self->kind == SL_OBJECT && self->u.obj.type == &module_type) {
             /* torch.ones, math.sin, nn.Linear: a namespace for builtins */
-            const SlBuiltin *b = sl_builtin_lookup(callee->text);
+            const SlBuiltin *b = sl_namespace_lookup(callee->text);
             if (!b) {
                 const Module *m = self->u.obj.data;
                 sl_err_at(c->err, c->src, callee->loc, SL_E_NO_ATTR, m->name, callee->text);
@@ -1070,7 +1070,7 @@ static SlValue *eval_attr(Ctx *c, const SlAst *n)
         SlValue *k = sl_tensor_module_attr(mod->name, n->text);
         if (!k)
             k = constant(n->text);
-        const SlBuiltin *b = sl_builtin_lookup(n->text);
+        const SlBuiltin *b = sl_namespace_lookup(n->text);
         if (k)
             r = k;
         else if (b)
