@@ -182,6 +182,7 @@ static void save(SlNode *n, SlTensor *t)
     int k = n->nsaved++;
     n->saved[k] = sl_tensor_alias(t);
     n->saved_version[k] = t->version->v;
+    n->saved_from[k] = t->grad_fn ? (int)t->grad_fn->kind : -1;
 }
 
 static void release(SlNode *n)
@@ -727,12 +728,14 @@ static bool saved_ok(SlNode *n, SlError *err)
     for (int k = 0; k < n->nsaved; k++) {
         SlTensor *t = n->saved[k];
         if (t && t->version->v != n->saved_version[k]) {
-            char d[256];
+            char d[256], from[64] = "";
             describe_saved(d, sizeof d, t);
+            if (n->saved_from[k] >= 0)
+                snprintf(from, sizeof from, ", which is output 0 of %s,", node_names[n->saved_from[k]]);
             sl_err(err, SL_E_VALUE,
                    "one of the variables needed for gradient computation has been modified by an inplace "
-                   "operation: %s is at version %llu; expected version %llu instead",
-                   d, (unsigned long long)t->version->v, (unsigned long long)n->saved_version[k]);
+                   "operation: %s%s is at version %llu; expected version %llu instead",
+                   d, from, (unsigned long long)t->version->v, (unsigned long long)n->saved_version[k]);
             sl_err_hint(err, "%s saved this tensor; change a copy (x.clone()) or do the in-place change after "
                              "backward()",
                         sl_node_name(n));
@@ -857,15 +860,18 @@ bool sl_ag_backward(SlTensor *root, SlTensor *gradient, bool retain_graph, SlErr
             char shp[16 * SL_TENSOR_MAXDIM];
             sl_shape_str(shp, sizeof shp, root->ndim, root->shape);
             sl_err(err, SL_E_VALUE, "grad can be implicitly created only for scalar outputs");
-            const char *nm = sl_ag_receiver_name ? sl_ag_receiver_name : "the tensor";
+            const char *nm = sl_ag_receiver_name;
+            char made[64] = "";
             if (root->grad_fn)
-                sl_err_hint(err, "%s has shape %s (made by %s); reduce it to one number first, e.g. "
-                                 "%s.sum().backward(), or pass gradient=",
-                            nm, shp, sl_node_name(root->grad_fn), nm);
+                snprintf(made, sizeof made, " (made by %s)", sl_node_name(root->grad_fn));
+            if (nm)
+                sl_err_hint(err, "%s has shape %s%s; reduce it to one number first, e.g. %s.sum().backward(), "
+                                 "or pass gradient=",
+                            nm, shp, made, nm);
             else
-                sl_err_hint(err, "%s has shape %s; reduce it to one number first, e.g. %s.sum().backward(), or "
-                                 "pass gradient=",
-                            nm, shp, nm);
+                sl_err_hint(err, "the tensor has shape %s%s; reduce it to one number first with .sum(), or pass "
+                                 "gradient=",
+                            shp, made);
             return false;
         }
         g = sl_tensor_ones_like(root, err);
@@ -1521,10 +1527,10 @@ SlTensor *sl_ag_index_tensor(SlTensor *x, SlTensor *index, SlError *err)
     SlTensor *r = NULL;
     if (index->dtype == SL_DT_BOOL) {
         if (index->ndim > x->ndim)
-            return sl_err(err, SL_E_INDEX_RANGE, "too many indices for tensor of dimension %d", x->ndim), NULL;
+            return sl_err(err, SL_E_TENSOR_INDEX, "too many indices for tensor of dimension %d", x->ndim), NULL;
         for (int d = 0; d < index->ndim; d++)
             if (index->shape[d] != x->shape[d])
-                return sl_err(err, SL_E_INDEX_RANGE,
+                return sl_err(err, SL_E_TENSOR_INDEX,
                               "The shape of the mask [%lld] at index %d does not match the shape of the indexed "
                               "tensor [%lld] at index %d",
                               (long long)index->shape[d], d, (long long)x->shape[d], d),
@@ -1555,12 +1561,12 @@ SlTensor *sl_ag_index_tensor(SlTensor *x, SlTensor *index, SlError *err)
         sl_tensor_unref(c);
     } else {
         if (x->ndim == 0)
-            return sl_err(err, SL_E_INDEX_RANGE, "too many indices for tensor of dimension 0"), NULL;
+            return sl_err(err, SL_E_TENSOR_INDEX, "too many indices for tensor of dimension 0"), NULL;
         int64_t n = sl_tensor_numel(index), inner = 1;
         for (int64_t i = 0; i < n; i++) {
             int64_t v = sl_tensor_get_i(index, i);
             if (v < -x->shape[0] || v >= x->shape[0])
-                return sl_err(err, SL_E_INDEX_RANGE, "index %lld is out of bounds for dimension 0 with size %lld",
+                return sl_err(err, SL_E_TENSOR_INDEX, "index %lld is out of bounds for dimension 0 with size %lld",
                               (long long)v, (long long)x->shape[0]),
                        NULL;
         }

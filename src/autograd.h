@@ -72,6 +72,7 @@ struct SlNode {
     int nsaved;                            /* saved tensors */
     SlTensor *saved[SL_NODE_MAXSAVED];     /* owned aliases, NULL once released */
     uint64_t saved_version[SL_NODE_MAXSAVED]; /* their version when saved */
+    int saved_from[SL_NODE_MAXSAVED];      /* kind of the node that made each (-1: a leaf), for messages */
     bool released;                         /* saved tensors freed by a backward */
     SlTensor *leaf;                        /* AccumulateGrad: owned leaf */
     /* what the backward formula needs besides saved tensors */

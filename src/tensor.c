@@ -662,7 +662,7 @@ static double normal_d(double mean, double std)
         return gen.next_double * std + mean;
     }
     double u1 = uniform_d(), u2 = uniform_d();
-    double r = sqrt(-2.0 * log1p(-u2));
+    double r = sqrt(-2.0 * log(1.0 - u2));
     double theta = 2.0 * M_PI * u1;
     gen.next_double = r * sin(theta);
     gen.have_next_double = true;
@@ -703,28 +703,28 @@ static float mf_log(float x)
     } else {
         m = m - 1.0f;
     }
+    /* GCC contracts each mul feeding an add into an FMA in torch's build */
     float z = m * m;
     float y = 7.0376836292E-2f;
-    y = y * m + -1.1514610310E-1f;
-    y = y * m + 1.1676998740E-1f;
-    y = y * m + -1.2420140846E-1f;
-    y = y * m + 1.4249322787E-1f;
-    y = y * m + -1.6668057665E-1f;
-    y = y * m + 2.0000714765E-1f;
-    y = y * m + -2.4999993993E-1f;
-    y = y * m + 3.3333331174E-1f;
+    y = fmaf(y, m, -1.1514610310E-1f);
+    y = fmaf(y, m, 1.1676998740E-1f);
+    y = fmaf(y, m, -1.2420140846E-1f);
+    y = fmaf(y, m, 1.4249322787E-1f);
+    y = fmaf(y, m, -1.6668057665E-1f);
+    y = fmaf(y, m, 2.0000714765E-1f);
+    y = fmaf(y, m, -2.4999993993E-1f);
+    y = fmaf(y, m, 3.3333331174E-1f);
     y = y * m;
-    y = y * z;
-    y = y + fe * -2.12194440e-4f;
-    y = y - z * 0.5f;
+    y = fmaf(y, z, fe * -2.12194440e-4f);
+    y = fmaf(-z, 0.5f, y);
     float r = m + y;
-    r = r + fe * 0.693359375f;
+    r = fmaf(fe, 0.693359375f, r);
     return r;
 }
 
 static void mf_sincos(float x, float *s, float *c)
 {
-    float sign_sin = x < 0 ? -1.0f : 1.0f;
+    float sign_sin = signbit(x) ? -1.0f : 1.0f;
     x = fabsf(x);
     float y = x * 1.27323954473516f; /* 4/pi */
     int j = (int)y;
@@ -733,24 +733,22 @@ static void mf_sincos(float x, float *s, float *c)
     int poly = (j & 2) != 0;
     if (j & 4)
         sign_sin = -sign_sin;
-    float sign_cos = ((j - 2) & 4) ? -1.0f : 1.0f;
-    x = x + y * -0.78515625f;
-    x = x + y * -2.4187564849853515625e-4f;
-    x = x + y * -3.77489497744594108e-8f;
+    float sign_cos = ((j - 2) & 4) ? 1.0f : -1.0f; /* andnot(j - 2, 4): negative when bit 2 is clear */
+    x = fmaf(y, -0.78515625f, x);
+    x = fmaf(y, -2.4187564849853515625e-4f, x);
+    x = fmaf(y, -3.77489497744594108e-8f, x);
     float z = x * x;
     float yc = 2.443315711809948E-005f;
-    yc = yc * z + -1.388731625493765E-003f;
-    yc = yc * z + 4.166664568298827E-002f;
+    yc = fmaf(yc, z, -1.388731625493765E-003f);
+    yc = fmaf(yc, z, 4.166664568298827E-002f);
     yc = yc * z;
-    yc = yc * z;
-    yc = yc - z * 0.5f;
+    yc = fmaf(yc, z, -(z * 0.5f));
     yc = yc + 1.0f;
     float ys = -1.9515295891E-4f;
-    ys = ys * z + 8.3321608736E-3f;
-    ys = ys * z + -1.6666654611E-1f;
+    ys = fmaf(ys, z, 8.3321608736E-3f);
+    ys = fmaf(ys, z, -1.6666654611E-1f);
     ys = ys * z;
-    ys = ys * x;
-    ys = ys + x;
+    ys = fmaf(ys, x, x);
     float sv = poly ? yc : ys, cv = poly ? ys : yc;
     *s = sv * sign_sin;
     *c = cv * sign_cos;
@@ -885,7 +883,7 @@ bool sl_tensor_wrap_dim(int *dim, int ndim, SlError *err)
 {
     int n = ndim > 0 ? ndim : 1;
     if (*dim < -n || *dim >= n)
-        return sl_err(err, SL_E_INDEX_RANGE,
+        return sl_err(err, SL_E_TENSOR_INDEX,
                       "Dimension out of range (expected to be in range of [%d, %d], but got %d)", -n, n - 1, *dim);
     if (*dim < 0)
         *dim += n;
@@ -1078,14 +1076,14 @@ SlTensor *sl_tensor_unsqueeze(const SlTensor *t, int dim, SlError *err)
 SlTensor *sl_tensor_select(const SlTensor *t, int dim, int64_t index, SlError *err)
 {
     if (t->ndim == 0)
-        return sl_err(err, SL_E_INDEX_RANGE, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+        return sl_err(err, SL_E_TENSOR_INDEX, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                                              "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"),
                NULL;
     if (!sl_tensor_wrap_dim(&dim, t->ndim, err))
         return NULL;
     int64_t size = t->shape[dim];
     if (index < -size || index >= size)
-        return sl_err(err, SL_E_INDEX_RANGE, "index %lld is out of bounds for dimension %d with size %lld",
+        return sl_err(err, SL_E_TENSOR_INDEX, "index %lld is out of bounds for dimension %d with size %lld",
                       (long long)index, dim, (long long)size),
                NULL;
     if (index < 0)
@@ -2450,7 +2448,7 @@ bool sl_tensor_max_dim(const SlTensor *t, int dim, bool keepdim, bool is_min, Sl
     if (!sl_tensor_wrap_dim(&dim, t->ndim, err))
         return false;
     if (t->ndim > 0 && t->shape[dim] == 0)
-        return sl_err(err, SL_E_INDEX_RANGE,
+        return sl_err(err, SL_E_TENSOR_INDEX,
                       "%s(): Expected reduction dim %d to have non-zero size.", is_min ? "min" : "max", dim);
     uint32_t mask = t->ndim ? 1u << dim : 0;
     int nd;

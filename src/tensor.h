@@ -36,6 +36,11 @@
 
 typedef struct SlNode SlNode; /* autograd.h */
 
+/* PyTorch raises IndexError for these messages; errors.def has no generic
+ * IndexError kind with a free-form message yet, so they travel as
+ * ValueError (the class only shows with --verbose). */
+#define SL_E_TENSOR_INDEX SL_E_VALUE
+
 typedef struct SlStorage {
     int refs;          /* reference count */
     SlDType dtype;     /* element type */

@@ -881,7 +881,7 @@ static SlTensor *index_tensor(SlTensor *x, SlValue *const *idx, size_t n, bool g
             nreal++;
     if ((long)nreal > x->ndim) {
         sl_tensor_unref(cur);
-        return sl_err(err, SL_E_INDEX_RANGE, "too many indices for tensor of dimension %d", x->ndim), NULL;
+        return sl_err(err, SL_E_TENSOR_INDEX, "too many indices for tensor of dimension %d", x->ndim), NULL;
     }
     for (size_t i = 0; i < n && cur; i++) {
         SlValue *v = idx[i];
@@ -947,7 +947,7 @@ static bool tensor_setindex(SlValue *self, SlValue *const *idx, size_t n, SlValu
 {
     SlTensor *t = self->u.obj.data;
     if (sl_grad_enabled() && t->requires_grad && t->grad_fn == NULL) {
-        sl_err(err, SL_E_VALUE, "a leaf Variable that requires grad is being used in an in-place operation.");
+        sl_err(err, SL_E_VALUE, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
         sl_err_hint(err, "assign through .data (x.data[i] = v) or inside no_grad { ... }");
         return false;
     }
@@ -1326,7 +1326,7 @@ static SlValue *m_size(SlCall *c)
     if (!sl_tensor_wrap_dim(&di, SELF->ndim, c->err))
         return NULL;
     if (SELF->ndim == 0)
-        return sl_err(c->err, SL_E_INDEX_RANGE, "dimension specified as %ld but tensor has no dimensions", d), NULL;
+        return sl_err(c->err, SL_E_TENSOR_INDEX, "dimension specified as %ld but tensor has no dimensions", d), NULL;
     return sl_int_si((long)SELF->shape[di]);
 }
 
