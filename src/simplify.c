@@ -1,36 +1,44 @@
 /* simplify.c -- the simplifier: results that read like a textbook.
  *
- * Three parts:
- *   1. the order on nodes that makes results canonical: terms of a sum by
- *      degree (descending), then graded-lexicographic by base, constants
- *      last; factors of a product coefficient first, then constants (π),
- *      symbols by name, numeric bases (2ˣ), sums, other powers, and
- *      functions (exp, log, roots, trig, hyperbolic, the rest);
- *   2. sl_simplify: a post-order walk over the DAG, memoised per node, that
- *      rebuilds every node from its simplified children with simp_add,
- *      simp_mul, simp_pow and simp_fn (collecting like terms and like
- *      factors with exact coefficients and exponents);
- *   3. sl_expand, sl_factor (polynomials over the integers) and
- *      sl_simplify_full.
+ * Five parts:
+ *   1. the order on nodes that makes results canonical.  Terms of a sum:
+ *      by total degree in the symbols, descending (√x counts 1/2,
+ *      functions 0), then graded-lexicographic by base name, numbers last;
+ *      a sum whose first term would carry a minus starts with its first
+ *      positive term instead (1 − x², not −x² + 1).  Factors of a product:
+ *      the coefficient, then constants (π), symbols by name, symbolic
+ *      powers (x^y, 2ˣ), functions (exp, logs, roots, trig, inverse trig,
+ *      hyperbolic, the rest), then sums (simpler first), so that
+ *      3x²·y², 2·exp(x)·cos(x), σ(x)·(1 − σ(x)), x·(x − 1)·(x² + 1);
+ *   2. sl_simplify: a post-order walk over the DAG on an explicit stack,
+ *      memoised per node, that rebuilds every node from its simplified
+ *      children with simp_add, simp_mul, simp_pow and simp_fn;
+ *   3. sl_expand;
+ *   4. sl_factor (polynomials over the integers);
+ *   5. sl_simplify_full.
  *
- * Rules of simp_add: sums flatten; a numeric multiple of a short sum
- * (at most DISTRIBUTE_MAX terms) inside a sum is distributed, so that
- * 2(x + 1) + 3x becomes 5x + 2 (a sum standing alone keeps its factor:
- * 2(x + 1) is how a textbook writes the derivative of (x + 1)²); like terms
- * (equal up to the numeric coefficient) add their coefficients exactly;
- * numbers fold into one constant, written last.
+ * Rules of simp_add: sums flatten; a monomial times a short sum (at most
+ * DISTRIBUTE_MAX terms) inside a sum is distributed, so that
+ * 2(x + 1) + 3x is 5x + 2 and 2x·(x + 1) − 2x² is 2x (a product standing
+ * alone keeps its factor: 2·(x + 1) is how a textbook writes the
+ * derivative of (x + 1)²; −(a + b) alone is −a − b); like terms (equal up to
+ * the numeric coefficient) add their coefficients exactly; numbers fold
+ * into one constant.
  * Rules of simp_mul: products flatten; numbers fold into one leading
  * coefficient; like factors (equal bases) add their exponents (√u counts
- * as u^(1/2), so x·√x = x^(3/2) and √x/x = 1/√x); (a·b)ⁿ = aⁿ·bⁿ for an
- * integer n; a zero coefficient annihilates.
- * Rules of simp_pow: x^0 = 1, x^1 = x, 1^x = 1, numbers fold when exact,
- * (bʳ)ⁿ = b^(r·n) for an integer n, √u² = u, exp(u)ⁿ = exp(n·u),
- * |u|ⁿ = uⁿ for an even n.
+ * as u^(1/2), so x·√x = x^(3/2) and √x/x = 1/√x); exp(a)·exp(b) =
+ * exp(a + b); (a·b)ⁿ = aⁿ·bⁿ for an integer n; a zero coefficient
+ * annihilates (0.0 too, as in the constructors).
+ * Rules of simp_pow: x^0 = 1, x^1 = x, 1^x = 1, numbers fold when exact
+ * (a float base under a negative power stays a division), (bʳ)ⁿ = b^(r·n)
+ * for an integer n, √u^q = u^(q/2), u^(±1/2) = √u or 1/√u,
+ * exp(u)ⁿ = exp(n·u), |u|ⁿ = uⁿ for an even n.
  * Rules of simp_fn: the constructor's folds and identities, odd and even
  * functions take the sign out (sin(−u) = −sin(u), cos(−u) = cos(u)),
- * exp(log u) = u, log(exp u) = u, √(u²) = |u|, ||u|| = |u|, |c·u| = |c|·|u|.
+ * exp(log u) = u, log(exp u) = u, √(u²) = |u|, ||u|| = |u|, |c·u| = |c|·|u|,
+ * |u²| = u², floor(floor u) = floor u, max(u, u) = u.
  *
- * No rule expands a product of sums: hash-consed derivatives such as the
+ * No rule multiplies two sums: hash-consed derivatives such as the
  * logistic map's stay linear in size.  Every walk is iterative or bounded
  * (the order compares at most CMP_DEPTH levels deep, then falls back to the
  * structural hash).

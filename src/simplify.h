@@ -5,13 +5,20 @@
  * rational coefficients, fold constants, apply the identities (x + 0,
  * 1·x, x^1, x^0, 0·x) and order terms by degree then name
  * (x² + x − 6, 3x²·y² + y·cos(x·y)).  It is linear-ish in the DAG size and
- * memoised per node, so shared subexpressions are simplified once.
- * sl_expand multiplies out products and integer powers of sums;
- * sl_factor factors polynomials with integer coefficients (one or more
- * variables: content, then square-free, then rational roots / Kronecker or
- * Zassenhaus as implemented); sl_simplify_full tries harder (expand +
- * collect + factor, trigonometric and exp/log identities) and keeps the
- * smallest result.
+ * memoised per node, so shared subexpressions are simplified once; it
+ * never multiplies two sums.  The rules and the order are listed at the
+ * top of simplify.c.
+ * sl_expand multiplies out products and integer powers of sums (up to
+ * 20000 terms a product; denominators too: 1/((x − 1)(x + 1)) = 1/(x² − 1)).
+ * sl_factor factors polynomials with rational coefficients in any "atoms"
+ * (symbols, functions, sums under negative powers): the rational and
+ * monomial contents always; the rest when it is univariate or homogeneous
+ * in two atoms (x² − y²), by square-free decomposition, rational roots and
+ * Kronecker's method within a work bound.  Floats: returned simplified.
+ * sl_simplify_full tries the Pythagorean identity, expand, factor and
+ * "together" (a common denominator with common factors cancelled) and
+ * keeps the shortest text.
+ * All take borrowed arguments and return new references.
  */
 #ifndef SL_SIMPLIFY_H
 #define SL_SIMPLIFY_H
