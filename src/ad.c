@@ -1742,34 +1742,3 @@ const SlBuiltin *sl_ad_builtin_at(size_t i)
 {
     return i < sizeof ad_builtins / sizeof ad_builtins[0] ? &ad_builtins[i] : NULL;
 }
-
-/* TEMPORARY (removed when simplify.c/diff.c land): weak stand-ins so the
- * tree links while the symbolic engine is being written. */
-#define SL_WEAK __attribute__((weak))
-SL_WEAK SlExpr *sl_diff(SlExpr *e, const char *var, SlError *err)
-{
-    (void)e, (void)var;
-    return sl_err(err, SL_E_INTERNAL, "symbolic differentiation is not built yet"), NULL;
-}
-SL_WEAK SlExpr *sl_diff_n(SlExpr *e, const char *var, long n, SlError *err)
-{
-    (void)e, (void)var, (void)n;
-    return sl_err(err, SL_E_INTERNAL, "symbolic differentiation is not built yet"), NULL;
-}
-SL_WEAK SlExpr *sl_taylor_poly(SlExpr *e, const char *var, SlExpr *a, long n, SlError *err)
-{
-    (void)e, (void)var, (void)a, (void)n;
-    return sl_err(err, SL_E_INTERNAL, "taylor is not built yet"), NULL;
-}
-SL_WEAK bool sl_explain_diff(SlBuf *out, SlExpr *e, const char *var, SlStyle style, SlError *err)
-{
-    (void)out, (void)e, (void)var, (void)style;
-    return sl_err(err, SL_E_INTERNAL, "explain is not built yet");
-}
-SL_WEAK SlExpr *sl_expand(SlExpr *e) { return sl_expr_ref(e); }
-SL_WEAK SlExpr *sl_simplify_full(SlExpr *e) { return sl_expr_ref(e); }
-SL_WEAK SlExpr *sl_factor(SlExpr *e, SlError *err)
-{
-    (void)err;
-    return sl_expr_ref(e);
-}
