@@ -49,6 +49,13 @@ static const Topic topics[] = {
      "[1, 2, 3], indexing a[0], a[-1], slices a[1:3], a + b, a * 3, len(a), a.append(x), sum(a), min(a),\n"
      "max(a), sorted(a), zip(a, b), enumerate(a). Tuples (1, 2) unpack: a, b = b, a."},
     {"styles", "output styles", "See :help style. Numbers always print with an ASCII '-'."},
+    {"derivatives", "differentiation, three ways",
+     "Symbolic: diff(expr, x[, n]), diff(expr, [x, y]), f', f'', grad(f), jacobian([f, g], [x, y]),\n"
+     "hessian(f), taylor(expr, x, a, n), expand, factor, simplify.  Forward mode (Taylor numbers):\n"
+     "derivative(f, a, n) at any order and precision.  Reverse mode (a tape that follows loops and\n"
+     "branches): grad(f, point), jacobian(F, point).  :ad picks the engine for grad and f'(a);\n"
+     "gradcheck(f, point) shows all of them; explain(diff(expr, x)) shows the rules step by step.\n"
+     "At kinks: abs'(0) = 0, relu'(0) = 0 (as PyTorch), max/min follow the first argument on ties."},
     {"errors", "errors",
      "An error names the problem and shows where; the statement that failed changes nothing and the session\n"
      "keeps everything else. In a script the first error stops it with FILE:LINE:COL and exit status 1.\n"
