@@ -60,7 +60,7 @@ for n in "$@"; do
 done
 
 relerr() { # relerr VALUE REF
-    awk -v v="$1" -v r="$2" 'BEGIN { if (v == "") { print "-"; exit } e = (v - r) / r; if (e < 0) e = -e; printf "%.1e", e }'
+    awk -v v="$1" -v r="$2" 'BEGIN { if (v == "") { print "-"; exit } e = (v - r) / r; printf "%.1e", sqrt(e * e) }'
 }
 ratio() { # ratio PEER_US SLOPE_US
     awk -v p="$1" -v s="$2" 'BEGIN { if (p == "") { print "-"; exit } printf "%.0f", p / s }'
