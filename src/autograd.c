@@ -383,7 +383,12 @@ static bool node_backward(SlNode *n, SlTensor *g, SlTensor **out, SlError *err)
         }
         if (need1) {
             SlTensor *c = B(s, SL_T_AND, B(s, SL_T_EQ, self, SI(s, 0)), B(s, SL_T_GE, ex, SI(s, 0)));
-            SlTensor *t = B(s, SL_T_MUL, res, U(s, SL_FN_LOG, self));
+            /* torch takes the log in the base's own dtype (a Python number: double);
+             * an mpfr gradient gets it at its precision */
+            SlTensor *base = self;
+            if (g->dtype == SL_DT_MPFR && self->dtype != SL_DT_MPFR)
+                base = K(s, sl_tensor_to(self, SL_DT_MPFR, sl_tensor_prec(g)));
+            SlTensor *t = B(s, SL_T_MUL, res, U(s, SL_FN_LOG, base));
             SlTensor *z = t ? K(s, sl_tensor_zeros(g->dtype, 0, NULL, sl_tensor_prec(g), err)) : NULL;
             SlTensor *w = c && z && t ? K(s, sl_tensor_where(c, z, t, err)) : NULL;
             r[1] = B(s, SL_T_MUL, g, w);
@@ -615,35 +620,40 @@ static bool node_backward(SlNode *n, SlTensor *g, SlTensor **out, SlError *err)
     case SL_N_CLONE: r[0] = g; break;
     case SL_N_TOCOPY: r[0] = K(s, sl_tensor_to(g, n->in_type[0].dt, n->in_type[0].prec)); break;
     case SL_N_INDEX: {
-        /* zeros_like(self).index_put_(indices, grad, accumulate=True) */
+        /* zeros_like(self).index_put_(indices, grad, accumulate=True), row by row
+         * (rows of the flattened trailing dims) so every dtype keeps its precision */
         SlTensor *idx = sv[0];
         SlTensor *z = K(s, sl_tensor_zeros(g->dtype, n->in_ndim[0], n->in_shape[0], sl_tensor_prec(g), err));
-        if (z) {
-            if (idx->dtype == SL_DT_BOOL) {
-                int64_t k = 0, cnt = sl_tensor_numel(idx);
-                int64_t inner = 1;
-                for (int d = idx->ndim; d < z->ndim; d++)
-                    inner *= z->shape[d];
-                for (int64_t i = 0; i < cnt; i++)
-                    if (sl_tensor_get_b(idx, i)) {
-                        for (int64_t j = 0; j < inner; j++, k++)
-                            sl_tensor_set_d(z, i * inner + j, sl_tensor_get_d(z, i * inner + j) + sl_tensor_get_d(g, k));
-                    }
-            } else {
-                int64_t cnt = sl_tensor_numel(idx), inner = 1;
-                for (int d = 1; d < z->ndim; d++)
-                    inner *= z->shape[d];
-                for (int64_t i = 0; i < cnt; i++) {
-                    int64_t row = sl_tensor_get_i(idx, i);
+        SlTensor *gc = K(s, sl_tensor_contiguous(g));
+        if (z && gc) {
+            bool mask = idx->dtype == SL_DT_BOOL;
+            int lead = mask ? idx->ndim : 1;
+            int64_t rows = 1, inner = 1;
+            for (int d = 0; d < z->ndim; d++)
+                *(d < lead ? &rows : &inner) *= z->shape[d];
+            int64_t zs[2] = {rows, inner}, gs[2] = {sl_tensor_numel(gc) / (inner ? inner : 1), inner};
+            SlTensor *zv = K(s, sl_tensor_view(z, 2, zs, err)), *gv = K(s, sl_tensor_view(gc, 2, gs, err));
+            int64_t cnt = sl_tensor_numel(idx), k = 0;
+            for (int64_t i = 0; zv && gv && i < cnt; i++) {
+                int64_t row;
+                if (mask) {
+                    if (!sl_tensor_get_b(idx, i))
+                        continue;
+                    row = i;
+                } else {
+                    row = sl_tensor_get_i(idx, i);
                     if (row < 0)
-                        row += z->shape[0];
-                    for (int64_t j = 0; j < inner; j++)
-                        sl_tensor_set_d(z, row * inner + j,
-                                        sl_tensor_get_d(z, row * inner + j) + sl_tensor_get_d(g, i * inner + j));
+                        row += rows;
                 }
+                SlTensor *zr = sl_tensor_select(zv, 0, row, err), *gr = sl_tensor_select(gv, 0, k++, err);
+                bool ok = zr && gr && sl_tensor_add_(zr, gr, 1.0, err);
+                sl_tensor_unref(zr);
+                sl_tensor_unref(gr);
+                if (!ok)
+                    break;
             }
         }
-        r[0] = z;
+        r[0] = err->set ? NULL : z;
         break;
     }
     case SL_N_COPY:
