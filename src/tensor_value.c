@@ -2786,7 +2786,17 @@ static const SlBuiltin tensor_builtins[] = {
 /* Names that builtins.c also defines (sum, max, min, abs, round, ...):
  * reachable as torch.sum once the evaluator asks this table first for
  * torch.* (see the report); looked up by torch_builtin_lookup. */
+static SlValue *b_round(SlCall *c)
+{
+    if (c->nargs == 1 && sl_tensor_of(c->args[0]))
+        return as_method(c, "round", m_round, false);
+    if (!check_kw(c, "round", NULL) || !check_npos(c, "round", 1, 2))
+        return NULL;
+    return sl_math_value(SL_FN_ROUND, c->args, c->nargs, c->err);
+}
+
 static const SlBuiltin torch_shadowed[] = {
+    {"round", b_round, "torch.round(t, decimals=0)", "Elementwise rounding, half to even."},
     {"sum", b_sum, "torch.sum(t, dim=None, keepdim=False)", "Sum of a tensor's elements, or along dim."},
     {"max", b_max, "torch.max(t, dim=None, keepdim=False)", "Largest element, or (values, indices) along dim."},
     {"min", b_min, "torch.min(t, dim=None, keepdim=False)", "Smallest element, or (values, indices) along dim."},
