@@ -660,6 +660,56 @@ static bool node_backward(SlNode *n, SlTensor *g, SlTensor **out, SlError *err)
         r[0] = zeros_like(s, g);
         r[1] = g;
         break;
+    case SL_N_NORM: {
+        /* p = 2: self * (grad / norm), 0 where norm == 0; p = 1: self.sgn() * grad */
+        SlTensor *self = sv[0], *nrm = sv[1];
+        if (n->scalar == 1.0) {
+            r[0] = B(s, SL_T_MUL, U(s, SL_TU_SGN, self), g);
+        } else {
+            SlTensor *q = B(s, SL_T_DIV, g, nrm);
+            SlTensor *z = q ? K(s, sl_tensor_zeros(q->dtype, 0, NULL, sl_tensor_prec(q), err)) : NULL;
+            SlTensor *c = B(s, SL_T_EQ, nrm, SI(s, 0));
+            SlTensor *qq = q && z && c ? K(s, sl_tensor_where(c, z, q, err)) : NULL;
+            r[0] = B(s, SL_T_MUL, self, qq);
+        }
+        break;
+    }
+    case SL_N_CLAMP: {
+        /* grad where min <= self <= max, else 0 (ival: bit 0 min given, bit 1 max given) */
+        SlTensor *self = sv[0], *m = NULL;
+        if (n->ival & 1)
+            m = B(s, SL_T_GE, self, S(s, n->scalar));
+        if (n->ival & 2) {
+            SlTensor *m2 = B(s, SL_T_LE, self, S(s, n->scalar2));
+            m = m ? B(s, SL_T_AND, m, m2) : m2;
+        }
+        SlTensor *z = K(s, sl_tensor_zeros(g->dtype, 0, NULL, sl_tensor_prec(g), err));
+        r[0] = m && z ? K(s, sl_tensor_where(m, g, z, err)) : g;
+        break;
+    }
+    case SL_N_WHERE: {
+        /* next[0]: a, next[1]: b; saved: cond */
+        SlTensor *cond = sv[0];
+        SlTensor *z = K(s, sl_tensor_zeros(g->dtype, 0, NULL, sl_tensor_prec(g), err));
+        if (need0)
+            r[0] = z ? K(s, sl_tensor_where(cond, g, z, err)) : NULL;
+        if (need1)
+            r[1] = z ? K(s, sl_tensor_where(cond, z, g, err)) : NULL;
+        break;
+    }
+    case SL_N_CAT:
+    case SL_N_STACK: {
+        int dim = (int)n->ival;
+        int64_t off = 0;
+        for (int i = 0; i < n->nnext; i++) {
+            int64_t len = n->kind == SL_N_STACK ? 1 : n->in_shape[i][dim];
+            SlTensor *part = K(s, sl_tensor_slice(g, dim, off, off + len, 1, err));
+            off += len;
+            if (n->next[i] && part)
+                r[i] = n->kind == SL_N_STACK ? K(s, sl_tensor_squeeze(part, dim, err)) : part;
+        }
+        break;
+    }
     case SL_N_COPYSLICES: {
         /* base grad with the region zeroed; the source gets the region */
         SlTensor *gb = K(s, sl_tensor_clone(g));
@@ -1613,6 +1663,222 @@ SlTensor *sl_ag_index_tensor(SlTensor *x, SlTensor *index, SlError *err)
     if (n)
         save(n, index);
     return r;
+}
+
+SlTensor *sl_ag_norm(SlTensor *x, double p, SlError *err)
+{
+    if (p != 1.0 && p != 2.0)
+        return sl_err(err, SL_E_VALUE, "norm(p=%g): slope has p=1 and p=2", p), NULL;
+    if (!sl_dtype_is_float(x->dtype))
+        return sl_err(err, SL_E_TYPE, "linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                                      "Got %s",
+                      x->dtype == SL_DT_I64 ? "Long" : "Bool"),
+               NULL;
+    /* torch's norm reduction: terms accumulated in order, then sqrt */
+    SlTensor *t = p == 1.0 ? sl_tensor_unary(SL_FN_ABS, x, err) : sl_tensor_unary(SL_TU_SQUARE, x, err);
+    if (!t)
+        return NULL;
+    SlTensor *c = sl_tensor_contiguous(t);
+    SlTensor *r = sl_tensor_zeros(x->dtype, 0, NULL, sl_tensor_prec(x), err);
+    int64_t n = sl_tensor_numel(c);
+    if (x->dtype == SL_DT_F32) {
+        float acc = 0;
+        for (int64_t i = 0; i < n; i++)
+            acc += sl_tensor_get_f(c, i);
+        sl_tensor_set_d(r, 0, p == 1.0 ? acc : sqrtf(acc));
+    } else if (x->dtype == SL_DT_F64) {
+        double acc = 0;
+        for (int64_t i = 0; i < n; i++)
+            acc += sl_tensor_get_d(c, i);
+        sl_tensor_set_d(r, 0, p == 1.0 ? acc : sqrt(acc));
+    } else {
+        SlTensor *sm = sl_tensor_sum(c, ~0u, false, err);
+        SlTensor *q = p == 1.0 ? sl_tensor_ref(sm) : sl_tensor_unary(SL_FN_SQRT, sm, err);
+        sl_tensor_set_m(r, 0, sl_tensor_get_m(q, 0));
+        sl_tensor_unref(sm);
+        sl_tensor_unref(q);
+    }
+    sl_tensor_unref(c);
+    sl_tensor_unref(t);
+    SlNode *node = record(SL_N_NORM, r, 1, &x);
+    if (node) {
+        node->scalar = p;
+        save(node, x);
+        save(node, r);
+    }
+    return r;
+}
+
+SlTensor *sl_ag_clamp(SlTensor *x, bool has_min, double lo, bool has_max, double hi, SlError *err)
+{
+    if (!has_min && !has_max)
+        return sl_err(err, SL_E_VALUE, "torch.clamp: At least one of 'min' or 'max' must not be None"), NULL;
+    SlTensor *r = sl_tensor_ref(x);
+    if (has_min) {
+        SlTensor *m = sl_tensor_scalar_d(SL_DT_F64, lo, 0);
+        m->wrapped = true;
+        SlTensor *t = sl_tensor_binary(SL_T_MAXIMUM, r, m, err);
+        sl_tensor_unref(m);
+        sl_tensor_unref(r);
+        r = t;
+    }
+    if (r && has_max) {
+        SlTensor *m = sl_tensor_scalar_d(SL_DT_F64, hi, 0);
+        m->wrapped = true;
+        SlTensor *t = sl_tensor_binary(SL_T_MINIMUM, r, m, err);
+        sl_tensor_unref(m);
+        sl_tensor_unref(r);
+        r = t;
+    }
+    if (r == x) { /* keep identity semantics: always a new tensor */
+        sl_tensor_unref(r);
+        r = sl_tensor_clone(x);
+    }
+    SlNode *node = r ? record(SL_N_CLAMP, r, 1, &x) : NULL;
+    if (node) {
+        node->ival = (has_min ? 1 : 0) | (has_max ? 2 : 0);
+        node->scalar = lo;
+        node->scalar2 = hi;
+        save(node, x);
+    }
+    return r;
+}
+
+SlTensor *sl_ag_where(SlTensor *cond, SlTensor *a, SlTensor *b, SlError *err)
+{
+    if (cond->dtype != SL_DT_BOOL)
+        return sl_err(err, SL_E_TYPE, "where expected condition to be a boolean tensor, but got a tensor with "
+                                      "dtype %s",
+                      cond->dtype == SL_DT_I64 ? "Long" : "Float"),
+               NULL;
+    SlTensor *r = sl_tensor_where(cond, a, b, err);
+    SlTensor *in[2] = {a, b};
+    SlNode *node = r ? record(SL_N_WHERE, r, 2, in) : NULL;
+    if (node)
+        save(node, cond);
+    return r;
+}
+
+/* up to SL_NODE_MAXNEXT tensors in one node; longer lists fold */
+static SlTensor *cat_some(SlTensor *const *ts, int n, int dim, bool stack, SlError *err)
+{
+    SlTensor *items[SL_NODE_MAXNEXT];
+    for (int i = 0; i < n; i++) {
+        items[i] = stack ? sl_tensor_unsqueeze(ts[i], dim, err) : sl_tensor_ref(ts[i]);
+        if (!items[i]) {
+            for (int j = 0; j < i; j++)
+                sl_tensor_unref(items[j]);
+            return NULL;
+        }
+    }
+    SlDTypeP rt = sl_result_type(items, n);
+    /* every operand ranks as a dimensioned tensor here */
+    rt = (SlDTypeP){items[0]->dtype, sl_tensor_prec(items[0])};
+    for (int i = 1; i < n; i++) {
+        SlTensor *pair[2] = {NULL, items[i]};
+        SlTensor *tmp = sl_tensor_zeros(rt.dt, 1, (const int64_t[]){1}, rt.prec, err);
+        pair[0] = tmp;
+        rt = sl_result_type(pair, 2);
+        sl_tensor_unref(tmp);
+    }
+    int nd = items[0]->ndim;
+    SlTensor *r = NULL;
+    int64_t shape[SL_TENSOR_MAXDIM];
+    if (nd == 0) {
+        sl_err(err, SL_E_VALUE, "zero-dimensional tensor (at position 0) cannot be concatenated");
+        goto done;
+    }
+    memcpy(shape, items[0]->shape, sizeof shape);
+    shape[dim] = 0;
+    for (int i = 0; i < n; i++) {
+        bool ok = items[i]->ndim == nd;
+        for (int k = 0; ok && k < nd; k++)
+            if (k != dim && items[i]->shape[k] != items[0]->shape[k])
+                ok = false;
+        if (!ok) {
+            char a[16 * SL_TENSOR_MAXDIM], b[16 * SL_TENSOR_MAXDIM];
+            sl_shape_str(a, sizeof a, items[0]->ndim, items[0]->shape);
+            sl_shape_str(b, sizeof b, items[i]->ndim, items[i]->shape);
+            if (stack)
+                sl_err(err, SL_E_VALUE, "stack expects each tensor to be equal size, but got %s at entry 0 and %s at "
+                                        "entry %d",
+                       a, b, i);
+            else
+                sl_err(err, SL_E_VALUE, "Sizes of tensors must match except in dimension %d: %s at entry 0 and %s "
+                                        "at entry %d",
+                       dim, a, b, i);
+            goto done;
+        }
+        shape[dim] += items[i]->shape[dim];
+    }
+    r = sl_tensor_zeros(rt.dt, nd, shape, rt.prec, err);
+    int64_t off = 0;
+    for (int i = 0; r && i < n; i++) {
+        SlTensor *dst = sl_tensor_slice(r, dim, off, off + items[i]->shape[dim], 1, err);
+        bool ok = dst && sl_tensor_copy_(dst, items[i], err);
+        sl_tensor_unref(dst);
+        if (!ok) {
+            sl_tensor_unref(r);
+            r = NULL;
+            break;
+        }
+        off += items[i]->shape[dim];
+    }
+    if (r) {
+        r->version->v = 0;
+        SlNode *node = record(stack ? SL_N_STACK : SL_N_CAT, r, n, (SlTensor *const *)ts);
+        if (node)
+            node->ival = dim;
+    }
+done:
+    for (int i = 0; i < n; i++)
+        sl_tensor_unref(items[i]);
+    return r;
+}
+
+SlTensor *sl_ag_cat(SlTensor *const *ts, int n, int dim, bool stack, SlError *err)
+{
+    if (n <= 0)
+        return sl_err(err, SL_E_VALUE, "%s expects a non-empty TensorList", stack ? "stack" : "torch.cat"), NULL;
+    if (!sl_tensor_wrap_dim(&dim, ts[0]->ndim + (stack ? 1 : 0), err))
+        return NULL;
+    if (n <= SL_NODE_MAXNEXT)
+        return cat_some(ts, n, dim, stack, err);
+    /* stack = cat of unsqueezed; fold in groups: cat(cat(a, b, c), d, e) ... */
+    SlTensor *acc = NULL;
+    int i = 0;
+    if (stack) {
+        SlTensor **us = calloc((size_t)n, sizeof *us);
+        if (!us)
+            abort();
+        for (int k = 0; k < n; k++) {
+            us[k] = sl_ag_unsqueeze(ts[k], dim, err);
+            if (!us[k]) {
+                for (int j = 0; j < k; j++)
+                    sl_tensor_unref(us[j]);
+                free(us);
+                return NULL;
+            }
+        }
+        acc = sl_ag_cat(us, n, dim, false, err);
+        for (int k = 0; k < n; k++)
+            sl_tensor_unref(us[k]);
+        free(us);
+        return acc;
+    }
+    acc = cat_some(ts, SL_NODE_MAXNEXT, dim, false, err);
+    i = SL_NODE_MAXNEXT;
+    while (acc && i < n) {
+        SlTensor *group[SL_NODE_MAXNEXT];
+        int k = 0;
+        group[k++] = acc;
+        while (k < SL_NODE_MAXNEXT && i < n)
+            group[k++] = ts[i++];
+        SlTensor *next = cat_some(group, k, dim, false, err);
+        sl_tensor_unref(acc);
+        acc = next;
+    }
+    return acc;
 }
 
 /* ---------------------------------------------------------------------------

@@ -54,7 +54,8 @@
     X(PERMUTE, "PermuteBackward0") X(EXPAND, "ExpandBackward0") X(SELECT, "SelectBackward0")                  \
     X(SLICE, "SliceBackward0") X(CLONE, "CloneBackward0") X(TOCOPY, "ToCopyBackward0")                        \
     X(INDEX, "IndexBackward0") X(ZERO, "ZeroBackward0") X(FILL, "FillBackward2") X(COPY, "CopyBackwards")     \
-    X(COPYSLICES, "CopySlices")
+    X(COPYSLICES, "CopySlices") X(NORM, "NormBackward1") X(CLAMP, "ClampBackward1") X(WHERE, "WhereBackward0")  \
+    X(CAT, "CatBackward0") X(STACK, "StackBackward0")
 
 typedef enum SlNodeKind {
 #define SL_NODE_ENUM(kind, name) SL_N_##kind,
@@ -79,7 +80,8 @@ struct SlNode {
     SlDTypeP in_type[SL_NODE_MAXNEXT];     /* input dtypes (gradients are cast back) */
     int in_ndim[SL_NODE_MAXNEXT];          /* input shapes (broadcasting, views) */
     int64_t in_shape[SL_NODE_MAXNEXT][SL_TENSOR_MAXDIM];
-    double scalar;                         /* exponent, alpha, scalar operand */
+    double scalar;                         /* exponent, alpha, scalar operand, clamp's min */
+    double scalar2;                        /* clamp's max */
     int64_t ival;                          /* dim, index, decimals, count */
     int64_t ival2;                         /* second dim, slice start */
     int64_t ival3;                         /* slice step */
@@ -145,6 +147,14 @@ SlTensor *sl_ag_clone(SlTensor *x, SlError *err);
 SlTensor *sl_ag_to(SlTensor *x, SlDType dt, mpfr_prec_t prec, SlError *err);
 /* x[mask] for a bool mask of x's shape, x[index_tensor] along dim 0 */
 SlTensor *sl_ag_index_tensor(SlTensor *x, SlTensor *index, SlError *err);
+/* x.norm(p) for p = 1 or 2 (NormBackward1) */
+SlTensor *sl_ag_norm(SlTensor *x, double p, SlError *err);
+/* clamp(x, min, max); has_min/has_max say which bounds apply */
+SlTensor *sl_ag_clamp(SlTensor *x, bool has_min, double lo, bool has_max, double hi, SlError *err);
+/* where(cond, a, b) */
+SlTensor *sl_ag_where(SlTensor *cond, SlTensor *a, SlTensor *b, SlError *err);
+/* torch.cat / torch.stack of n tensors along dim */
+SlTensor *sl_ag_cat(SlTensor *const *ts, int n, int dim, bool stack, SlError *err);
 
 /* ---- in place ----------------------------------------------------------- */
 

@@ -1245,6 +1245,7 @@ SlTensor *sl_tensor_from_data(SlValue *data, bool have_dtype, SlDTypeP dtype, Sl
  * ------------------------------------------------------------------------- */
 
 #define SELF ((SlTensor *)c->self->u.obj.data)
+#define SELF_T(c) ((SlTensor *)(c)->self->u.obj.data)
 
 static bool noargs(SlCall *c, const char *name)
 {
@@ -1869,6 +1870,56 @@ static SlValue *m_mm(SlCall *c)
     return sl_tensor_value(sl_ag_mm(SELF, o, c->err));
 }
 
+static SlValue *m_norm(SlCall *c)
+{
+    if (!check_kw(c, "norm", (const char *const[]){"p", NULL}) || !check_npos(c, "norm", 0, 1))
+        return NULL;
+    double p = 2;
+    SlValue *pv = arg(c, 0, "p");
+    if (pv && pv->kind != SL_NONE && !get_double(c, "norm", "p", pv, &p))
+        return NULL;
+    return sl_tensor_value(sl_ag_norm(SELF_T(c), p, c->err));
+}
+
+static SlValue *m_clamp(SlCall *c)
+{
+    if (!check_kw(c, "clamp", (const char *const[]){"min", "max", NULL}) || !check_npos(c, "clamp", 0, 2))
+        return NULL;
+    SlValue *lv = arg(c, 0, "min"), *hv = arg(c, 1, "max");
+    double lo = 0, hi = 0;
+    bool hl = lv && lv->kind != SL_NONE, hh = hv && hv->kind != SL_NONE;
+    if ((hl && !get_double(c, "clamp", "min", lv, &lo)) || (hh && !get_double(c, "clamp", "max", hv, &hi)))
+        return NULL;
+    return sl_tensor_value(sl_ag_clamp(SELF_T(c), hl, lo, hh, hi, c->err));
+}
+
+static SlValue *m_clamp_min(SlCall *c)
+{
+    if (!check_kw(c, "clamp_min", NULL) || !check_npos(c, "clamp_min", 1, 1))
+        return NULL;
+    double lo;
+    if (!get_double(c, "clamp_min", "min", c->args[0], &lo))
+        return NULL;
+    return sl_tensor_value(sl_ag_clamp(SELF_T(c), true, lo, false, 0, c->err));
+}
+
+static SlValue *allany(SlCall *c, const char *fname, bool all)
+{
+    if (!noargs(c, fname))
+        return NULL;
+    SlTensor *t = SELF_T(c);
+    bool r = all;
+    for (int64_t i = 0, n = sl_tensor_numel(t); i < n; i++)
+        if (sl_tensor_get_b(t, i) != all) {
+            r = !all;
+            break;
+        }
+    return sl_tensor_value(sl_tensor_scalar_i(SL_DT_BOOL, r, 0));
+}
+
+static SlValue *m_all(SlCall *c) { return allany(c, "all", true); }
+static SlValue *m_any(SlCall *c) { return allany(c, "any", false); }
+
 static const SlBuiltin tensor_methods[] = {
     {"backward", m_backward, "t.backward(gradient=None, retain_graph=False)",
      "Gradients of t with respect to the leaves that require grad, added into their .grad."},
@@ -1950,6 +2001,11 @@ static const SlBuiltin tensor_methods[] = {
     {"contiguous", m_contiguous, "t.contiguous()", "t, or a contiguous copy."},
     {"is_contiguous", m_is_contiguous, "t.is_contiguous()", "Whether the elements are in row-major order."},
     {"retain_grad", m_retain_grad, "t.retain_grad()", "Not supported yet."},
+    {"norm", m_norm, "t.norm(p=2)", "The p-norm of all elements (p = 1 or 2)."},
+    {"clamp", m_clamp, "t.clamp(min=None, max=None)", "Elements limited to [min, max]."},
+    {"clamp_min", m_clamp_min, "t.clamp_min(min)", "Elements limited below by min."},
+    {"all", m_all, "t.all()", "Whether every element is true."},
+    {"any", m_any, "t.any()", "Whether some element is true."},
 };
 
 static const SlBuiltin *tensor_method(const SlValue *self, const char *name)
@@ -2407,6 +2463,10 @@ AS_METHOD(lt, m_lt, false)
 AS_METHOD(le, m_le, false)
 AS_METHOD(gt, m_gt, false)
 AS_METHOD(ge, m_ge, false)
+AS_METHOD(norm, m_norm, false)
+AS_METHOD(clamp, m_clamp, false)
+AS_METHOD(all, m_all, false)
+AS_METHOD(any, m_any, false)
 #undef AS_METHOD
 
 static SlValue *b_is_tensor(SlCall *c)
@@ -2438,111 +2498,43 @@ static SlValue *b_where(SlCall *c)
     if (!cond)
         return sl_err(c->err, SL_E_ARG_TYPE, "where", "'condition'", "Tensor", sl_type_name(c->args[0])), NULL;
     SlTensor *a = sl_tensor_operand(c->args[1], c->err), *b = a ? sl_tensor_operand(c->args[2], c->err) : NULL;
-    SlTensor *r = b ? sl_tensor_where(cond, a, b, c->err) : NULL;
-    if (r && sl_grad_enabled() && (a->requires_grad || b->requires_grad)) {
-        sl_tensor_unref(r);
-        r = NULL;
-        sl_err(c->err, SL_E_VALUE, "where() on tensors that require grad is not supported yet");
-    }
+    SlTensor *r = b ? sl_ag_where(cond, a, b, c->err) : NULL;
     sl_tensor_unref(a);
     sl_tensor_unref(b);
     return sl_tensor_value(r);
 }
 
-/* torch.stack / torch.cat of tensors: built from the elements (no grad yet) */
+/* torch.stack / torch.cat */
 static SlValue *join(SlCall *c, const char *fname, bool stack)
 {
-    if (!check_kw(c, fname, (const char *const[]){"dim", NULL}) || !check_npos(c, fname, 1, 2))
+    if (!check_kw(c, fname, (const char *const[]){"dim", "tensors", NULL}) || !check_npos(c, fname, 0, 2))
         return NULL;
-    SlValue *seq = c->args[0];
+    SlValue *seq = arg(c, 0, "tensors");
+    if (!seq)
+        return sl_err(c->err, SL_E_ARG_MISSING, fname, "tensors"), NULL;
     if (seq->kind != SL_LIST && seq->kind != SL_TUPLE)
         return sl_err(c->err, SL_E_ARG_TYPE, fname, "'tensors'", "a tuple of Tensors", sl_type_name(seq)), NULL;
     size_t n = seq->u.list.len;
-    if (n == 0)
-        return sl_err(c->err, SL_E_VALUE, "%s expects a non-empty TensorList", fname), NULL;
     long dim = 0;
     SlValue *dv = arg(c, 1, "dim");
     if (dv && !get_long(c, fname, "dim", dv, &dim))
         return NULL;
-    SlTensor *first = sl_tensor_of(seq->u.list.items[0]);
+    if (n > 1000000)
+        return sl_err(c->err, SL_E_LIMIT, "%s of more than a million tensors", fname), NULL;
+    SlTensor **ts = calloc(n ? n : 1, sizeof *ts);
+    if (!ts)
+        abort();
     for (size_t i = 0; i < n; i++) {
-        SlTensor *t = sl_tensor_of(seq->u.list.items[i]);
-        if (!t)
+        ts[i] = sl_tensor_of(seq->u.list.items[i]);
+        if (!ts[i]) {
+            free(ts);
             return sl_err(c->err, SL_E_TYPE, "expected Tensor as element %zu in argument 0, but got %s", i,
                           sl_type_name(seq->u.list.items[i])),
                    NULL;
-        if (sl_grad_enabled() && t->requires_grad)
-            return sl_err(c->err, SL_E_VALUE, "%s() of tensors that require grad is not supported yet", fname),
-                   NULL;
-    }
-    int d = (int)dim;
-    if (!sl_tensor_wrap_dim(&d, first->ndim + (stack ? 1 : 0), c->err))
-        return NULL;
-    SlTensor *ts[1] = {NULL};
-    (void)ts;
-    SlTensor **items = calloc(n, sizeof *items);
-    if (!items)
-        abort();
-    SlDTypeP rt = sl_result_type((SlTensor *const *)&first, 1);
-    for (size_t i = 0; i < n; i++) {
-        SlTensor *t = sl_tensor_of(seq->u.list.items[i]);
-        SlTensor *pair[2] = {NULL, t};
-        SlTensor *tmp = sl_tensor_scalar_d(rt.dt, 0, rt.prec);
-        pair[0] = tmp;
-        pair[0]->ndim = 1; /* rank as a dimensioned tensor */
-        rt = sl_result_type(pair, 2);
-        pair[0]->ndim = 0;
-        sl_tensor_unref(tmp);
-        items[i] = stack ? sl_tensor_unsqueeze(t, d, c->err) : sl_tensor_ref(t);
-        if (!items[i]) {
-            for (size_t j = 0; j < i; j++)
-                sl_tensor_unref(items[j]);
-            free(items);
-            return NULL;
         }
     }
-    int64_t shape[SL_TENSOR_MAXDIM];
-    int nd = items[0]->ndim;
-    if (nd == 0) {
-        for (size_t j = 0; j < n; j++)
-            sl_tensor_unref(items[j]);
-        free(items);
-        return sl_err(c->err, SL_E_VALUE, "zero-dimensional tensor (at position 0) cannot be concatenated"), NULL;
-    }
-    memcpy(shape, items[0]->shape, sizeof shape);
-    shape[d] = 0;
-    for (size_t i = 0; i < n; i++) {
-        SlTensor *t = items[i];
-        bool ok = t->ndim == nd;
-        for (int k = 0; ok && k < nd; k++)
-            if (k != d && t->shape[k] != items[0]->shape[k])
-                ok = false;
-        if (!ok) {
-            for (size_t j = 0; j < n; j++)
-                sl_tensor_unref(items[j]);
-            free(items);
-            return sl_err(c->err, SL_E_VALUE, "Sizes of tensors must match except in dimension %d", d), NULL;
-        }
-        shape[d] += t->shape[d];
-    }
-    SlTensor *r = sl_tensor_zeros(rt.dt, nd, shape, rt.prec, c->err);
-    int64_t off = 0;
-    for (size_t i = 0; r && i < n; i++) {
-        SlTensor *dst = sl_tensor_slice(r, d, off, off + items[i]->shape[d], 1, c->err);
-        if (!dst || !sl_tensor_copy_(dst, items[i], c->err)) {
-            sl_tensor_unref(dst);
-            sl_tensor_unref(r);
-            r = NULL;
-            break;
-        }
-        off += items[i]->shape[d];
-        sl_tensor_unref(dst);
-    }
-    if (r)
-        r->version->v = 0;
-    for (size_t j = 0; j < n; j++)
-        sl_tensor_unref(items[j]);
-    free(items);
+    SlTensor *r = sl_ag_cat(ts, (int)n, (int)dim, stack, c->err);
+    free(ts);
     return sl_tensor_value(r);
 }
 
@@ -2780,6 +2772,10 @@ static const SlBuiltin tensor_builtins[] = {
     {"stack", b_stack, "stack(tensors, dim=0)", "Tensors joined along a new dimension."},
     {"cat", b_cat, "cat(tensors, dim=0)", "Tensors joined along an existing dimension."},
     {"is_tensor", b_is_tensor, "is_tensor(x)", "Whether x is a tensor."},
+    {"norm", b_norm, "norm(t, p=2)", "The p-norm of a tensor's elements."},
+    {"clamp", b_clamp, "clamp(t, min=None, max=None)", "Elements limited to [min, max]."},
+    {"all", b_all, "all(t)", "Whether every element is true."},
+    {"any", b_any, "any(t)", "Whether some element is true."},
     {"SGD", b_SGD, "optim.SGD(params, lr)", "Plain stochastic gradient descent: p -= lr * p.grad on step()."},
 };
 

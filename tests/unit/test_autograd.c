@@ -308,6 +308,38 @@ static SlTensor *f_twice(SlTensor **in, SlError *err)
     return r;
 }
 
+static SlTensor *f_norm2(SlTensor **in, SlError *err) { return sl_ag_norm(in[0], 2, err); }
+static SlTensor *f_norm1(SlTensor **in, SlError *err) { return sl_ag_norm(in[0], 1, err); }
+static SlTensor *f_clamp(SlTensor **in, SlError *err) { return sl_ag_clamp(in[0], true, -0.5, true, 0.75, err); }
+
+static SlTensor *f_where(SlTensor **in, SlError *err)
+{
+    SlTensor *z = sl_tensor_zeros(in[0]->dtype, 0, NULL, sl_tensor_prec(in[0]), err);
+    SlTensor *c = sl_tensor_binary(SL_T_GT, in[0], z, err);
+    SlTensor *e = sl_ag_unary(SL_FN_EXP, in[1], err);
+    SlTensor *r = sl_ag_where(c, in[0], e, err);
+    sl_tensor_unref(z);
+    sl_tensor_unref(c);
+    sl_tensor_unref(e);
+    return r;
+}
+
+static SlTensor *f_cat(SlTensor **in, SlError *err)
+{
+    SlTensor *s = sl_ag_unary(SL_FN_SIN, in[1], err);
+    SlTensor *ts[5] = {in[0], s, in[0], in[1], s};
+    SlTensor *r = sl_ag_cat(ts, 5, 0, false, err);
+    sl_tensor_unref(s);
+    return then_unary(SL_FN_TANH, r, err);
+}
+
+static SlTensor *f_stack(SlTensor **in, SlError *err)
+{
+    SlTensor *ts[2] = {in[0], in[1]};
+    SlTensor *r = sl_ag_cat(ts, 2, 1, true, err);
+    return then_unary(SL_FN_EXP, r, err);
+}
+
 typedef struct Case {
     const char *name;
     Fn f;
@@ -387,6 +419,12 @@ static const Case cases[] = {
     {"expand", f_expand, 1, {3}, {{2, 1, 3}}, -2, 2},
     {"clone", f_clone, 1, {2}, {{2, 3}}, -2, 2},
     {"index", f_index, 1, {2}, {{3, 2}}, -1, 1},
+    {"norm 2", f_norm2, 1, {2}, {{2, 3}}, -2, 2},
+    {"norm 1", f_norm1, 1, {1}, {{4}}, 0.2, 2},
+    {"clamp", f_clamp, 1, {1}, {{8}}, -0.45, 0.7},
+    {"where", f_where, 2, {1, 1}, {{6}, {6}}, -2, 2},
+    {"cat of five", f_cat, 2, {2, 2}, {{2, 3}, {1, 3}}, -1, 1},
+    {"stack", f_stack, 2, {2, 2}, {{2, 3}, {2, 3}}, -1, 1},
     {"network", f_net, 3, {2, 2, 1}, {{4, 3}, {3, 2}, {2}}, -1, 1},
     {"node used twice", f_twice, 1, {1}, {{3}}, -1.5, 1.5},
 };
