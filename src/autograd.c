@@ -1891,10 +1891,13 @@ static bool inplace_allowed(SlTensor *t, SlError *err)
         return true;
     if (t->requires_grad && t->grad_fn == NULL) {
         sl_err(err, SL_E_VALUE, "a leaf Variable that requires grad is being used in an in-place operation.");
-        sl_err_hint(err, "%s is a leaf that requires grad; change its values through %s.data (%s.data.sub_(...)) "
-                         "or inside no_grad { ... }",
-                    sl_ag_receiver_name ? sl_ag_receiver_name : "the tensor",
-                    sl_ag_receiver_name ? sl_ag_receiver_name : "x", sl_ag_receiver_name ? sl_ag_receiver_name : "x");
+        if (sl_ag_receiver_name)
+            sl_err_hint(err, "%s is a leaf that requires grad; change its values through %s.data "
+                             "(%s.data.sub_(...)) or inside no_grad { ... }",
+                        sl_ag_receiver_name, sl_ag_receiver_name, sl_ag_receiver_name);
+        else
+            sl_err_hint(err, "it is a leaf that requires grad; change its values through .data or inside "
+                             "no_grad { ... }");
         return false;
     }
     if (t->view_of_leaf) {
@@ -1988,9 +1991,7 @@ static bool inplace_binop(SlNodeKind kind, SlTensor *t, SlTensor *other, double 
     default: ok = sl_tensor_div_(t, other, err); break;
     }
     if (ok && track) {
-        if (orig) /* the original values, saved as of now */
-            orig->version->v = 0;
-        inplace_history(kind, t, holder, other, orig, kind == SL_N_SUB ? alpha : alpha);
+        inplace_history(kind, t, holder, other, orig, alpha);
     }
     sl_tensor_unref(holder);
     sl_tensor_unref(orig);
@@ -1999,9 +2000,12 @@ static bool inplace_binop(SlNodeKind kind, SlTensor *t, SlTensor *other, double 
 
 bool sl_ag_add_(SlTensor *t, SlTensor *other, double alpha, SlError *err)
 {
-    if (alpha < 0 && 0)
-        return false;
     return inplace_binop(SL_N_ADD, t, other, alpha, err);
+}
+
+bool sl_ag_sub_(SlTensor *t, SlTensor *other, double alpha, SlError *err)
+{
+    return inplace_binop(SL_N_SUB, t, other, alpha, err);
 }
 
 bool sl_ag_mul_(SlTensor *t, SlTensor *other, SlError *err) { return inplace_binop(SL_N_MUL, t, other, 1.0, err); }

@@ -163,6 +163,7 @@ SlTensor *sl_ag_cat(SlTensor *const *ts, int n, int dim, bool stack, SlError *er
  * requires grad can't be changed in place while grad mode is on) and
  * history (a non-leaf gets a new grad_fn). */
 bool sl_ag_add_(SlTensor *t, SlTensor *other, double alpha, SlError *err);
+bool sl_ag_sub_(SlTensor *t, SlTensor *other, double alpha, SlError *err);
 bool sl_ag_mul_(SlTensor *t, SlTensor *other, SlError *err);
 bool sl_ag_div_(SlTensor *t, SlTensor *other, SlError *err);
 bool sl_ag_fill_(SlTensor *t, SlTensor *value, SlError *err);

@@ -848,6 +848,25 @@ static bool tensor_fmt(SlBuf *out, const SlValue *self, const char *spec, size_t
     return sl_err(err, SL_E_TYPE, "unsupported format string passed to Tensor.__format__");
 }
 
+SlValue *sl_tensor_inplace_binop(int op, SlValue *self, SlValue *v, SlError *err)
+{
+    SlTensor *t = sl_tensor_of(self);
+    if (!t || !operand_ok(v) || (op != SL_OP_ADD && op != SL_OP_SUB && op != SL_OP_MUL && op != SL_OP_DIV))
+        return NULL;
+    SlTensor *o = sl_tensor_operand(v, err);
+    if (!o)
+        return NULL;
+    bool ok;
+    switch (op) {
+    case SL_OP_ADD: ok = sl_ag_add_(t, o, 1.0, err); break;
+    case SL_OP_SUB: ok = sl_ag_sub_(t, o, 1.0, err); break;
+    case SL_OP_MUL: ok = sl_ag_mul_(t, o, err); break;
+    default: ok = sl_ag_div_(t, o, err); break;
+    }
+    sl_tensor_unref(o);
+    return ok ? sl_ref(self) : NULL;
+}
+
 /* ---- indexing ----------------------------------------------------------- */
 
 static bool is_slice(const SlValue *v) { return v->kind == SL_OBJECT && v->u.obj.type == &sl_slice_type; }
@@ -1673,7 +1692,7 @@ static SlValue *inplace_call(SlCall *c, const char *fname, int which)
     bool ok;
     switch (which) {
     case 0: ok = sl_ag_add_(SELF, o, alpha, c->err); break;
-    case 1: ok = sl_ag_add_(SELF, o, -alpha, c->err); break;
+    case 1: ok = sl_ag_sub_(SELF, o, alpha, c->err); break;
     case 2: ok = sl_ag_mul_(SELF, o, c->err); break;
     case 3: ok = sl_ag_div_(SELF, o, c->err); break;
     default: ok = sl_ag_copy_(SELF, o, c->err); break;

@@ -31,5 +31,10 @@ SlTensor *sl_tensor_from_data(SlValue *data, bool have_dtype, SlDTypeP dtype, Sl
 /* A Python number (or a tensor) as an operand: numbers become wrapped 0-d
  * tensors (they rank below tensors in type promotion). */
 SlTensor *sl_tensor_operand(SlValue *v, SlError *err);
+/* self op= v in place when self is a tensor (op: SL_OP_ADD, SUB, MUL, DIV),
+ * as Python's x -= ... does for tensors; a new reference to self, NULL +
+ * error on failure, or NULL WITHOUT an error when not done in place (not a
+ * tensor, another op): then evaluate self = self op v instead. */
+SlValue *sl_tensor_inplace_binop(int op, SlValue *self, SlValue *v, SlError *err);
 
 #endif
