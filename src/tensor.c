@@ -1151,8 +1151,15 @@ SlTensor *sl_tensor_expand(const SlTensor *t, int ndim, const int64_t *shape, Sl
             } else {
                 sl_tensor_unref(v);
                 char a[16 * SL_TENSOR_MAXDIM], b[16 * SL_TENSOR_MAXDIM];
-                sl_shape_str(a, sizeof a, t->ndim, t->shape);
-                sl_shape_str(b, sizeof b, ndim, shape);
+                size_t ka = (size_t)snprintf(a, sizeof a, "["), kb = (size_t)snprintf(b, sizeof b, "[");
+                for (int k = 0; k < t->ndim && ka < sizeof a; k++)
+                    ka += (size_t)snprintf(a + ka, sizeof a - ka, k ? ", %lld" : "%lld", (long long)t->shape[k]);
+                for (int k = 0; k < ndim && kb < sizeof b; k++)
+                    kb += (size_t)snprintf(b + kb, sizeof b - kb, k ? ", %lld" : "%lld", (long long)shape[k]);
+                if (ka < sizeof a)
+                    snprintf(a + ka, sizeof a - ka, "]");
+                if (kb < sizeof b)
+                    snprintf(b + kb, sizeof b - kb, "]");
                 return sl_err(err, SL_E_VALUE,
                               "The expanded size of the tensor (%lld) must match the existing size (%lld) at "
                               "non-singleton dimension %d.  Target sizes: %s.  Tensor sizes: %s",

@@ -949,7 +949,11 @@ static SlTensor *index_tensor(SlTensor *x, SlValue *const *idx, size_t n, bool g
             sl_tensor_unref(ix);
         } else {
             sl_tensor_unref(cur);
-            return sl_err(err, SL_E_INDEX_TYPE, "tensor", sl_type_name(v)), NULL;
+            return sl_err(err, SL_E_TENSOR_INDEX,
+                          "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+                          "indices (got %s)",
+                          sl_type_name(v)),
+                   NULL;
         }
         sl_tensor_unref(cur);
         cur = next;
@@ -1138,6 +1142,7 @@ typedef struct Scan {
     int kind;                        /* 0 bool, 1 int, 2 float */
     bool any;                        /* saw a scalar */
     mpfr_prec_t prec;                /* widest float precision seen */
+    bool big_int;                    /* an int beyond int64 */
 } Scan;
 
 static bool scan_data(SlValue *v, int depth, Scan *s, SlError *err)
@@ -1148,9 +1153,10 @@ static bool scan_data(SlValue *v, int depth, Scan *s, SlError *err)
         if (depth >= SL_TENSOR_MAXDIM)
             return sl_err(err, SL_E_LIMIT, "tensors have at most 16 dimensions");
         if (depth == s->nd) {
-            if (s->any)
-                return sl_err(err, SL_E_VALUE, "expected sequence of length %lld at dim %d (got %zu)",
-                              (long long)0, depth, n);
+            if (s->any) /* a number came first at this depth */
+                return sl_err(err, SL_E_TYPE, "'%s' object cannot be interpreted as a number here: the items at "
+                                              "dim %d mix numbers and lists",
+                              sl_type_name(v), depth);
             s->shape[s->nd++] = (int64_t)n;
         } else if (s->shape[depth] != (int64_t)n) {
             return sl_err(err, SL_E_VALUE, "expected sequence of length %lld at dim %d (got %zu)",
@@ -1161,11 +1167,8 @@ static bool scan_data(SlValue *v, int depth, Scan *s, SlError *err)
                 return false;
         return true;
     }
-    if (depth != s->nd && s->any)
-        return sl_err(err, SL_E_VALUE, "expected sequence of length %lld at dim %d (got a number)",
-                      (long long)s->shape[depth], depth);
     if (depth < s->nd)
-        return sl_err(err, SL_E_VALUE, "expected sequence of length %lld at dim %d (got a number)",
+        return sl_err(err, SL_E_TYPE, "not a sequence: expected a list of length %lld at dim %d, got a number",
                       (long long)s->shape[depth], depth);
     s->any = true;
     int k;
@@ -1177,6 +1180,8 @@ static bool scan_data(SlValue *v, int depth, Scan *s, SlError *err)
         k = 0;
     } else if (v->kind == SL_INT) {
         k = 1;
+        if (!mpz_fits_slong_p(v->u.z))
+            s->big_int = true;
     } else if (v->kind == SL_FLOAT) {
         k = 2;
         if (mpfr_get_prec(v->u.f) > s->prec)
@@ -1241,7 +1246,7 @@ SlTensor *sl_tensor_from_data(SlValue *data, bool have_dtype, SlDTypeP dtype, Sl
         SlDTypeP d = have_dtype ? dtype : (SlDTypeP){src->dtype, sl_tensor_prec(src)};
         return sl_tensor_to(src, d.dt, d.prec);
     }
-    Scan s = {.nd = 0, .kind = -1, .any = false, .prec = 0};
+    Scan s = {.nd = 0, .kind = -1, .any = false, .prec = 0, .big_int = false};
     if (!scan_data(data, 0, &s, err))
         return NULL;
     SlDTypeP d = dtype;
@@ -1251,6 +1256,8 @@ SlTensor *sl_tensor_from_data(SlValue *data, bool have_dtype, SlDTypeP dtype, Sl
     }
     if (d.dt == SL_DT_MPFR && d.prec == 0)
         d.prec = sl_num_prec();
+    if (s.big_int && (d.dt == SL_DT_I64 || d.dt == SL_DT_BOOL))
+        return sl_err(err, SL_E_OVERFLOW, "Overflow when unpacking long"), NULL;
     SlTensor *t = sl_tensor_zeros(d.dt, s.nd, s.shape, d.prec, err);
     if (!t)
         return NULL;
@@ -1346,7 +1353,7 @@ static SlValue *m_size(SlCall *c)
     if (!sl_tensor_wrap_dim(&di, SELF->ndim, c->err))
         return NULL;
     if (SELF->ndim == 0)
-        return sl_err(c->err, SL_E_TENSOR_INDEX, "dimension specified as %ld but tensor has no dimensions", d), NULL;
+        return sl_err(c->err, SL_E_TENSOR_INDEX, "Dimension specified as %ld but tensor has no dimensions", d), NULL;
     return sl_int_si((long)SELF->shape[di]);
 }
 
@@ -2709,15 +2716,15 @@ static SlValue *b_SGD(SlCall *c)
     for (size_t i = 0; i < n; i++) {
         SlTensor *t = sl_tensor_of(items ? items->u.list.items[i] : pv);
         if (!t || !t->requires_grad || t->grad_fn) {
+            if (!t)
+                sl_err(c->err, SL_E_TYPE, "optimizer can only optimize Tensors, but one of the params is %s",
+                       sl_type_name(items ? items->u.list.items[i] : pv));
+            else
+                sl_err(c->err, SL_E_VALUE, t->grad_fn ? "can't optimize a non-leaf Tensor"
+                                                      : "optimizing a parameter that doesn't require gradients");
             sgd_free(o);
             sl_unref(items);
-            if (!t)
-                return sl_err(c->err, SL_E_TYPE, "optimizer can only optimize Tensors, but one of the params is %s",
-                              sl_type_name(items->u.list.items[i])),
-                       NULL;
-            return sl_err(c->err, SL_E_VALUE, t->grad_fn ? "can't optimize a non-leaf Tensor"
-                                                         : "optimizing a parameter that doesn't require gradients"),
-                   NULL;
+            return NULL;
         }
         o->params[o->n++] = sl_tensor_ref(t);
     }
