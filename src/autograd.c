@@ -171,6 +171,8 @@ static SlNode *record(SlNodeKind kind, SlTensor *out, int n, SlTensor *const *in
             memcpy(node->in_shape[i], in[i]->shape, sizeof node->in_shape[i]);
         }
     }
+    if (out->grad_fn && out->grad_fn->retain == out)
+        out->grad_fn->retain = NULL;
     sl_node_unref(out->grad_fn);
     out->grad_fn = node;
     out->requires_grad = true;
@@ -211,6 +213,15 @@ bool sl_ag_requires_grad_(SlTensor *t, bool flag, SlError *err)
 }
 
 SlTensor *sl_ag_detach(SlTensor *t) { return sl_tensor_alias(t); }
+
+bool sl_ag_retain_grad(SlTensor *t, SlError *err)
+{
+    if (!t->requires_grad)
+        return sl_err(err, SL_E_VALUE, "can't retain_grad on Tensor that has requires_grad=False");
+    if (t->grad_fn)
+        t->grad_fn->retain = t;
+    return true;
+}
 
 /* ---------------------------------------------------------------------------
  * Scratch space for backward formulas: every intermediate is kept here and
@@ -1005,7 +1016,12 @@ bool sl_ag_backward(SlTensor *root, SlTensor *gradient, bool retain_graph, SlErr
             if (x->kind == SL_N_ACCUMULATE) {
                 ok = accumulate_leaf(x->leaf, G, err);
             } else {
-                ok = node_backward(x, G, outs, err);
+                if (x->retain) {
+                    SlTensor *rg = sl_tensor_contiguous(G);
+                    ok = accumulate_leaf(x->retain, rg, err);
+                    sl_tensor_unref(rg);
+                }
+                ok = ok && node_backward(x, G, outs, err);
                 if (ok && !retain_graph)
                     release(x);
             }
@@ -1965,6 +1981,10 @@ static void inplace_history(SlNodeKind kind, SlTensor *t, SlTensor *old_fn_holde
             save(node, orig);
         break;
     default: break;
+    }
+    if (t->grad_fn && t->grad_fn->retain == t) { /* retain_grad() follows the tensor */
+        t->grad_fn->retain = NULL;
+        node->retain = t;
     }
     sl_node_unref(t->grad_fn);
     t->grad_fn = node;

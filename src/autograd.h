@@ -76,6 +76,7 @@ struct SlNode {
     int saved_from[SL_NODE_MAXSAVED];      /* kind of the node that made each (-1: a leaf), for messages */
     bool released;                         /* saved tensors freed by a backward */
     SlTensor *leaf;                        /* AccumulateGrad: owned leaf */
+    SlTensor *retain;                      /* weak: the output that called retain_grad() */
     /* what the backward formula needs besides saved tensors */
     SlDTypeP in_type[SL_NODE_MAXNEXT];     /* input dtypes (gradients are cast back) */
     int in_ndim[SL_NODE_MAXNEXT];          /* input shapes (broadcasting, views) */
@@ -106,6 +107,8 @@ bool sl_grad_enabled(void);
 bool sl_tensor_is_leaf(const SlTensor *t);
 /* requires_grad_(flag): only on leaves (torch's error otherwise); floats only. */
 bool sl_ag_requires_grad_(SlTensor *t, bool flag, SlError *err);
+/* retain_grad(): a non-leaf's .grad is filled by backward too. */
+bool sl_ag_retain_grad(SlTensor *t, SlError *err);
 /* detach(): shares storage and version counter, no history. */
 SlTensor *sl_ag_detach(SlTensor *t);
 

@@ -107,6 +107,8 @@ void sl_tensor_unref(SlTensor *t)
     if (!t || --t->refs > 0)
         return;
     sl_tensor_unref(t->grad);
+    if (t->grad_fn && t->grad_fn->retain == t)
+        t->grad_fn->retain = NULL;
     sl_node_unref(t->grad_fn);
     storage_unref(t->storage);
     version_unref(t->version);

@@ -1858,9 +1858,7 @@ static SlValue *m_retain_grad(SlCall *c)
 {
     if (!noargs(c, "retain_grad"))
         return NULL;
-    return sl_err(c->err, SL_E_VALUE, "retain_grad() is not supported yet; compute the gradient of the leaf "
-                                      "instead"),
-           NULL;
+    return sl_ag_retain_grad(SELF, c->err) ? SL_NONE_V : NULL;
 }
 
 static SlValue *m_type_as_str(SlCall *c)
@@ -2026,7 +2024,7 @@ static const SlBuiltin tensor_methods[] = {
     {"type", m_type_as_str, "t.type()", "The legacy type name (torch.FloatTensor)."},
     {"contiguous", m_contiguous, "t.contiguous()", "t, or a contiguous copy."},
     {"is_contiguous", m_is_contiguous, "t.is_contiguous()", "Whether the elements are in row-major order."},
-    {"retain_grad", m_retain_grad, "t.retain_grad()", "Not supported yet."},
+    {"retain_grad", m_retain_grad, "t.retain_grad()", "Keep the gradient of a non-leaf tensor in its .grad."},
     {"norm", m_norm, "t.norm(p=2)", "The p-norm of all elements (p = 1 or 2)."},
     {"clamp", m_clamp, "t.clamp(min=None, max=None)", "Elements limited to [min, max]."},
     {"clamp_min", m_clamp_min, "t.clamp_min(min)", "Elements limited below by min."},
