@@ -76,6 +76,7 @@ static void node_destroy(SlNode *n)
     for (int k = 0; k < n->nsaved; k++)
         sl_tensor_unref(n->saved[k]);
     sl_tensor_unref(n->buf);
+    free(n->geom);
     if (n->leaf) {
         if (n->leaf->grad_acc == n)
             n->leaf->grad_acc = NULL;
@@ -722,17 +723,17 @@ static bool node_backward(SlNode *n, SlTensor *g, SlTensor **out, SlError *err)
         break;
     }
     case SL_N_COPYSLICES: {
-        /* base grad with the region zeroed; the source gets the region */
+        /* the base's gradient with the region zeroed; the source gets the region */
         SlTensor *gb = K(s, sl_tensor_clone(g));
-        SlTensor *reg = NULL, *greg = NULL;
-        if (gb) {
-            reg = sl_tensor_alias(gb);
-            reg->ndim = n->in_ndim[2];
-            memcpy(reg->shape, n->in_shape[2], sizeof reg->shape);
-            for (int d = 0; d < reg->ndim; d++)
-                reg->strides[d] = n->in_shape[1][d];
-            reg->offset = n->ival;
-            K(s, reg);
+        SlTensor *greg = NULL;
+        if (gb && n->geom) {
+            SlTensor *reg = K(s, sl_tensor_alias(gb));
+            reg->offset = n->geom[0];
+            reg->ndim = (int)n->geom[1];
+            for (int d = 0; d < reg->ndim; d++) {
+                reg->shape[d] = n->geom[2 + d];
+                reg->strides[d] = n->geom[2 + reg->ndim + d];
+            }
             greg = K(s, sl_tensor_clone(reg));
             SlTensor *z = K(s, sl_tensor_zeros_like(reg, err));
             if (z)
@@ -2053,6 +2054,53 @@ bool sl_ag_fill_(SlTensor *t, SlTensor *value, SlError *err)
     }
     if (ok && holder)
         inplace_history(zero ? SL_N_ZERO : SL_N_FILL, t, holder, NULL, NULL, 1.0);
+    sl_tensor_unref(holder);
+    return ok;
+}
+
+bool sl_ag_copy_slices(SlTensor *base, SlTensor *view, SlTensor *src, SlError *err)
+{
+    bool track = sl_grad_enabled() && (base->requires_grad || src->requires_grad);
+    if (!track)
+        return sl_tensor_copy_(view, src, err);
+    if (base->requires_grad && base->grad_fn == NULL) {
+        sl_err(err, SL_E_VALUE, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+        sl_err_hint(err, "assign through .data (x.data[i] = v) or inside no_grad { ... }");
+        return false;
+    }
+    if (!sl_tensor_is_contiguous(base) || base->offset != 0)
+        return sl_err(err, SL_E_VALUE, "indexed assignment into a non-contiguous tensor that is part of a graph is "
+                                       "not supported; assign into a contiguous copy (x = x.clone())");
+    SlTensor *holder = sl_tensor_alias(base); /* carries the old history */
+    holder->requires_grad = base->requires_grad;
+    holder->grad_fn = sl_node_ref(base->grad_fn);
+    bool ok = sl_tensor_copy_(view, src, err);
+    if (ok) {
+        SlNode *node = node_new(SL_N_COPYSLICES);
+        node->nnext = 2;
+        node->next[0] = edge_of(holder);
+        node->next[1] = edge_of(src);
+        node->in_type[0] = dtype_of(base);
+        node->in_ndim[0] = base->ndim;
+        memcpy(node->in_shape[0], base->shape, sizeof node->in_shape[0]);
+        node->in_type[1] = dtype_of(src);
+        node->in_ndim[1] = src->ndim;
+        memcpy(node->in_shape[1], src->shape, sizeof node->in_shape[1]);
+        node->geom = xcalloc((size_t)(2 + 2 * view->ndim), sizeof *node->geom);
+        node->geom[0] = view->offset - base->offset;
+        node->geom[1] = view->ndim;
+        for (int d = 0; d < view->ndim; d++) {
+            node->geom[2 + d] = view->shape[d];
+            node->geom[2 + view->ndim + d] = view->strides[d];
+        }
+        if (base->grad_fn && base->grad_fn->retain == base) {
+            base->grad_fn->retain = NULL;
+            node->retain = base;
+        }
+        sl_node_unref(base->grad_fn);
+        base->grad_fn = node;
+        base->requires_grad = true;
+    }
     sl_tensor_unref(holder);
     return ok;
 }

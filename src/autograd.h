@@ -77,6 +77,7 @@ struct SlNode {
     bool released;                         /* saved tensors freed by a backward */
     SlTensor *leaf;                        /* AccumulateGrad: owned leaf */
     SlTensor *retain;                      /* weak: the output that called retain_grad() */
+    int64_t *geom;                         /* owned: CopySlices' region (offset, ndim, shape, strides) */
     /* what the backward formula needs besides saved tensors */
     SlDTypeP in_type[SL_NODE_MAXNEXT];     /* input dtypes (gradients are cast back) */
     int in_ndim[SL_NODE_MAXNEXT];          /* input shapes (broadcasting, views) */
@@ -171,6 +172,9 @@ bool sl_ag_mul_(SlTensor *t, SlTensor *other, SlError *err);
 bool sl_ag_div_(SlTensor *t, SlTensor *other, SlError *err);
 bool sl_ag_fill_(SlTensor *t, SlTensor *value, SlError *err);
 bool sl_ag_copy_(SlTensor *t, SlTensor *src, SlError *err);
+/* base[...] = src through view (a view of base made by indexing): torch's
+ * CopySlices when base or src is in a graph.  base must be contiguous. */
+bool sl_ag_copy_slices(SlTensor *base, SlTensor *view, SlTensor *src, SlError *err);
 
 /* ---- the engine --------------------------------------------------------- */
 

@@ -977,15 +977,8 @@ static bool tensor_setindex(SlValue *self, SlValue *const *idx, size_t n, SlValu
     SlTensor *src = sl_tensor_operand(v, err);
     if (!src)
         return false;
-    if (sl_grad_enabled() && (t->requires_grad || src->requires_grad)) {
-        sl_tensor_unref(src);
-        sl_err(err, SL_E_VALUE, "indexed assignment into a tensor that is part of an autograd graph is not "
-                                "supported yet");
-        sl_err_hint(err, "build the tensor with torch.stack([...]) or torch.cat, or assign inside no_grad { ... }");
-        return false;
-    }
     SlTensor *view = index_tensor(t, idx, n, false, err);
-    bool ok = view && sl_tensor_copy_(view, src, err);
+    bool ok = view && sl_ag_copy_slices(t, view, src, err);
     if (ok && view->version != t->version)
         sl_tensor_bump_version(t);
     sl_tensor_unref(view);

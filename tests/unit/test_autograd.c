@@ -340,6 +340,26 @@ static SlTensor *f_stack(SlTensor **in, SlError *err)
     return then_unary(SL_FN_EXP, r, err);
 }
 
+/* x = zeros(3, 2); x[1] = a * 2; x[2, 0] = sin(a[1]); (x * c).sum() is taken by the harness */
+static SlTensor *f_copy_slices(SlTensor **in, SlError *err)
+{
+    int64_t s32[2] = {3, 2};
+    SlTensor *x = sl_tensor_zeros(in[0]->dtype, 2, s32, sl_tensor_prec(in[0]), err);
+    SlTensor *two = WI(2);
+    SlTensor *a2 = sl_ag_binary(SL_T_MUL, in[0], two, err);
+    SlTensor *row = sl_tensor_select(x, 0, 1, err);
+    bool ok = sl_ag_copy_slices(x, row, a2, err);
+    SlTensor *a1 = sl_ag_select(in[0], 0, 1, err);
+    SlTensor *sa = sl_ag_unary(SL_FN_SIN, a1, err);
+    SlTensor *r2 = sl_tensor_select(x, 0, 2, err), *e = sl_tensor_select(r2, 0, 0, err);
+    ok = ok && sl_ag_copy_slices(x, e, sa, err);
+    SlTensor *out = ok ? sl_ag_unary(SL_FN_EXP, x, err) : NULL;
+    SlTensor *all[] = {x, two, a2, row, a1, sa, r2, e};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        sl_tensor_unref(all[i]);
+    return out;
+}
+
 typedef struct Case {
     const char *name;
     Fn f;
@@ -425,6 +445,7 @@ static const Case cases[] = {
     {"where", f_where, 2, {1, 1}, {{6}, {6}}, -2, 2},
     {"cat of five", f_cat, 2, {2, 2}, {{2, 3}, {1, 3}}, -1, 1},
     {"stack", f_stack, 2, {2, 2}, {{2, 3}, {2, 3}}, -1, 1},
+    {"indexed assignment (CopySlices)", f_copy_slices, 1, {1}, {{2}}, -1, 1},
     {"network", f_net, 3, {2, 2, 1}, {{4, 3}, {3, 2}, {2}}, -1, 1},
     {"node used twice", f_twice, 1, {1}, {{3}}, -1.5, 1.5},
 };
