@@ -912,7 +912,7 @@ static SlTensor *index_tensor(SlTensor *x, SlValue *const *idx, size_t n, bool g
             dim++;
         } else if (is_slice(v)) {
             const SlSlice *s = v->u.obj.data;
-            int64_t a, b, st;
+            int64_t a = 0, b = 0, st = 1;
             if (!slice_part(s->step, 1, &st, err) || !slice_part(s->start, 0, &a, err) ||
                 !slice_part(s->stop, INT64_MAX / 2, &b, err)) {
                 sl_tensor_unref(cur);
