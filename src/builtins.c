@@ -87,6 +87,9 @@ static SlValue *apply_math(SlCall *c, SlMathFn fn)
             return sl_err(c->err, SL_E_VALUE, "%s() arg is an empty sequence", info->name), NULL;
         args = args[0]->u.list.items;
         nargs = args == NULL ? 0 : c->args[0]->u.list.len;
+    } else if ((fn == SL_FN_MIN || fn == SL_FN_MAX) && nargs == 1 && args[0]->kind == SL_OBJECT &&
+               args[0]->u.obj.type->math) {
+        return sl_math_value(fn, args, 1, c->err); /* max(t): the tensor's largest element */
     } else if ((fn == SL_FN_MIN || fn == SL_FN_MAX) && nargs == 1) {
         return sl_err(c->err, SL_E_TYPE, "'%s' object is not iterable", sl_type_name(args[0])), NULL;
     }
@@ -514,6 +517,16 @@ static SlValue *b_int(SlCall *c)
     }
     if (sl_is_number(v))
         return sl_num_to_int(v, c->err);
+    if (v->kind == SL_OBJECT && v->u.obj.type->primal) {
+        /* int(t) of a one-element tensor, int() of an AD number */
+        SlValue *p = v->u.obj.type->primal(v);
+        if (p) {
+            SlValue *r = sl_is_number(p) ? sl_num_to_int(p, c->err) : NULL;
+            sl_unref(p);
+            if (r || c->err->set)
+                return r;
+        }
+    }
     return sl_err(c->err, SL_E_TYPE, "int() argument must be a string or a number, not '%s'", sl_type_name(v)),
            NULL;
 }
@@ -565,6 +578,16 @@ static SlValue *b_float(SlCall *c)
     }
     if (sl_is_number(v))
         return sl_num_to_float(v, c->err);
+    if (v->kind == SL_OBJECT && v->u.obj.type->primal) {
+        /* float(t) of a one-element tensor, float() of an AD number */
+        SlValue *p = v->u.obj.type->primal(v);
+        if (p) {
+            SlValue *r = sl_is_number(p) ? sl_num_to_float(p, c->err) : NULL;
+            sl_unref(p);
+            if (r || c->err->set)
+                return r;
+        }
+    }
     return sl_err(c->err, SL_E_TYPE, "float() argument must be a string or a real number, not '%s'",
                   sl_type_name(v)), NULL;
 }
@@ -599,6 +622,11 @@ static SlValue *b_bool(SlCall *c)
         return NULL;
     if (c->nargs == 0)
         return sl_bool(false);
+    SlValue *v = c->args[0];
+    if (v->kind == SL_OBJECT && v->u.obj.type->truthy) {
+        bool t;
+        return v->u.obj.type->truthy(v, &t, c->err) ? sl_bool(t) : NULL;
+    }
     bool ok;
     bool t = sl_truthy(c->args[0], &ok);
     if (!ok) {

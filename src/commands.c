@@ -7,6 +7,7 @@
 #include "eval_internal.h"
 #include "expr.h"
 #include "num.h"
+#include "tensor.h"
 
 const char *const sl_command_names[] = {
     "help", "precision", "digits", "style", "vars", "load", "save", "reset", "seed", "time", "ad", "quit", NULL,
@@ -133,6 +134,7 @@ static SlRunStatus cmd_seed(SlSession *s, const char *arg, SlError *err)
         return SL_RUN_ERROR;
     }
     s->seed = (unsigned long)v;
+    sl_tensor_manual_seed((uint64_t)v); /* :seed n is manual_seed(n) */
     return SL_RUN_OK;
 }
 
@@ -143,6 +145,7 @@ static SlRunStatus cmd_reset(SlSession *s)
     sl_num_set_prec(53);
     sl_expr_set_style(SL_STYLE_UNICODE);
     s->seed = 0;
+    sl_tensor_manual_seed(0);
     s->ad_mode = 0;
     return SL_RUN_OK;
 }

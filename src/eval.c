@@ -441,6 +441,10 @@ SlValue *sl_binop(int op, SlValue *a, SlValue *b, SlError *err)
 SlValue *sl_unop(int op, SlValue *a, SlError *err)
 {
     if (op == SL_OP_NOT) {
+        if (a->kind == SL_OBJECT && a->u.obj.type->truthy) {
+            bool t;
+            return a->u.obj.type->truthy(a, &t, err) ? sl_bool(!t) : NULL;
+        }
         bool ok;
         bool t = sl_truthy(a, &ok);
         if (!ok) {
@@ -1122,11 +1126,14 @@ static SlValue *eval_compare(Ctx *c, const SlAst *n)
     SlValue *left = eval(c, n->items[0]);
     if (!left)
         return NULL;
-    SlValue *result = SL_TRUE_V;
+    /* Python: a < b < c is (a < b) and (b < c); the value is the last
+     * comparison's or the first false one's (a tensor for tensors) */
+    SlValue *result = NULL;
     for (size_t i = 1; i < n->nitems; i++) {
         SlValue *right = eval(c, n->items[i]);
         if (!right) {
             sl_unref(left);
+            sl_unref(result);
             return NULL;
         }
         SlValue *r = sl_compare(n->ops[i - 1], left, right, c->err);
@@ -1134,11 +1141,24 @@ static SlValue *eval_compare(Ctx *c, const SlAst *n)
         left = right;
         if (!r) {
             sl_unref(left);
+            sl_unref(result);
             return fail_at(c, n);
         }
-        if (r == SL_FALSE_V) {
-            result = r;
-            break;
+        sl_unref(result);
+        result = r;
+        if (i + 1 < n->nitems) {
+            bool t;
+            if (r->kind == SL_OBJECT && r->u.obj.type->truthy) {
+                if (!r->u.obj.type->truthy(r, &t, c->err)) {
+                    sl_unref(left);
+                    sl_unref(result);
+                    return fail_at(c, n);
+                }
+            } else {
+                t = r != SL_FALSE_V;
+            }
+            if (!t)
+                break;
         }
     }
     sl_unref(left);
@@ -1345,13 +1365,17 @@ static Flow exec_assign(Ctx *c, const SlAst *n)
             sl_unref(v);
             return FLOW_ERROR;
         }
-        SlValue *nv;
+        SlValue *nv = NULL;
         if (old->kind == SL_LIST && n->op == SL_OP_ADD && is_seq(v)) {
             for (size_t i = 0; i < v->u.list.len; i++)
                 sl_list_push(old, v->u.list.items[i]);
             nv = sl_ref(old);
         } else {
-            nv = sl_binop(n->op, old, v, c->err);
+            /* tensors change in place, as Python's x -= ... (w -= lr * w.grad
+             * inside no_grad keeps w the same leaf) */
+            nv = sl_tensor_inplace_binop(n->op, old, v, c->err);
+            if (!nv && !c->err->set)
+                nv = sl_binop(n->op, old, v, c->err);
         }
         sl_unref(old);
         sl_unref(v);
