@@ -1848,6 +1848,10 @@ SlSession *sl_session_new(void)
     s->out = stdout;
     s->errout = stderr;
     s->mode = SL_MODE_INTERACTIVE;
+    /* precision and style are process-wide: a new session starts from the
+     * defaults (each transcript file replays in a fresh session) */
+    sl_num_set_prec(53);
+    sl_expr_set_style(SL_STYLE_UNICODE);
     sl_func_print_hook = func_print;
     print_session = s;
     return s;
