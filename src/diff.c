@@ -96,7 +96,19 @@ static SlExpr *cadd(SlExpr *a, SlExpr *b) { return take2(sl_expr_add(a, b), a, b
 static SlExpr *csub(SlExpr *a, SlExpr *b) { return take2(sl_expr_sub(a, b), a, b); }
 static SlExpr *cmul(SlExpr *a, SlExpr *b) { return take2(sl_expr_mul(a, b), a, b); }
 static SlExpr *cpw(SlExpr *a, SlExpr *b) { return take2(sl_expr_pow(a, b), a, b); }
-static SlExpr *cdiv(SlExpr *a, SlExpr *b) { return take2(sl_expr_div(a, b), a, b); }
+/* a/b; by an exact 0 it stays written as a·0^-1 (never NULL) */
+static SlExpr *cdiv(SlExpr *a, SlExpr *b)
+{
+    SlExpr *r = sl_expr_div(a, b);
+    if (!r) {
+        SlExpr *m1 = sl_expr_int(-1);
+        SlExpr *inv = sl_expr_pow(b, m1);
+        r = sl_expr_mul(a, inv);
+        sl_expr_unref(inv);
+        sl_expr_unref(m1);
+    }
+    return take2(r, a, b);
+}
 static SlExpr *cneg(SlExpr *a)
 {
     SlExpr *r = sl_expr_neg(a);

@@ -112,17 +112,6 @@ static bool num_negative(const SlExpr *e)
 }
 static bool is_fn(const SlExpr *e, SlMathFn fn) { return e->kind == SL_EX_FN && e->u.fn == (int)fn; }
 
-static SlExpr *rat_si(long p, long q)
-{
-    mpq_t r;
-    mpq_init(r);
-    mpq_set_si(r, p, (unsigned long)q);
-    mpq_canonicalize(r);
-    SlExpr *e = sl_expr_rat(r);
-    mpq_clear(r);
-    return e;
-}
-
 /* ===========================================================================
  * 1. Order
  * ======================================================================== */
@@ -598,24 +587,31 @@ static SlExpr *simp_add(SlExpr *const *terms, size_t n)
 /* A factor as (base, exponent), both new references; √u is u^(1/2). */
 static void split_factor(SlExpr *f, SlExpr **b, SlExpr **x)
 {
-    if (f->kind == SL_EX_POW && is_rat(f->args[1]) && is_fn(f->args[0], SL_FN_SQRT) && f->args[0]->nargs == 1) {
-        mpq_t h; /* √u^q = u^(q/2) */
-        mpq_init(h);
-        mpq_set_si(h, 1, 2);
-        mpq_mul(h, h, f->args[1]->u.q);
-        *b = sl_expr_ref(f->args[0]->args[0]);
-        *x = sl_expr_rat(h);
-        mpq_clear(h);
-    } else if (f->kind == SL_EX_POW) {
+    if (f->kind == SL_EX_POW && !is_rat(f->args[1])) { /* x^y, 2^x */
         *b = sl_expr_ref(f->args[0]);
         *x = sl_expr_ref(f->args[1]);
-    } else if (is_fn(f, SL_FN_SQRT) && f->nargs == 1) {
-        *b = sl_expr_ref(f->args[0]);
-        *x = rat_si(1, 2);
-    } else {
-        *b = sl_expr_ref(f);
-        *x = I(1);
+        return;
     }
+    /* rational exponents: √u^q = u^(q/2) at any depth (√√x = x^(1/4)),
+     * (u^r)^n = u^(r·n) while the outer exponent is an integer */
+    mpq_t q;
+    mpq_init(q);
+    mpq_set_ui(q, 1, 1);
+    const SlExpr *base = f;
+    for (;;) {
+        if (base->kind == SL_EX_POW && is_rat(base->args[1]) && mpz_cmp_ui(mpq_denref(q), 1) == 0) {
+            mpq_mul(q, q, base->args[1]->u.q);
+            base = base->args[0];
+        } else if (is_fn(base, SL_FN_SQRT) && base->nargs == 1) {
+            mpq_div_2exp(q, q, 1);
+            base = base->args[0];
+        } else {
+            break;
+        }
+    }
+    *b = sl_expr_ref((SlExpr *)base);
+    *x = sl_expr_rat(q);
+    mpq_clear(q);
 }
 
 /* Product of simplified factors (borrowed). */
@@ -659,14 +655,23 @@ static SlExpr *simp_mul(SlExpr *const *factors, size_t n)
         sl_expr_unref(f);
     }
     Vec out = {0};
+    bool again = false; /* a power became another base: |x|²·x = x³ needs a second pass */
     for (size_t k = 0; k < base.n && !is_zero(coef); k++) {
         SlExpr *p = simp_pow(base.v[k], expo.v[k]);
+        if (!is_num(p) && p->kind != SL_EX_MUL) {
+            SlExpr *pb, *px;
+            split_factor(p, &pb, &px);
+            again = again || pb != base.v[k];
+            sl_expr_unref(pb);
+            sl_expr_unref(px);
+        }
         if (is_num(p)) {
             SlExpr *c = num_mul(coef, p);
             sl_expr_unref(coef);
             coef = c;
             sl_expr_unref(p);
-        } else if (p->kind == SL_EX_MUL) { /* (2x)^n distributed: rare, fold it in */
+        } else if (p->kind == SL_EX_MUL) { /* (2x)^n distributed: fold it in, collect again */
+            again = true;
             for (size_t i = 0; i < p->nargs; i++) {
                 if (is_num(p->args[i])) {
                     SlExpr *c = num_mul(coef, p->args[i]);
@@ -710,7 +715,10 @@ static SlExpr *simp_mul(SlExpr *const *factors, size_t n)
         vfree(&args);
     }
     SlExpr *r;
-    if (is_zero(coef)) {
+    if (again && !is_zero(coef) && out.n > 1) {
+        vpush(&out, sl_expr_ref(coef));
+        r = simp_mul(out.v, out.n);
+    } else if (is_zero(coef)) {
         r = sl_expr_ref(coef); /* 0·x = 0, 0.0·x = 0.0 */
     } else {
         sort_factors(out.v, out.n);
@@ -742,6 +750,16 @@ static SlExpr *simp_pow(SlExpr *b, SlExpr *x)
         return I(1);
     if (sl_expr_is_int(x, 1))
         return sl_expr_ref(b);
+    if (b->kind == SL_EX_POW && is_rat(b->args[1]) && rat_integral(x) && !is_num(b->args[0])) {
+        mpq_t q; /* (u^r)^n = u^(r·n), and the rules for u apply */
+        mpq_init(q);
+        mpq_mul(q, b->args[1]->u.q, x->u.q);
+        SlExpr *rn = sl_expr_rat(q);
+        mpq_clear(q);
+        SlExpr *r = simp_pow(b->args[0], rn);
+        sl_expr_unref(rn);
+        return r;
+    }
     if (is_num(b) && is_num(x)) {
         if (b->kind == SL_EX_FLT && rat_negative(x)) {
             SlExpr *t[2] = {b, x};
@@ -1857,6 +1875,13 @@ static SlExpr *factor_depth(SlExpr *e, int depth)
     for (size_t k = 0; k < p.n; k++) {
         mpz_gcd(g, g, mpq_numref(p.t[k].c));
         mpz_lcm(l, l, mpq_denref(p.t[k].c));
+    }
+    if (mpz_sgn(g) == 0) { /* the zero polynomial */
+        mpz_clear(g);
+        mpz_clear(l);
+        mpq_clear(content);
+        poly_free(&p);
+        return sl_simplify(e);
     }
     mpz_set(mpq_numref(content), g);
     mpz_set(mpq_denref(content), l);

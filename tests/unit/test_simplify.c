@@ -3,6 +3,7 @@
  * the same terms gives the same node), idempotence, floats, styles,
  * expand, factor and simplify_full, shared and deep inputs, no leaks. */
 #include <check.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -649,6 +650,124 @@ static const Pair full[] = {
 START_TEST(test_simplify_full) { check_pairs(full, NP(full), sl_simplify_full, "simplify_full"); }
 END_TEST
 
+/* ---- random expressions: every form has the same value ---- */
+
+static uint64_t rs = 1;
+static unsigned rnd(unsigned n)
+{
+    rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)(rs >> 33) % n;
+}
+
+static SlExpr *gen(int depth)
+{
+    if (depth <= 0 || rnd(4) == 0) {
+        switch (rnd(6)) {
+        case 0: return sl_expr_int((long)rnd(7) - 3);
+        case 1: {
+            mpq_t q;
+            mpq_init(q);
+            mpq_set_si(q, (long)rnd(9) - 4, rnd(4) + 1);
+            mpq_canonicalize(q);
+            SlExpr *e = sl_expr_rat(q);
+            mpq_clear(q);
+            return e;
+        }
+        case 2: return sl_expr_sym("y");
+        default: return sl_expr_sym("x");
+        }
+    }
+    static const SlMathFn fns[] = {SL_FN_SIN, SL_FN_COS, SL_FN_EXP, SL_FN_LOG, SL_FN_SQRT,
+                                   SL_FN_TANH, SL_FN_ATAN, SL_FN_ABS, SL_FN_SIGMOID};
+    SlExpr *a = gen(depth - 1), *b = NULL, *e;
+    switch (rnd(9)) {
+    case 0:
+    case 1: b = gen(depth - 1); e = sl_expr_add(a, b); break;
+    case 2: b = gen(depth - 1); e = sl_expr_sub(a, b); break;
+    case 3:
+    case 4: b = gen(depth - 1); e = sl_expr_mul(a, b); break;
+    case 5:
+        b = gen(depth - 1);
+        e = sl_expr_div(a, b);
+        if (!e)
+            e = sl_expr_ref(a);
+        break;
+    case 6: b = sl_expr_int((long)rnd(5) - 1); e = sl_expr_pow(a, b); break;
+    default: e = sl_expr_fn(fns[rnd(9)], &a, 1); break;
+    }
+    sl_expr_unref(a);
+    sl_expr_unref(b);
+    return e;
+}
+
+/* e at (x, y) in 256-bit floats; false when it fails or is not finite */
+static bool value_at(SlExpr *e, double x, double y, mpfr_t out)
+{
+    const char *names[2] = {"x", "y"};
+    SlValue *v[2] = {sl_float_new(256), sl_float_new(256)};
+    mpfr_set_d(v[0]->u.f, x, MPFR_RNDN);
+    mpfr_set_d(v[1]->u.f, y, MPFR_RNDN);
+    SlError err = {0};
+    SlValue *r = sl_expr_subs(e, names, v, 2, &err);
+    bool ok = r && sl_is_number(r);
+    if (ok) {
+        sl_num_to_mpfr(out, r);
+        ok = mpfr_number_p(out) && mpfr_cmpabs_ui(out, 1000000) < 0;
+    }
+    sl_unref(r);
+    sl_unref(v[0]);
+    sl_unref(v[1]);
+    sl_err_clear(&err);
+    return ok;
+}
+
+static char *ascii(SlExpr *e) { return show(e, SL_STYLE_ASCII); }
+
+START_TEST(test_random_equivalence)
+{
+    mpfr_prec_t saved = sl_num_prec();
+    sl_num_set_prec(256);
+    rs = 20261201;
+    mpfr_t a, b;
+    mpfr_inits2(256, a, b, (mpfr_ptr)0);
+    int compared = 0;
+    for (int i = 0; i < 1500; i++) {
+        SlExpr *e = gen(5);
+        SlError err = {0};
+        SlExpr *forms[4] = {sl_simplify(e), sl_expand(e), sl_simplify_full(e), sl_factor(e, &err)};
+        static const char *const what[4] = {"simplify", "expand", "simplify_full", "factor"};
+        SlExpr *again = sl_simplify(forms[0]);
+        if (again != forms[0]) {
+            char *s = ascii(e);
+            ck_abort_msg("simplify is not idempotent on %s", s);
+        }
+        sl_expr_unref(again);
+        for (int k = 0; k < 2; k++) {
+            double x = 0.3 + 0.7 * k, y = 0.45 + 0.3 * k;
+            if (!value_at(e, x, y, a))
+                continue;
+            for (int j = 0; j < 4; j++) {
+                if (!value_at(forms[j], x, y, b))
+                    continue; /* a form may be defined where the input is not, not the other way */
+                mpfr_sub(b, b, a, MPFR_RNDN);
+                double d = fabs(mpfr_get_d(b, MPFR_RNDN)), scale = fmax(1.0, fabs(mpfr_get_d(a, MPFR_RNDN)));
+                if (d > 1e-40 * scale) {
+                    char *s = ascii(e), *t = ascii(forms[j]);
+                    ck_abort_msg("%s(%s) = %s differs by %g at x = %g", what[j], s, t, d, x);
+                }
+                compared++;
+            }
+        }
+        for (int j = 0; j < 4; j++)
+            sl_expr_unref(forms[j]);
+        sl_expr_unref(e);
+    }
+    ck_assert_int_gt(compared, 3000);
+    mpfr_clears(a, b, (mpfr_ptr)0);
+    sl_num_set_prec(saved);
+}
+END_TEST
+
 static Suite *simplify_suite(void)
 {
     Suite *s = suite_create("simplify");
@@ -665,6 +784,7 @@ static Suite *simplify_suite(void)
     tcase_add_test(t, test_factor);
     tcase_add_test(t, test_factor_random);
     tcase_add_test(t, test_simplify_full);
+    tcase_add_test(t, test_random_equivalence);
     suite_add_tcase(s, t);
     return s;
 }
