@@ -873,6 +873,110 @@ START_TEST(test_explain_big)
 }
 END_TEST
 
+static uint64_t rs = 1;
+static unsigned rnd(unsigned n)
+{
+    rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)(rs >> 33) % n;
+}
+
+static SlExpr *gen(int depth)
+{
+    if (depth <= 0 || rnd(4) == 0) {
+        switch (rnd(6)) {
+        case 0: return sl_expr_int((long)rnd(7) - 3);
+        case 1: {
+            mpq_t q;
+            mpq_init(q);
+            mpq_set_si(q, (long)rnd(9) - 4, rnd(4) + 1);
+            mpq_canonicalize(q);
+            SlExpr *e = sl_expr_rat(q);
+            mpq_clear(q);
+            return e;
+        }
+        case 2: return sl_expr_sym("y");
+        default: return sl_expr_sym("x");
+        }
+    }
+    static const SlMathFn fns[] = {SL_FN_SIN, SL_FN_COS, SL_FN_EXP, SL_FN_LOG, SL_FN_SQRT,
+                                   SL_FN_TANH, SL_FN_ATAN, SL_FN_ABS, SL_FN_SIGMOID};
+    SlExpr *a = gen(depth - 1), *b = NULL, *e;
+    switch (rnd(9)) {
+    case 0:
+    case 1: b = gen(depth - 1); e = sl_expr_add(a, b); break;
+    case 2: b = gen(depth - 1); e = sl_expr_sub(a, b); break;
+    case 3:
+    case 4: b = gen(depth - 1); e = sl_expr_mul(a, b); break;
+    case 5:
+        b = gen(depth - 1);
+        e = sl_expr_div(a, b);
+        if (!e)
+            e = sl_expr_ref(a);
+        break;
+    case 6: b = sl_expr_int((long)rnd(5) - 1); e = sl_expr_pow(a, b); break;
+    default: e = sl_expr_fn(fns[rnd(9)], &a, 1); break;
+    }
+    sl_expr_unref(a);
+    sl_expr_unref(b);
+    return e;
+}
+
+START_TEST(test_random_derivatives)
+{
+    /* random expressions: d/dx against a central difference (h = 2^-100 at
+     * 256 bits), away from kinks (the points are not simple fractions) */
+    sl_num_set_prec(PREC);
+    rs = 77;
+    int compared = 0;
+    for (int i = 0; i < 1500; i++) {
+        SlExpr *f = gen(5);
+        SlError err = {0};
+        SlExpr *d = sl_diff(f, "x", &err);
+        ck_assert_ptr_nonnull(d);
+        static const double xs[2] = {0.3141592653589793, 0.8660254037844386};
+        for (int k = 0; k < 2; k++) {
+            mpfr_t a, b, c;
+            mpfr_inits2(PREC, a, b, c, (mpfr_ptr)0);
+            const char *names[2] = {"x", "y"};
+            SlValue *v[2] = {sl_float_new(PREC), sl_float_new(PREC)};
+            mpfr_set_d(v[1]->u.f, 0.5772156649015329, MPFR_RNDN);
+            bool ok = true;
+            for (int s = 0; s < 3 && ok; s++) {
+                mpfr_set_d(v[0]->u.f, xs[k], MPFR_RNDN);
+                if (s < 2)
+                    mpfr_add_d(v[0]->u.f, v[0]->u.f, ldexp(s ? -1.0 : 1.0, -100), MPFR_RNDN);
+                SlValue *r = sl_expr_subs(s < 2 ? f : d, names, v, 2, &err);
+                ok = r && sl_is_number(r);
+                if (ok) {
+                    sl_num_to_mpfr(s == 0 ? a : s == 1 ? b : c, r);
+                    ok = mpfr_number_p(s == 0 ? a : s == 1 ? b : c) &&
+                         mpfr_cmpabs_ui(s == 0 ? a : s == 1 ? b : c, 1000000) < 0;
+                }
+                sl_unref(r);
+                sl_err_clear(&err);
+            }
+            if (ok) {
+                mpfr_sub(a, a, b, MPFR_RNDN);
+                mpfr_mul_2si(a, a, 99, MPFR_RNDN); /* /(2h) */
+                mpfr_sub(a, a, c, MPFR_RNDN);
+                double e = fabs(mpfr_get_d(a, MPFR_RNDN)), scale = fmax(1.0, fabs(mpfr_get_d(c, MPFR_RNDN)));
+                if (e > 1e-20 * scale) {
+                    char *fs = show(f, SL_STYLE_ASCII), *ds = show(d, SL_STYLE_ASCII);
+                    ck_abort_msg("d/dx %s = %s is off by %g at x = %g", fs, ds, e, xs[k]);
+                }
+                compared++;
+            }
+            sl_unref(v[0]);
+            sl_unref(v[1]);
+            mpfr_clears(a, b, c, (mpfr_ptr)0);
+        }
+        sl_expr_unref(d);
+        sl_expr_unref(f);
+    }
+    ck_assert_int_gt(compared, 1500);
+}
+END_TEST
+
 static Suite *diff_suite(void)
 {
     Suite *s = suite_create("diff");
@@ -896,6 +1000,7 @@ static Suite *diff_suite(void)
     tcase_add_test(t, test_explain);
     tcase_add_test(t, test_explain_every_case);
     tcase_add_test(t, test_explain_big);
+    tcase_add_test(t, test_random_derivatives);
     suite_add_tcase(s, t);
     return s;
 }
