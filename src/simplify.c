@@ -658,7 +658,10 @@ static SlExpr *simp_mul(SlExpr *const *factors, size_t n)
     bool again = false; /* a power became another base: |x|²·x = x³ needs a second pass */
     for (size_t k = 0; k < base.n && !is_zero(coef); k++) {
         SlExpr *p = simp_pow(base.v[k], expo.v[k]);
-        if (!is_num(p) && p->kind != SL_EX_MUL) {
+        const SlExpr *pb0 = p->kind == SL_EX_POW ? p->args[0] : p; /* the usual forms: b, b^x, √b, 1/√b */
+        if (is_fn(pb0, SL_FN_SQRT) && pb0->nargs == 1)
+            pb0 = pb0->args[0];
+        if (!is_num(p) && p->kind != SL_EX_MUL && pb0 != base.v[k]) {
             SlExpr *pb, *px;
             split_factor(p, &pb, &px);
             again = again || pb != base.v[k];
