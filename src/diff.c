@@ -595,8 +595,11 @@ SlExpr *sl_taylor_poly(SlExpr *e, const char *var, SlExpr *a, long n, SlError *e
         mpq_clear(q);
         SlExpr *kx = I(k);
         SlExpr *pw = sl_simplify_pow(sxa, kx);
-        SlExpr *f[3] = {inv, c, pw};
-        vpush(&terms, sl_simplify_mul(f, 3));
+        SlExpr *f[2] = {inv, c};
+        SlExpr *cf = sl_simplify_mul(f, 2);
+        /* the constructor keeps c·(x − a)ᵏ as written: −(x − π), not π − x */
+        vpush(&terms, sl_expr_mul(cf, pw));
+        sl_expr_unref(cf);
         sl_expr_unref(kx);
         sl_expr_unref(pw);
         sl_expr_unref(inv);

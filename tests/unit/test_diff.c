@@ -745,6 +745,7 @@ START_TEST(test_taylor)
     TAY("x^3", "2", 5, "8 + 12\xc2\xb7(x \xe2\x88\x92 2) + 6\xc2\xb7(x \xe2\x88\x92 2)\xc2\xb2 + (x \xe2\x88\x92 2)\xc2\xb3");
     TAY("sqrt(x)", "4", 2, "2 + (x \xe2\x88\x92 4)/4 \xe2\x88\x92 (x \xe2\x88\x92 4)\xc2\xb2/64");
     TAY("exp(x)", "a", 2, "exp(a) + exp(a)\xc2\xb7(x \xe2\x88\x92 a) + exp(a)\xc2\xb7(x \xe2\x88\x92 a)\xc2\xb2/2");
+    TAY("sin(x)", "pi", 3, "\xe2\x88\x92(x \xe2\x88\x92 \xcf\x80) + (x \xe2\x88\x92 \xcf\x80)\xc2\xb3/6");
     TAY("x^2 + 1", "0", 0, "1");
     TAY("sin(x)", "0", 0, "0");
     SlExpr *e = X("exp(x)"), *z = X("0");
