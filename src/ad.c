@@ -633,57 +633,93 @@ static SlValue *forward_derivative(SlSession *s, SlValue *f, SlValue **point, si
     return result;
 }
 
+/* A function recorded on a fresh tape at a point: the inputs' nodes and
+ * the point as reverse numbers.  One recording serves any number of
+ * backward sweeps (a gradient, or every row of a jacobian). */
+typedef struct Recording {
+    TapeRef *tape;   /* the tape (one reference) */
+    SlNode *nodes;   /* the inputs' nodes */
+    SlValue **xs;    /* the inputs as reverse numbers (owned) */
+    size_t n;        /* inputs */
+    bool exact_in;   /* every input an int */
+} Recording;
+
+static bool record_open(Recording *rec, SlValue **point, size_t npt, SlError *err)
+{
+    mpfr_prec_t prec = guard_prec(1);
+    rec->tape = calloc(1, sizeof *rec->tape);
+    rec->xs = calloc(npt + 1, sizeof *rec->xs);
+    rec->nodes = calloc(npt + 1, sizeof *rec->nodes);
+    if (!rec->tape || !rec->xs || !rec->nodes)
+        abort();
+    rec->tape->t = sl_tape_new(prec);
+    sl_tape_set_message_prec(rec->tape->t, sl_num_prec());
+    rec->tape->refs = 1;
+    rec->n = 0;
+    rec->exact_in = true;
+    mpfr_t a;
+    mpfr_init2(a, prec);
+    bool ok = true;
+    for (size_t i = 0; i < npt && ok; i++) {
+        ok = point_mpfr(point[i], a, err);
+        rec->exact_in = rec->exact_in && is_intval(point[i]);
+        rec->nodes[i] = sl_tape_var(rec->tape->t, a);
+        rec->xs[i] = rnum_value(rec->tape, rec->nodes[i], is_intval(point[i]));
+        rec->n++;
+    }
+    mpfr_clear(a);
+    return ok;
+}
+
+static void record_close(Recording *rec)
+{
+    for (size_t i = 0; i < rec->n; i++)
+        sl_unref(rec->xs[i]);
+    free(rec->xs);
+    free(rec->nodes);
+    tape_release(rec->tape);
+}
+
+/* Run f on the recording's inputs (at the tape's precision). */
+static SlValue *record_apply(SlSession *s, SlValue *f, Recording *rec, bool spread, SlError *err)
+{
+    PrecGuard g = raise_prec(sl_tape_prec(rec->tape->t));
+    SlValue *r = apply_point(s, f, rec->xs, rec->n, spread, err);
+    restore_prec(g);
+    return r;
+}
+
+/* d y / d inputs by one backward sweep: a list, or the single derivative. */
+static SlValue *record_adjoints(Recording *rec, SlValue *y, bool as_list)
+{
+    const RNum *rn = as_rnum(y);
+    bool exact = rec->exact_in && rn && rn->exact;
+    if (rn)
+        sl_tape_backward(rec->tape->t, rn->node);
+    SlValue *result = as_list ? sl_list_new(rec->n) : NULL;
+    for (size_t i = 0; i < rec->n; i++) {
+        SlValue *d = rn ? finish(sl_tape_adjoint(rec->tape->t, rec->nodes[i]), exact) : sl_int_si(0);
+        if (as_list)
+            sl_list_push_take(result, d);
+        else
+            result = d;
+    }
+    return result;
+}
+
 /* Reverse mode: the whole gradient in one backward sweep. */
 static SlValue *reverse_grad(SlSession *s, SlValue *f, SlValue **point, size_t npt, bool spread, bool as_list,
                              SlError *err)
 {
-    mpfr_prec_t prec = guard_prec(1);
-    TapeRef *tape = calloc(1, sizeof *tape);
-    if (!tape)
-        abort();
-    tape->t = sl_tape_new(prec);
-    sl_tape_set_message_prec(tape->t, sl_num_prec());
-    tape->refs = 1;
-    SlValue **xs = calloc(npt, sizeof *xs);
-    SlNode *nodes = calloc(npt, sizeof *nodes);
-    if (!xs || !nodes)
-        abort();
-    bool ok = true, exact_in = true;
-    mpfr_t a;
-    mpfr_init2(a, prec);
-    for (size_t i = 0; i < npt && ok; i++) {
-        ok = point_mpfr(point[i], a, err);
-        exact_in = exact_in && is_intval(point[i]);
-        nodes[i] = sl_tape_var(tape->t, a);
-        xs[i] = rnum_value(tape, nodes[i], is_intval(point[i]));
-    }
-    mpfr_clear(a);
+    Recording rec;
     SlValue *result = NULL;
-    if (ok) {
-        PrecGuard g = raise_prec(prec);
-        SlValue *r = apply_point(s, f, xs, npt, spread, err);
-        restore_prec(g);
-        if (r && numeric_result(r, err)) {
-            const RNum *rn = as_rnum(r);
-            bool exact = exact_in && rn && rn->exact;
-            if (rn)
-                sl_tape_backward(tape->t, rn->node);
-            result = as_list ? sl_list_new(npt) : NULL;
-            for (size_t i = 0; i < npt; i++) {
-                SlValue *d = rn ? finish(sl_tape_adjoint(tape->t, nodes[i]), exact) : sl_int_si(0);
-                if (as_list)
-                    sl_list_push_take(result, d);
-                else
-                    result = d;
-            }
-        }
+    if (record_open(&rec, point, npt, err)) {
+        SlValue *r = record_apply(s, f, &rec, spread, err);
+        if (r && numeric_result(r, err))
+            result = record_adjoints(&rec, r, as_list);
         sl_unref(r);
     }
-    for (size_t i = 0; i < npt; i++)
-        sl_unref(xs[i]);
-    free(xs);
-    free(nodes);
-    tape_release(tape);
+    record_close(&rec);
     return result;
 }
 
@@ -1305,84 +1341,26 @@ static SlValue *b_jacobian(SlCall *c)
     if (!numeric)
         return sl_err(c->err, SL_E_TYPE, "jacobian(F, point) needs a point; jacobian([f, g], [x, y]) a list of functions"),
                NULL;
-    /* F returns a list: one reverse sweep per output, each on a fresh tape */
-    SlValue *fx = NULL;
-    {
-        SlValue **pts;
-        size_t n;
-        bool spread;
-        if (!point_list(p, &pts, &n, c->err) || !spread_args(fs, n, &spread, c->err))
-            return NULL;
-        fx = apply_point(c->s, fs, pts, n, spread, c->err);
-        if (!fx)
-            return NULL;
-        if (fx->kind != SL_LIST && fx->kind != SL_TUPLE) {
-            sl_unref(fx);
-            return sl_err(c->err, SL_E_TYPE, "jacobian(F, point): F must return a list"), NULL;
+    /* F returns a list: recorded once, one backward sweep per output */
+    SlValue **pts;
+    size_t n;
+    bool spread;
+    if (!point_list(p, &pts, &n, c->err) || !spread_args(fs, n, &spread, c->err))
+        return NULL;
+    Recording rec;
+    rows = NULL;
+    if (record_open(&rec, pts, n, c->err)) {
+        SlValue *r = record_apply(c->s, fs, &rec, spread, c->err);
+        if (r && r->kind != SL_LIST && r->kind != SL_TUPLE)
+            sl_err(c->err, SL_E_TYPE, "jacobian(F, point): F must return a list");
+        else if (r) {
+            rows = sl_list_new(r->u.list.len);
+            for (size_t i = 0; i < r->u.list.len; i++)
+                sl_list_push_take(rows, record_adjoints(&rec, r->u.list.items[i], true));
         }
+        sl_unref(r);
     }
-    size_t m = fx->u.list.len;
-    sl_unref(fx);
-    rows = sl_list_new(m);
-    for (size_t i = 0; i < m; i++) {
-        /* component i as a function: a tiny wrapper expression is not possible for a def, so index the result */
-        SlValue *idx = sl_int_si((long)i);
-        SlValue *comp = NULL;
-        {
-            /* component function: build on the fly by calling F and indexing (reverse mode records it all) */
-            SlValue **pts;
-            size_t n;
-            bool spread;
-            point_list(p, &pts, &n, c->err);
-            spread_args(fs, n, &spread, c->err);
-            mpfr_prec_t prec = guard_prec(1);
-            TapeRef *tape = calloc(1, sizeof *tape);
-            if (!tape)
-                abort();
-            tape->t = sl_tape_new(prec);
-            sl_tape_set_message_prec(tape->t, sl_num_prec());
-            tape->refs = 1;
-            SlValue **xs = calloc(n, sizeof *xs);
-            SlNode *nodes = calloc(n, sizeof *nodes);
-            if (!xs || !nodes)
-                abort();
-            mpfr_t a;
-            mpfr_init2(a, prec);
-            bool exact_in = true;
-            for (size_t k = 0; k < n; k++) {
-                point_mpfr(pts[k], a, c->err);
-                exact_in = exact_in && is_intval(pts[k]);
-                nodes[k] = sl_tape_var(tape->t, a);
-                xs[k] = rnum_value(tape, nodes[k], is_intval(pts[k]));
-            }
-            mpfr_clear(a);
-            PrecGuard g = raise_prec(prec);
-            SlValue *r = apply_point(c->s, fs, xs, n, spread, c->err);
-            restore_prec(g);
-            if (r && (r->kind == SL_LIST || r->kind == SL_TUPLE) && i < r->u.list.len) {
-                SlValue *yi = r->u.list.items[i];
-                const RNum *rn = as_rnum(yi);
-                if (rn)
-                    sl_tape_backward(tape->t, rn->node);
-                comp = sl_list_new(n);
-                for (size_t k = 0; k < n; k++)
-                    sl_list_push_take(comp, rn ? finish(sl_tape_adjoint(tape->t, nodes[k]), exact_in && rn->exact)
-                                               : sl_int_si(0));
-            }
-            sl_unref(r);
-            for (size_t k = 0; k < n; k++)
-                sl_unref(xs[k]);
-            free(xs);
-            free(nodes);
-            tape_release(tape);
-        }
-        sl_unref(idx);
-        if (!comp) {
-            sl_unref(rows);
-            return NULL;
-        }
-        sl_list_push_take(rows, comp);
-    }
+    record_close(&rec);
     return rows;
 }
 
