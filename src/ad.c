@@ -1129,21 +1129,7 @@ SlValue *sl_ad_call_derived(SlSession *s, SlFunc *f, SlValue **args, size_t narg
 
 static bool want(SlCall *c, const char *name, size_t min, size_t max, const char *const *kw)
 {
-    for (size_t k = 0; k < c->nkw; k++) {
-        bool ok = false;
-        for (size_t i = 0; kw && kw[i]; i++)
-            ok = ok || strcmp(kw[i], c->kwnames[k]) == 0;
-        if (!ok)
-            return sl_err(c->err, SL_E_ARG_KEYWORD, name, c->kwnames[k]);
-    }
-    if (c->nargs >= min && c->nargs <= max)
-        return true;
-    char what[64];
-    if (min == max)
-        snprintf(what, sizeof what, "%zu positional argument%s", min, min == 1 ? "" : "s");
-    else
-        snprintf(what, sizeof what, "from %zu to %zu positional arguments", min, max);
-    return sl_err(c->err, SL_E_ARG_COUNT, name, what, (int)c->nargs, c->nargs == 1 ? "was" : "were");
+    return sl_call_keywords(c, name, kw) && sl_call_arity(c, name, min, max);
 }
 
 /* A variable argument: a symbol (or a string naming one). */

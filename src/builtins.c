@@ -19,7 +19,7 @@
  * Argument helpers
  * ------------------------------------------------------------------------- */
 
-static bool arity(SlCall *c, const char *name, size_t min, size_t max)
+bool sl_call_arity(SlCall *c, const char *name, size_t min, size_t max)
 {
     if (c->nargs >= min && c->nargs <= max)
         return true;
@@ -34,7 +34,7 @@ static bool arity(SlCall *c, const char *name, size_t min, size_t max)
 }
 
 /* Reject keyword arguments other than the allowed ones (NULL-terminated). */
-static bool keywords(SlCall *c, const char *name, const char *const *allowed)
+bool sl_call_keywords(SlCall *c, const char *name, const char *const *allowed)
 {
     for (size_t k = 0; k < c->nkw; k++) {
         bool ok = false;
@@ -47,7 +47,7 @@ static bool keywords(SlCall *c, const char *name, const char *const *allowed)
     return true;
 }
 
-static SlValue *kwarg(SlCall *c, const char *name)
+SlValue *sl_call_kwarg(SlCall *c, const char *name)
 {
     for (size_t k = 0; k < c->nkw; k++)
         if (strcmp(c->kwnames[k], name) == 0)
@@ -57,7 +57,7 @@ static SlValue *kwarg(SlCall *c, const char *name)
 
 static bool simple(SlCall *c, const char *name, size_t min, size_t max)
 {
-    return keywords(c, name, NULL) && arity(c, name, min, max);
+    return sl_call_keywords(c, name, NULL) && sl_call_arity(c, name, min, max);
 }
 
 static bool get_long(SlCall *c, const char *fname, const char *argname, SlValue *v, long *out)
@@ -76,7 +76,7 @@ static bool get_long(SlCall *c, const char *fname, const char *argname, SlValue 
 static SlValue *apply_math(SlCall *c, SlMathFn fn)
 {
     const SlMathFnInfo *info = &sl_math_fns[fn];
-    if (!keywords(c, info->name, NULL))
+    if (!sl_call_keywords(c, info->name, NULL))
         return NULL;
     SlValue **args = c->args;
     size_t nargs = c->nargs;
@@ -94,7 +94,7 @@ static SlValue *apply_math(SlCall *c, SlMathFn fn)
         return sl_err(c->err, SL_E_TYPE, "'%s' object is not iterable", sl_type_name(args[0])), NULL;
     }
     if (nargs < (size_t)info->min_args || (info->max_args >= 0 && nargs > (size_t)info->max_args)) {
-        if (!arity(c, info->name, (size_t)info->min_args,
+        if (!sl_call_arity(c, info->name, (size_t)info->min_args,
                    info->max_args < 0 ? (size_t)-1 : (size_t)info->max_args))
             return NULL;
     }
@@ -173,9 +173,9 @@ MATH(SL_FN_HEAVISIDE, heaviside)
 static SlValue *b_print(SlCall *c)
 {
     static const char *const kw[] = {"sep", "end", NULL};
-    if (!keywords(c, "print", kw))
+    if (!sl_call_keywords(c, "print", kw))
         return NULL;
-    SlValue *sep = kwarg(c, "sep"), *end = kwarg(c, "end");
+    SlValue *sep = sl_call_kwarg(c, "sep"), *end = sl_call_kwarg(c, "end");
     if (sep && sep->kind != SL_STR && sep->kind != SL_NONE)
         return sl_err(c->err, SL_E_TYPE, "sep must be None or a string, not %s", sl_type_name(sep)), NULL;
     if (end && end->kind != SL_STR && end->kind != SL_NONE)
@@ -264,12 +264,12 @@ static SlValue *b_range(SlCall *c)
 static SlValue *b_sum(SlCall *c)
 {
     static const char *const kw[] = {"start", NULL};
-    if (!keywords(c, "sum", kw) || !arity(c, "sum", 1, 2))
+    if (!sl_call_keywords(c, "sum", kw) || !sl_call_arity(c, "sum", 1, 2))
         return NULL;
     SlValue *items = sl_iter_list(c->args[0], c->err);
     if (!items)
         return NULL;
-    SlValue *start = c->nargs == 2 ? c->args[1] : kwarg(c, "start");
+    SlValue *start = c->nargs == 2 ? c->args[1] : sl_call_kwarg(c, "start");
     if (start && start->kind == SL_STR) {
         sl_unref(items);
         return sl_err(c->err, SL_E_TYPE, "sum() can't sum strings [use ''.join(seq) instead]"), NULL;
@@ -286,11 +286,11 @@ static SlValue *b_sum(SlCall *c)
 
 static SlValue *b_subs(SlCall *c)
 {
-    if (!arity(c, "subs", 1, 1))
+    if (!sl_call_arity(c, "subs", 1, 1))
         return NULL;
     SlValue *e = c->self ? c->self : c->args[0];
     if (c->self && c->nargs)
-        return arity(c, "subs", 0, 0), NULL;
+        return sl_call_arity(c, "subs", 0, 0), NULL;
     if (sl_is_number(e))
         return sl_ref(e);
     if (e->kind == SL_FUNC) {
@@ -310,7 +310,7 @@ static SlValue *b_subs(SlCall *c)
 static SlValue *b_subs_method(SlCall *c)
 {
     if (c->nargs)
-        return arity(c, "subs", 0, 0), NULL;
+        return sl_call_arity(c, "subs", 0, 0), NULL;
     SlValue *args[1] = {c->self};
     SlCall call = *c;
     call.self = NULL;
@@ -348,7 +348,7 @@ static SlValue *b_tuple(SlCall *c)
 
 static SlValue *b_zip(SlCall *c)
 {
-    if (!keywords(c, "zip", NULL))
+    if (!sl_call_keywords(c, "zip", NULL))
         return NULL;
     SlValue **lists = calloc(c->nargs + 1, sizeof *lists);
     if (!lists)
@@ -383,10 +383,10 @@ static SlValue *b_zip(SlCall *c)
 static SlValue *b_enumerate(SlCall *c)
 {
     static const char *const kw[] = {"start", NULL};
-    if (!keywords(c, "enumerate", kw) || !arity(c, "enumerate", 1, 2))
+    if (!sl_call_keywords(c, "enumerate", kw) || !sl_call_arity(c, "enumerate", 1, 2))
         return NULL;
     long start = 0;
-    SlValue *sv = c->nargs == 2 ? c->args[1] : kwarg(c, "start");
+    SlValue *sv = c->nargs == 2 ? c->args[1] : sl_call_kwarg(c, "start");
     if (sv && !get_long(c, "enumerate", "start", sv, &start))
         return NULL;
     SlValue *l = sl_iter_list(c->args[0], c->err);
@@ -438,9 +438,9 @@ static bool sort_items(SlValue **items, size_t n, bool reverse, SlError *err)
 static SlValue *b_sorted(SlCall *c)
 {
     static const char *const kw[] = {"reverse", NULL};
-    if (!keywords(c, "sorted", kw) || !arity(c, "sorted", 1, 1))
+    if (!sl_call_keywords(c, "sorted", kw) || !sl_call_arity(c, "sorted", 1, 1))
         return NULL;
-    SlValue *rev = kwarg(c, "reverse");
+    SlValue *rev = sl_call_kwarg(c, "reverse");
     bool ok = true;
     bool reverse = rev ? sl_truthy(rev, &ok) : false;
     SlValue *l = sl_iter_list(c->args[0], c->err);
@@ -1164,9 +1164,9 @@ static SlValue *m_reverse(SlCall *c)
 static SlValue *m_sort(SlCall *c)
 {
     static const char *const kw[] = {"reverse", NULL};
-    if (!keywords(c, "sort", kw) || !arity(c, "sort", 0, 0))
+    if (!sl_call_keywords(c, "sort", kw) || !sl_call_arity(c, "sort", 0, 0))
         return NULL;
-    SlValue *rev = kwarg(c, "reverse");
+    SlValue *rev = sl_call_kwarg(c, "reverse");
     bool ok = true;
     bool reverse = rev ? sl_truthy(rev, &ok) : false;
     SlValue *copy = sl_iter_list(c->self, c->err);

@@ -31,6 +31,13 @@ typedef struct SlCall {
 
 typedef SlValue *(*SlBuiltinFn)(SlCall *c);
 
+/* Argument checks with Python's messages, for every builtin module:
+ * between min and max positional arguments ((size_t)-1: no maximum);
+ * only the keywords in the NULL-terminated `allowed`; a keyword's value. */
+bool sl_call_arity(SlCall *c, const char *name, size_t min, size_t max);
+bool sl_call_keywords(SlCall *c, const char *name, const char *const *allowed);
+SlValue *sl_call_kwarg(SlCall *c, const char *name);
+
 struct SlBuiltin {
     const char *name;   /* as the user calls it */
     SlBuiltinFn fn;     /* implementation */

@@ -24,40 +24,15 @@
  * Argument helpers
  * ------------------------------------------------------------------------- */
 
-static SlValue *kwarg(SlCall *c, const char *name)
-{
-    for (size_t k = 0; k < c->nkw; k++)
-        if (strcmp(c->kwnames[k], name) == 0)
-            return c->kwargs[k];
-    return NULL;
-}
-
-/* allowed: NULL-terminated keyword names */
+/* the shared argument checks of builtins.h, under this file's names */
+static SlValue *kwarg(SlCall *c, const char *name) { return sl_call_kwarg(c, name); }
 static bool check_kw(SlCall *c, const char *fname, const char *const *allowed)
 {
-    for (size_t k = 0; k < c->nkw; k++) {
-        bool ok = false;
-        for (size_t i = 0; allowed && allowed[i]; i++)
-            if (strcmp(allowed[i], c->kwnames[k]) == 0)
-                ok = true;
-        if (!ok)
-            return sl_err(c->err, SL_E_ARG_KEYWORD, fname, c->kwnames[k]);
-    }
-    return true;
+    return sl_call_keywords(c, fname, allowed);
 }
-
 static bool check_npos(SlCall *c, const char *fname, size_t min, size_t max)
 {
-    if (c->nargs >= min && c->nargs <= max)
-        return true;
-    char what[64];
-    if (min == max)
-        snprintf(what, sizeof what, "%zu positional argument%s", min, min == 1 ? "" : "s");
-    else if (max == (size_t)-1)
-        snprintf(what, sizeof what, "at least %zu positional argument%s", min, min == 1 ? "" : "s");
-    else
-        snprintf(what, sizeof what, "from %zu to %zu positional arguments", min, max);
-    return sl_err(c->err, SL_E_ARG_COUNT, fname, what, (int)c->nargs, c->nargs == 1 ? "was" : "were");
+    return sl_call_arity(c, fname, min, max);
 }
 
 /* positional i, or keyword name */
