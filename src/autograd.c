@@ -11,6 +11,7 @@
  * depth, neither in backward nor when a long graph is freed.
  */
 #include "autograd.h"
+#include "autograd_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -187,6 +188,13 @@ static void save(SlNode *n, SlTensor *t)
     n->saved_version[k] = t->version->v;
     n->saved_from[k] = t->grad_fn ? (int)t->grad_fn->kind : -1;
 }
+
+SlNode *sl_ag_record(SlNodeKind kind, SlTensor *out, int n, SlTensor *const *in)
+{
+    return record(kind, out, n, in);
+}
+
+void sl_ag_save(SlNode *n, SlTensor *t) { save(n, t); }
 
 static void release(SlNode *n)
 {
@@ -745,6 +753,14 @@ static bool node_backward(SlNode *n, SlTensor *g, SlTensor **out, SlError *err)
     }
     case SL_N_ACCUMULATE:
     case SL_N_COUNT: break;
+    default:
+        if (sl_nnops_owns(n->kind)) {
+            SlTensor *nr[SL_NODE_MAXNEXT] = {NULL, NULL, NULL};
+            if (sl_nnops_backward(n, g, nr, err))
+                for (int i = 0; i < n->nnext; i++)
+                    r[i] = K(s, nr[i]);
+        }
+        break;
     }
     bool ok = !err->set;
     for (int i = 0; i < n->nnext; i++)

@@ -55,7 +55,12 @@
     X(SLICE, "SliceBackward0") X(CLONE, "CloneBackward0") X(TOCOPY, "ToCopyBackward0")                        \
     X(INDEX, "IndexBackward0") X(ZERO, "ZeroBackward0") X(FILL, "FillBackward2") X(COPY, "CopyBackwards")     \
     X(COPYSLICES, "CopySlices") X(NORM, "NormBackward1") X(CLAMP, "ClampBackward1") X(WHERE, "WhereBackward0")  \
-    X(CAT, "CatBackward0") X(STACK, "StackBackward0")
+    X(CAT, "CatBackward0") X(STACK, "StackBackward0")                                                       \
+    /* nnops.c (layers and losses) from here on */                                                           \
+    X(ADDMM, "AddmmBackward0") X(CONVOLUTION, "ConvolutionBackward0") X(SOFTMAX, "SoftmaxBackward0")         \
+    X(LOG_SOFTMAX, "LogSoftmaxBackward0") X(MSE_LOSS, "MseLossBackward0") X(NLL_LOSS, "NllLossBackward0")     \
+    X(BCE_LOSS, "BinaryCrossEntropyBackward0") X(LEAKY_RELU, "LeakyReluBackward0")                           \
+    X(NN_SPARE1, "NnSpare1Backward0") X(NN_SPARE2, "NnSpare2Backward0")
 
 typedef enum SlNodeKind {
 #define SL_NODE_ENUM(kind, name) SL_N_##kind,

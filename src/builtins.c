@@ -13,7 +13,9 @@
 #include "eval_internal.h"
 #include "tensor_value.h"
 #include "expr.h"
+#include "nn.h"
 #include "num.h"
+#include "optim.h"
 
 /* ---------------------------------------------------------------------------
  * Argument helpers
@@ -1316,6 +1318,10 @@ const SlBuiltin *sl_builtin_lookup(const char *name)
         b = sl_ad_builtin_lookup(name);
     if (!b && tensor_global(name))
         b = sl_tensor_builtin_lookup(name);
+    if (!b)
+        b = sl_nn_global_lookup(name);
+    if (!b)
+        b = sl_optim_builtin_lookup(name);
     return b;
 }
 
@@ -1336,10 +1342,17 @@ const SlBuiltin *sl_builtin_at(size_t i)
     if (i < nad)
         return sl_ad_builtin_at(i);
     i -= nad;
-    for (size_t k = 0, seen = 0; sl_tensor_builtin_at(k); k++)
+    size_t seen = 0;
+    for (size_t k = 0; sl_tensor_builtin_at(k); k++)
         if (tensor_global(sl_tensor_builtin_at(k)->name) && seen++ == i)
             return sl_tensor_builtin_at(k);
-    return NULL;
+    i -= seen;
+    size_t nnn = 0;
+    while (sl_nn_global_at(nnn))
+        nnn++;
+    if (i < nnn)
+        return sl_nn_global_at(i);
+    return sl_optim_builtin_at(i - nnn);
 }
 
 const SlBuiltin *sl_method_lookup(const SlValue *self, const char *name)

@@ -17,7 +17,9 @@
 #include "ast.h"
 #include "autograd.h"
 #include "eval_internal.h"
+#include "nn.h"
 #include "num.h"
+#include "optim.h"
 #include "tensor_print.h"
 
 /* ---------------------------------------------------------------------------
@@ -2800,7 +2802,8 @@ const SlBuiltin *sl_tensor_builtin_lookup(const char *name)
     for (size_t i = 0; i < COUNT(torch_shadowed); i++)
         if (strcmp(torch_shadowed[i].name, name) == 0)
             return &torch_shadowed[i];
-    return NULL;
+    const SlBuiltin *b = sl_nn_builtin_lookup(name);
+    return b ? b : sl_optim_builtin_lookup(name);
 }
 
 const SlBuiltin *sl_tensor_builtin_at(size_t i)

@@ -1,0 +1,27 @@
+/* autograd_internal.h -- what modules that add differentiable operations
+ * (nnops.c) need from the engine in autograd.c: recording a node, saving
+ * tensors on it, and the hook that computes their backward formulas.
+ * Not for the evaluator: it uses autograd.h only. */
+#ifndef SL_AUTOGRAD_INTERNAL_H
+#define SL_AUTOGRAD_INTERNAL_H
+
+#include "autograd.h"
+
+/* A node of kind for out = op(in[0..n-1]) when grad mode is on and some
+ * input requires grad, else NULL.  The node becomes out's grad_fn (out
+ * keeps the reference; the node's next[i] edges are taken from in[i],
+ * which may be NULL for an input without a gradient). */
+SlNode *sl_ag_record(SlNodeKind kind, SlTensor *out, int n, SlTensor *const *in);
+/* Save an alias of t on n (checked against in-place changes at backward,
+ * released after a backward without retain_graph). */
+void sl_ag_save(SlNode *n, SlTensor *t);
+
+/* Backward of the node kinds nnops.c records (SL_N_ADDMM and after in
+ * SL_NODE_LIST): g is the incoming gradient (borrowed); fills r[i] with a
+ * NEW reference for every input i with n->next[i] != NULL.  False after
+ * an error in *err (then r[] holds nothing). */
+bool sl_nnops_backward(SlNode *n, SlTensor *g, SlTensor **r, SlError *err);
+/* Whether kind is one of nnops.c's. */
+bool sl_nnops_owns(SlNodeKind kind);
+
+#endif
