@@ -468,8 +468,9 @@ static bool node_backward(SlNode *n, SlTensor *g, SlTensor **out, SlError *err)
     case SL_N_SINH: r[0] = B(s, SL_T_MUL, g, U(s, SL_FN_COSH, sv[0])); break;
     case SL_N_COSH: r[0] = B(s, SL_T_MUL, g, U(s, SL_FN_SINH, sv[0])); break;
     case SL_N_TANH:
-        /* tanh_backward: a * (1 - b * b) */
-        r[0] = B(s, SL_T_MUL, g, B(s, SL_T_SUB, SI(s, 1), B(s, SL_T_MUL, sv[0], sv[0])));
+        /* tanh_backward: a * (1 - b * b), where torch's compiler fuses
+         * 1 - b*b into one multiply-add */
+        r[0] = B(s, SL_T_MUL, g, U(s, SL_TU_ONE_MINUS_SQ, sv[0]));
         break;
     case SL_N_EXP: r[0] = B(s, SL_T_MUL, g, sv[0]); break;
     case SL_N_LOG: r[0] = B(s, SL_T_DIV, g, sv[0]); break;

@@ -17,6 +17,7 @@
 
 #include "autograd.h"
 #include "num.h"
+#include "vecmath.h"
 
 /* ---------------------------------------------------------------------------
  * Allocation and reference counting
@@ -1400,6 +1401,25 @@ static int64_t i_pow(int64_t a, int64_t b)
     return (int64_t)r;
 }
 
+/* Each operand contiguous with the result's shape, or 0-d: torch's
+ * vectorised loop runs over them in one pass. */
+static bool dense_operand(const SlTensor *a, int nd, const int64_t *shape)
+{
+    if (a->ndim == 0)
+        return true;
+    if (a->ndim != nd || !sl_tensor_is_contiguous(a))
+        return false;
+    for (int d = 0; d < nd; d++)
+        if (a->shape[d] != shape[d])
+            return false;
+    return true;
+}
+
+static bool dense_or_scalar(const SlTensor *a, const SlTensor *b, int nd, const int64_t *shape)
+{
+    return nd > 0 && dense_operand(a, nd, shape) && dense_operand(b, nd, shape);
+}
+
 static bool is_cmp(SlTOp op) { return op >= SL_T_EQ && op <= SL_T_GE; }
 
 /* float op float (also used by the scalar-exponent path) */
@@ -1645,6 +1665,15 @@ static SlTensor *binary(SlTOp op, const SlTensor *a, const SlTensor *b, double a
                 break;
             case SL_T_MUL: ITER(&it, o, p, q, pr[o] = pa[p] * pb[q]); break;
             case SL_T_DIV: ITER(&it, o, p, q, pr[o] = pa[p] / pb[q]); break;
+            case SL_T_POW:
+            case SL_T_ATAN2:
+                if (dense_or_scalar(A, B, nd, shape)) {
+                    sl_vm_binf(op == SL_T_POW ? 'p' : 'a', pr, pa + A->offset, A->ndim > 0, pb + B->offset, B->ndim > 0,
+                               it.n);
+                    break;
+                }
+                ITER(&it, o, p, q, pr[o] = f_op(op, pa[p], pb[q], fal));
+                break;
             default: ITER(&it, o, p, q, pr[o] = f_op(op, pa[p], pb[q], fal)); break;
             }
         }
@@ -1657,7 +1686,11 @@ static SlTensor *binary(SlTOp op, const SlTensor *a, const SlTensor *b, double a
             ITER(&it, o, p, q, pr[o] = cmp_d(op, pa[p], pb[q]));
         } else {
             double *pr = F64P(r);
-            ITER(&it, o, p, q, pr[o] = d_op(op, pa[p], pb[q], alpha));
+            if ((op == SL_T_POW || op == SL_T_ATAN2) && dense_or_scalar(A, B, nd, shape))
+                sl_vm_bin(op == SL_T_POW ? 'p' : 'a', pr, pa + A->offset, A->ndim > 0, pb + B->offset, B->ndim > 0,
+                          it.n);
+            else
+                ITER(&it, o, p, q, pr[o] = d_op(op, pa[p], pb[q], alpha));
         }
         break;
     }
@@ -1752,6 +1785,8 @@ SlTensor *sl_tensor_pow_scalar(const SlTensor *x, double e, SlError *err)
             ITER(&it, o, p, q, pr[o] = px[p] * px[p] * px[p]);
         else if (e == -2.0)
             ITER(&it, o, p, q, pr[o] = (float)(1.0 / (double)(px[p] * px[p])));
+        else if (sl_tensor_is_contiguous(x))
+            sl_vm_powf(pr, px + x->offset, e, it.n);
         else
             ITER(&it, o, p, q, pr[o] = (float)pow((double)px[p], e));
         break;
@@ -1764,6 +1799,8 @@ SlTensor *sl_tensor_pow_scalar(const SlTensor *x, double e, SlError *err)
             ITER(&it, o, p, q, pr[o] = px[p] * px[p] * px[p]);
         else if (e == -2.0)
             ITER(&it, o, p, q, pr[o] = 1.0 / (px[p] * px[p]));
+        else if (sl_tensor_is_contiguous(x))
+            sl_vm_pow(pr, px + x->offset, e, it.n);
         else
             ITER(&it, o, p, q, pr[o] = pow(px[p], e));
         break;
@@ -1791,38 +1828,6 @@ SlTensor *sl_tensor_pow_scalar(const SlTensor *x, double e, SlError *err)
  * Unary kernels
  * ------------------------------------------------------------------------- */
 
-/* Sleef's expf for AVX2 (xexpf, 1 ulp), which torch 1.13 uses for exp on
- * every float32 element (vml) and for the vectorised part of sigmoid:
- * bit for bit, with its fused multiply-adds. */
-static float pow2i_f(int q)
-{
-    uint32_t u = (uint32_t)(q + 0x7f) << 23;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static float sleef_expf(float d)
-{
-    int q = (int)nearbyintf(d * 1.442695040888963407359924681001892137426645954152985934135449406931f);
-    float s = fmaf((float)q, -0.693145751953125f, d);
-    s = fmaf((float)q, -1.428606765330187045e-06f, s);
-    float u = 0.000198527617612853646278381f;
-    u = fmaf(u, s, 0.00139304355252534151077271f);
-    u = fmaf(u, s, 0.00833336077630519866943359f);
-    u = fmaf(u, s, 0.0416664853692054748535156f);
-    u = fmaf(u, s, 0.166666671633720397949219f);
-    u = fmaf(u, s, 0.5f);
-    u = 1.0f + fmaf(s * s, u, s);
-    if (d != d)
-        return d;
-    if (d < -104)
-        return 0;
-    if (100 < d)
-        return INFINITY;
-    return u * pow2i_f(q >> 1) * pow2i_f(q - (q >> 1));
-}
-
 static bool keeps_int(int fn)
 {
     return fn == SL_FN_ABS || fn == SL_FN_SIGN || fn == SL_FN_FLOOR || fn == SL_FN_CEIL || fn == SL_FN_ROUND ||
@@ -1833,19 +1838,9 @@ static bool keeps_int(int fn)
 static float f_un(int fn, float a)
 {
     switch (fn) {
-    case SL_FN_SIN: return sinf(a);
-    case SL_FN_COS: return cosf(a);
-    case SL_FN_TAN: return tanf(a);
-    case SL_FN_ASIN: return asinf(a);
-    case SL_FN_ACOS: return acosf(a);
-    case SL_FN_ATAN: return atanf(a);
-    case SL_FN_SINH: return sinhf(a);
-    case SL_FN_COSH: return coshf(a);
-    case SL_FN_TANH: return tanhf(a);
-    case SL_FN_EXP: return sleef_expf(a);
-    case SL_FN_LOG: return logf(a);
-    case SL_FN_LOG2: return log2f(a);
-    case SL_FN_LOG10: return log10f(a);
+    case SL_FN_SIN: case SL_FN_COS: case SL_FN_TAN: case SL_FN_ASIN: case SL_FN_ACOS: case SL_FN_ATAN:
+    case SL_FN_SINH: case SL_FN_COSH: case SL_FN_TANH: case SL_FN_EXP: case SL_FN_LOG: case SL_FN_LOG2:
+    case SL_FN_LOG10: return sl_vm_f32_1(fn, a);
     case SL_FN_SQRT: return sqrtf(a);
     case SL_FN_CBRT: return cbrtf(a);
     case SL_FN_ABS: return fabsf(a);
@@ -1861,6 +1856,7 @@ static float f_un(int fn, float a)
     case SL_TU_RECIPROCAL: return 1.0f / a;
     case SL_TU_RSQRT: return 1.0f / sqrtf(a);
     case SL_TU_SQUARE: return a * a;
+    case SL_TU_ONE_MINUS_SQ: return fmaf(-a, a, 1.0f);
     default: return NAN;
     }
 }
@@ -1868,19 +1864,9 @@ static float f_un(int fn, float a)
 static double d_un(int fn, double a)
 {
     switch (fn) {
-    case SL_FN_SIN: return sin(a);
-    case SL_FN_COS: return cos(a);
-    case SL_FN_TAN: return tan(a);
-    case SL_FN_ASIN: return asin(a);
-    case SL_FN_ACOS: return acos(a);
-    case SL_FN_ATAN: return atan(a);
-    case SL_FN_SINH: return sinh(a);
-    case SL_FN_COSH: return cosh(a);
-    case SL_FN_TANH: return tanh(a);
-    case SL_FN_EXP: return exp(a);
-    case SL_FN_LOG: return log(a);
-    case SL_FN_LOG2: return log2(a);
-    case SL_FN_LOG10: return log10(a);
+    case SL_FN_SIN: case SL_FN_COS: case SL_FN_TAN: case SL_FN_ASIN: case SL_FN_ACOS: case SL_FN_ATAN:
+    case SL_FN_SINH: case SL_FN_COSH: case SL_FN_TANH: case SL_FN_EXP: case SL_FN_LOG: case SL_FN_LOG2:
+    case SL_FN_LOG10: return sl_vm_f64_1(fn, a);
     case SL_FN_SQRT: return sqrt(a);
     case SL_FN_CBRT: return cbrt(a);
     case SL_FN_ABS: return fabs(a);
@@ -1896,6 +1882,7 @@ static double d_un(int fn, double a)
     case SL_TU_RECIPROCAL: return 1.0 / a;
     case SL_TU_RSQRT: return 1.0 / sqrt(a);
     case SL_TU_SQUARE: return a * a;
+    case SL_TU_ONE_MINUS_SQ: return fma(-a, a, 1.0);
     default: return NAN;
     }
 }
@@ -1965,6 +1952,14 @@ static void m_un(int fn, mpfr_ptr r, mpfr_srcptr a)
     case SL_TU_RECIPROCAL: mpfr_ui_div(r, 1, a, MPFR_RNDN); break;
     case SL_TU_RSQRT: mpfr_rec_sqrt(r, a, MPFR_RNDN); break;
     case SL_TU_SQUARE: mpfr_sqr(r, a, MPFR_RNDN); break;
+    case SL_TU_ONE_MINUS_SQ: {
+        mpfr_t t;
+        mpfr_init2(t, 2 * mpfr_get_prec(a));
+        mpfr_sqr(t, a, MPFR_RNDN); /* exact */
+        mpfr_ui_sub(r, 1, t, MPFR_RNDN);
+        mpfr_clear(t);
+        break;
+    }
     default: mpfr_set_nan(r); break;
     }
 }
@@ -1995,10 +1990,15 @@ SlTensor *sl_tensor_unary(int fn, const SlTensor *x, SlError *err)
         if (fn == SL_FN_SIGMOID && sl_tensor_is_contiguous(X)) {
             /* torch's cpu_kernel_vec: whole 16-element blocks through the
              * vectorised kernel (Sleef exp), the tail through std::exp */
-            int64_t n = it.n, vec = n - n % 16;
+            int64_t n = it.n, vec = sl_vm_sleef() ? n - n % 16 : 0;
             const float *xp = px + X->offset;
+            for (int64_t i = 0; i < vec; i++)
+                pr[i] = 0.0f - xp[i];
+            sl_vm_f32(SL_FN_EXP, pr, pr, vec);
             for (int64_t i = 0; i < n; i++)
-                pr[i] = i < vec ? 1.0f / (1.0f + sleef_expf(0.0f - xp[i])) : 1.0f / (1.0f + expf(-xp[i]));
+                pr[i] = i < vec ? 1.0f / (1.0f + pr[i]) : 1.0f / (1.0f + expf(-xp[i]));
+        } else if (sl_vm_has(fn) && sl_tensor_is_contiguous(X)) {
+            sl_vm_f32(fn, pr, px + X->offset, it.n);
         } else {
             ITER(&it, o, p, q, pr[o] = f_un(fn, px[p]));
         }
@@ -2006,7 +2006,19 @@ SlTensor *sl_tensor_unary(int fn, const SlTensor *x, SlError *err)
     }
     case SL_DT_F64: {
         double *pr = F64P(r), *px = F64P(X);
-        ITER(&it, o, p, q, pr[o] = d_un(fn, px[p]));
+        if (fn == SL_FN_SIGMOID && sl_tensor_is_contiguous(X)) {
+            int64_t n = it.n, vec = sl_vm_sleef() ? n - n % 8 : 0;
+            const double *xp = px + X->offset;
+            for (int64_t i = 0; i < vec; i++)
+                pr[i] = 0.0 - xp[i];
+            sl_vm_f64(SL_FN_EXP, pr, pr, vec);
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = i < vec ? 1.0 / (1.0 + pr[i]) : 1.0 / (1.0 + exp(-xp[i]));
+        } else if (sl_vm_has(fn) && sl_tensor_is_contiguous(X)) {
+            sl_vm_f64(fn, pr, px + X->offset, it.n);
+        } else {
+            ITER(&it, o, p, q, pr[o] = d_un(fn, px[p]));
+        }
         break;
     }
     case SL_DT_I64: {
@@ -2353,7 +2365,12 @@ SlTensor *sl_tensor_sum(const SlTensor *t, uint32_t mask, bool keepdim, SlError 
                 one_run = false;
             d1 = d;
         }
-    if ((rdt == SL_DT_F32 || rdt == SL_DT_F64) && one_run && sl_tensor_is_contiguous(t) && d1 < t->ndim - 1) {
+    /* size-1 dims after the run don't count: torch drops them, so summing
+     * a (17, 1) tensor over dim 0 is an inner sum */
+    int64_t after = 1;
+    for (int d = d1 + 1; d < t->ndim; d++)
+        after *= t->shape[d];
+    if ((rdt == SL_DT_F32 || rdt == SL_DT_F64) && one_run && sl_tensor_is_contiguous(t) && after > 1) {
         int64_t pre = 1, post = 1, size0 = 1;
         for (int d = 0; d < d0; d++)
             pre *= t->shape[d];

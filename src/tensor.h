@@ -204,7 +204,8 @@ SlTensor *sl_tensor_neg(const SlTensor *x, SlError *err);
 /* Unary math by SlMathFn (num.h) for one-argument functions, and a few
  * extras used by backward formulas. */
 enum {
-    SL_TU_NEG = 1000, SL_TU_RECIPROCAL, SL_TU_RSQRT, SL_TU_SGN, SL_TU_NOT, SL_TU_SQUARE
+    SL_TU_NEG = 1000, SL_TU_RECIPROCAL, SL_TU_RSQRT, SL_TU_SGN, SL_TU_NOT, SL_TU_SQUARE,
+    SL_TU_ONE_MINUS_SQ  /* 1 - x*x rounded once (fused), as torch's tanh_backward */
 };
 SlTensor *sl_tensor_unary(int fn, const SlTensor *x, SlError *err);
 /* round(x, decimals=n) */

@@ -100,13 +100,36 @@ unops = {"sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "exp": torch.exp,
          "asin": torch.asin, "acos": torch.acos, "log2": torch.log2, "log10": torch.log10,
          "floor": torch.floor, "ceil": torch.ceil, "round": torch.round, "sign": torch.sign,
          "rsqrt": torch.rsqrt, "reciprocal": torch.reciprocal}
+# Sizes on both sides of torch's vector blocks (8 lanes, blocks of 16 in
+# cpu_kernel_vec), magnitudes up to 30 (sin/cos argument reduction), and
+# float64 ("d" + op) as well: torch computes these through Sleef.
 for op, f in unops.items():
-    for _ in range(10):
-        n = random.randint(1, 15)  # below 16: torch's scalar (libm) path
+    for i in range(24):
+        n = random.randint(1, 40)
         lo, hi = (0.05, 3.0) if op in ("log", "sqrt", "log2", "log10", "rsqrt") else \
                  (-0.95, 0.95) if op in ("asin", "acos") else (-3.0, 3.0)
+        if i % 3 == 2 and op in ("sin", "cos", "tan", "atan", "exp", "tanh", "sigmoid", "log", "log10", "log2"):
+            lo, hi = lo * 10, hi * 10
+            if op.startswith("log"):
+                lo = 0.01
         x = rnd(n, lo, hi)
         lines.append("%s %d %s -> %s" % (op, n, " ".join(f32(x)), " ".join(f32(f(x)))))
+        xd = x.double() * (1 + 1e-9)
+        lines.append("d%s %d %s -> %s" % (op, n, " ".join(f32(xd)), " ".join(f32(f(xd)))))
+for op, f in (("pow", lambda x, y: x.abs() ** y), ("atan2", torch.atan2)):
+    for _ in range(20):
+        n = random.randint(16, 40)
+        x, y = rnd(n), rnd(n)
+        lines.append("%s %d %s %s -> %s" % (op, n, " ".join(f32(x)), " ".join(f32(y)), " ".join(f32(f(x, y)))))
+        xd, yd = x.double() * (1 + 1e-9), y.double()
+        lines.append("d%s %d %s %s -> %s" % (op, n, " ".join(f32(xd)), " ".join(f32(yd)), " ".join(f32(f(xd, yd)))))
+for e in (1.5, 0.3, -1.7):
+    for _ in range(5):
+        n = random.randint(16, 40)
+        x = rnd(n, 0.1, 3.0)
+        lines.append("pows %d %s %s -> %s" % (n, " ".join(f32(x)), hx(e), " ".join(f32(x ** e))))
+        xd = x.double() * (1 + 1e-9)
+        lines.append("dpows %d %s %s -> %s" % (n, " ".join(f32(xd)), hx(e), " ".join(f32(xd ** e))))
 write("tensor_f32.txt", lines)
 
 # ---- sums --------------------------------------------------------------------
@@ -159,7 +182,7 @@ gops = {
 }
 for op, f in gops.items():
     for _ in range(8):
-        n = random.randint(1, 15)
+        n = random.randint(1, 40)
         lo, hi = (0.1, 3.0) if op in ("log", "sqrt", "log2", "log10", "rsqrt", "pow15", "xpowx", "powm2") else \
                  (-0.9, 0.9) if op in ("asin", "acos") else (-3.0, 3.0)
         x = rnd(n, lo, hi).requires_grad_()

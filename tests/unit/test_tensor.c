@@ -64,6 +64,14 @@ static void tokenize(char *line, Toks *k)
     }
 }
 
+static SlTensor *vec_of(SlDType dt, int64_t n, char **vals)
+{
+    SlTensor *t = sl_tensor_zeros(dt, 1, &n, 0, NULL);
+    for (int64_t i = 0; i < n; i++)
+        sl_tensor_set_d(t, i, strtod(vals[i], NULL));
+    return t;
+}
+
 static SlTensor *f32_vec(int64_t n, char **vals)
 {
     SlTensor *t = sl_tensor_zeros(SL_DT_F32, 1, &n, 0, NULL);
@@ -81,36 +89,19 @@ static SlTensor *wrapped_d(double v)
 
 static bool same_f(float a, float b) { return (a != a && b != b) || memcmp(&a, &b, sizeof a) == 0; }
 
-static int ulps(float a, float b)
-{
-    int32_t x, y;
-    memcpy(&x, &a, 4);
-    memcpy(&y, &b, 4);
-    if ((x < 0) != (y < 0))
-        return a == b ? 0 : 1 << 30;
-    return abs(x - y);
-}
-
 /* Elements that differ from torch by one ulp (transcendental functions:
  * torch's Sleef vs glibc), counted by expect_f32_ulp. */
-static int ulp_misses;
-
-/* every element of t equals the hex floats (as float32), or is within
- * max_ulp of them */
-static void expect_f32_ulp(const SlTensor *t, char **vals, int64_t n, const char *what, int line, int max_ulp)
+/* every element of t (float32 or float64) is the hex float torch gave, bit for bit */
+static void expect_bits(const SlTensor *t, char **vals, int64_t n, const char *what, int line)
 {
     ck_assert_msg(sl_tensor_numel(t) == n, "%s (line %d): %lld elements, expected %lld", what, line,
                   (long long)sl_tensor_numel(t), (long long)n);
-    ck_assert_int_eq(t->dtype, SL_DT_F32);
     for (int64_t i = 0; i < n; i++) {
-        float want = (float)strtod(vals[i], NULL), got = sl_tensor_get_f(t, i);
-        if (same_f(got, want))
-            continue;
-        ck_assert_msg(ulps(got, want) <= max_ulp, "%s (line %d) element %lld: got %a, torch %a", what, line,
-                      (long long)i, (double)got, (double)want);
-        ulp_misses++;
-        if (getenv("SL_TEST_VERBOSE"))
-            fprintf(stderr, "%s line %d: %a vs torch %a\n", what, line, (double)got, (double)want);
+        double want = strtod(vals[i], NULL), got = sl_tensor_get_d(t, i);
+        if (t->dtype == SL_DT_F32)
+            want = (float)want;
+        bool same = (got == want && signbit(got) == signbit(want)) || (isnan(got) && isnan(want));
+        ck_assert_msg(same, "%s (line %d) element %lld: got %a, torch %a", what, line, (long long)i, got, want);
     }
 }
 
@@ -378,11 +369,18 @@ START_TEST(test_f32_kernels_torch)
         if (k.n < 3)
             continue;
         const char *op = k.t[0];
+        /* "dsin", "dpow", ...: the same operation on float64 */
+        SlDType dt = SL_DT_F32;
+        if (op[0] == 'd' && (unary_fn(op + 1) >= 0 || !strcmp(op + 1, "pow") || !strcmp(op + 1, "atan2") ||
+                             !strcmp(op + 1, "pows"))) {
+            dt = SL_DT_F64;
+            op++;
+        }
         int64_t n = atoll(k.t[1]);
         int ar = arrow(&k);
         char **res = k.t + ar + 1;
         SlError err = {0};
-        SlTensor *x = f32_vec(n, k.t + 2), *r = NULL, *y = NULL, *s = NULL;
+        SlTensor *x = vec_of(dt, n, k.t + 2), *r = NULL, *y = NULL, *s = NULL;
         int fn = unary_fn(op);
         if (fn >= 0) {
             r = sl_tensor_unary(fn, x, &err);
@@ -402,12 +400,12 @@ START_TEST(test_f32_kernels_torch)
         } else if (!strcmp(op, "pows")) {
             r = sl_tensor_pow_scalar(x, strtod(k.t[2 + n], NULL), &err);
         } else if (!strcmp(op, "addalpha")) {
-            y = f32_vec(n, k.t + 2 + n);
+            y = vec_of(dt, n, k.t + 2 + n);
             double alpha = -strtod(k.t[2 + 2 * n], NULL);
             ck_assert(sl_tensor_add_(x, y, alpha, &err));
             r = sl_tensor_ref(x);
         } else {
-            y = f32_vec(n, k.t + 2 + n);
+            y = vec_of(dt, n, k.t + 2 + n);
             SlTOp o = !strcmp(op, "add") ? SL_T_ADD : !strcmp(op, "sub") ? SL_T_SUB : !strcmp(op, "mul") ? SL_T_MUL
                     : !strcmp(op, "div") ? SL_T_DIV : !strcmp(op, "max") ? SL_T_MAXIMUM : !strcmp(op, "min") ? SL_T_MINIMUM
                     : !strcmp(op, "atan2") ? SL_T_ATAN2 : SL_T_POW;
@@ -420,15 +418,7 @@ START_TEST(test_f32_kernels_torch)
             }
         }
         ck_assert_msg(r != NULL, "%s (line %d): %s", op, lineno, err.msg);
-        /* torch computes these through Sleef (1 ulp); the rest is exact IEEE arithmetic */
-        bool transcendental = fn >= 0 && fn != SL_FN_SQRT && fn != SL_FN_ABS && fn != SL_TU_NEG &&
-                              fn != SL_FN_FLOOR && fn != SL_FN_CEIL && fn != SL_FN_ROUND && fn != SL_FN_SIGN &&
-                              fn != SL_FN_RELU && fn != SL_TU_RSQRT && fn != SL_TU_RECIPROCAL;
-        transcendental = transcendental || !strcmp(op, "atan2") || !strcmp(op, "pow") ||
-                         (!strcmp(op, "pows") && fabs(strtod(k.t[2 + n], NULL)) != 2 &&
-                          fabs(strtod(k.t[2 + n], NULL)) != 3 && strtod(k.t[2 + n], NULL) != 0.5 &&
-                          strtod(k.t[2 + n], NULL) != -0.5 && strtod(k.t[2 + n], NULL) != -1);
-        expect_f32_ulp(r, res, n, op, lineno, transcendental ? 1 : 0);
+        expect_bits(r, res, n, op, lineno);
         checked++;
         sl_tensor_unref(r);
         sl_tensor_unref(x);
@@ -438,9 +428,7 @@ START_TEST(test_f32_kernels_torch)
     free(k.t);
     free(line);
     fclose(f);
-    ck_assert_int_gt(checked, 600);
-    /* about 3% of the transcendental results (Sleef vs glibc); never more than one ulp */
-    ck_assert_msg(ulp_misses < 150, "%d elements one ulp from torch", ulp_misses);
+    ck_assert_int_gt(checked, 1500);
     ck_assert_int_eq(sl_tensor_live(), 0);
 }
 END_TEST
