@@ -3,6 +3,9 @@
  *  - every backward formula against central finite differences, in
  *    float64 and in mpfr at 256 bits (where the difference quotient is
  *    accurate to ~2^-150, so the formulas are checked far beyond double);
+ *  - every elementwise backward formula in mpfr at 256 bits against the
+ *    forward-mode engine (forward.h: Taylor series), which derives by its
+ *    own rules, to within a few ulps;
  *  - float32 gradients bit for bit against PyTorch 1.13
  *    (tests/unit/autograd_f32.txt from tests/gen_tensor_data.py);
  *  - the engine: accumulation, a node used twice, graph freeing and
@@ -15,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ast.h"
 #include "autograd.h"
+#include "forward.h"
 #include "num.h"
 #include "tensor.h"
 #include "value.h"
@@ -579,6 +584,126 @@ START_TEST(test_formulas_mpfr)
 }
 END_TEST
 
+/* ---- mpfr formulas against the forward engine ---- */
+
+typedef struct FwdCase {
+    const char *name;
+    int fn;          /* SlMathFn or SL_TU_NEG, or -1 for a binary op */
+    SlTOp top;       /* binary: the tensor op */
+    int vop;         /* binary: the SlOp for forward.h */
+    double lo, hi;   /* domain of the points */
+    double lo2, hi2; /* binary: domain of the second operand */
+} FwdCase;
+
+static const FwdCase fwd_cases[] = {
+    {"sin", SL_FN_SIN, 0, 0, -4, 4, 0, 0},      {"cos", SL_FN_COS, 0, 0, -4, 4, 0, 0},
+    {"tan", SL_FN_TAN, 0, 0, -1.4, 1.4, 0, 0},  {"asin", SL_FN_ASIN, 0, 0, -0.95, 0.95, 0, 0},
+    {"acos", SL_FN_ACOS, 0, 0, -0.95, 0.95, 0, 0}, {"atan", SL_FN_ATAN, 0, 0, -4, 4, 0, 0},
+    {"sinh", SL_FN_SINH, 0, 0, -3, 3, 0, 0},    {"cosh", SL_FN_COSH, 0, 0, -3, 3, 0, 0},
+    {"tanh", SL_FN_TANH, 0, 0, -3, 3, 0, 0},    {"exp", SL_FN_EXP, 0, 0, -3, 3, 0, 0},
+    {"log", SL_FN_LOG, 0, 0, 0.1, 5, 0, 0},     {"log2", SL_FN_LOG2, 0, 0, 0.1, 5, 0, 0},
+    {"log10", SL_FN_LOG10, 0, 0, 0.1, 5, 0, 0}, {"sqrt", SL_FN_SQRT, 0, 0, 0.1, 5, 0, 0},
+    {"cbrt", SL_FN_CBRT, 0, 0, 0.1, 5, 0, 0},   {"abs", SL_FN_ABS, 0, 0, -3, 3, 0, 0},
+    {"sigmoid", SL_FN_SIGMOID, 0, 0, -4, 4, 0, 0}, {"relu", SL_FN_RELU, 0, 0, -3, 3, 0, 0},
+    {"neg", SL_TU_NEG, 0, 0, -3, 3, 0, 0},
+    {"add", -1, SL_T_ADD, SL_OP_ADD, -3, 3, -3, 3}, {"sub", -1, SL_T_SUB, SL_OP_SUB, -3, 3, -3, 3},
+    {"mul", -1, SL_T_MUL, SL_OP_MUL, -3, 3, -3, 3}, {"div", -1, SL_T_DIV, SL_OP_DIV, -3, 3, 0.5, 3},
+    {"pow", -1, SL_T_POW, SL_OP_POW, 0.2, 3, -2, 2}, {"atan2", -1, SL_T_ATAN2, -2, -3, 3, 0.5, 3},
+};
+
+/* d out / d x_i at each point by the forward engine */
+static void forward_partial(const FwdCase *c, mpfr_srcptr a, mpfr_srcptr b, int wrt, mpfr_prec_t prec, mpfr_t out)
+{
+    SlTaylor x, y, r;
+    sl_taylor_init(&x, 1, prec);
+    sl_taylor_init(&y, 1, prec);
+    sl_taylor_init(&r, 1, prec);
+    SlError err = {0};
+    if (wrt == 0)
+        sl_taylor_set_var(&x, a);
+    else
+        sl_taylor_set_const(&x, a);
+    bool ok;
+    if (c->fn >= 0) {
+        const SlTaylor *args[1] = {&x};
+        ok = c->fn == SL_TU_NEG ? sl_taylor_neg(&r, &x) : sl_taylor_fn(&r, (SlMathFn)c->fn, args, 1, &err);
+    } else {
+        if (wrt == 1)
+            sl_taylor_set_var(&y, b);
+        else
+            sl_taylor_set_const(&y, b);
+        const SlTaylor *args[2] = {&x, &y};
+        ok = c->vop == -2 ? sl_taylor_fn(&r, SL_FN_ATAN2, args, 2, &err) : sl_taylor_binop(&r, c->vop, &x, &y, &err);
+    }
+    ck_assert_msg(ok, "%s: forward engine failed: %s", c->name, err.msg);
+    sl_taylor_derivative(out, &r, 1);
+    sl_taylor_clear(&x);
+    sl_taylor_clear(&y);
+    sl_taylor_clear(&r);
+}
+
+START_TEST(test_formulas_mpfr_vs_forward)
+{
+    const mpfr_prec_t prec = 256;
+    const int64_t n = 7;
+    int compared = 0;
+    mpfr_t want, diff, tol;
+    mpfr_inits2(prec, want, diff, tol, (mpfr_ptr)0);
+    for (size_t k = 0; k < sizeof fwd_cases / sizeof fwd_cases[0]; k++) {
+        const FwdCase *c = &fwd_cases[k];
+        SlError err = {0};
+        int nin = c->fn >= 0 ? 1 : 2;
+        SlTensor *in[2] = {NULL, NULL};
+        for (int i = 0; i < nin; i++) {
+            in[i] = sl_tensor_zeros(SL_DT_MPFR, 1, &n, prec, &err);
+            for (int64_t j = 0; j < n; j++) {
+                /* urand gives doubles; add a tail below 2^-60 so all 256 bits are used */
+                mpfr_t v;
+                mpfr_init2(v, prec);
+                mpfr_set_d(v, i == 0 ? urand(c->lo, c->hi) : urand(c->lo2, c->hi2), MPFR_RNDN);
+                mpfr_t tail;
+                mpfr_init2(tail, prec);
+                mpfr_set_d(tail, urand(0, 1), MPFR_RNDN);
+                mpfr_mul_2si(tail, tail, -60, MPFR_RNDN);
+                mpfr_add(v, v, tail, MPFR_RNDN);
+                sl_tensor_set_m(in[i], j, v);
+                mpfr_clears(v, tail, (mpfr_ptr)0);
+            }
+            ck_assert(sl_ag_requires_grad_(in[i], true, &err));
+        }
+        SlTensor *y = c->fn >= 0 ? sl_ag_unary(c->fn, in[0], &err) : sl_ag_binary(c->top, in[0], in[1], &err);
+        ck_assert_msg(y != NULL, "%s: %s", c->name, err.msg);
+        SlTensor *l = then_sum(y, &err);
+        ck_assert(sl_ag_backward(l, NULL, false, &err));
+        sl_tensor_unref(l);
+        for (int i = 0; i < nin; i++)
+            for (int64_t j = 0; j < n; j++) {
+                forward_partial(c, sl_tensor_get_m(in[0], j), nin > 1 ? sl_tensor_get_m(in[1], j) : NULL, i, prec,
+                                want);
+                mpfr_srcptr got = sl_tensor_get_m(in[i]->grad, j);
+                mpfr_sub(diff, got, want, MPFR_RNDN);
+                mpfr_abs(diff, diff, MPFR_RNDN);
+                /* a few roundings apart: 2^-(prec-8) relative to max(1, |want|) */
+                mpfr_abs(tol, want, MPFR_RNDN);
+                if (mpfr_cmp_ui(tol, 1) < 0)
+                    mpfr_set_ui(tol, 1, MPFR_RNDN);
+                mpfr_mul_2si(tol, tol, -(long)(prec - 8), MPFR_RNDN);
+                ck_assert_msg(mpfr_cmp(diff, tol) <= 0, "%s d/dx%d at %.17g: autograd and forward differ by %g",
+                              c->name, i, mpfr_get_d(sl_tensor_get_m(in[0], j), MPFR_RNDN),
+                              mpfr_get_d(diff, MPFR_RNDN));
+                compared++;
+            }
+        for (int i = 0; i < nin; i++)
+            sl_tensor_unref(in[i]);
+    }
+    mpfr_clears(want, diff, tol, (mpfr_ptr)0);
+    sl_forward_release();
+    ck_assert_int_ge(compared, 200);
+    ck_assert_int_eq(sl_tensor_live(), 0);
+    ck_assert_int_eq(sl_node_live(), 0);
+}
+END_TEST
+
 /* ---- float32 gradients against torch ---- */
 
 static FILE *open_data(const char *name)
@@ -1013,6 +1138,7 @@ static Suite *autograd_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_formulas_f64);
     tcase_add_test(tc, test_formulas_mpfr);
+    tcase_add_test(tc, test_formulas_mpfr_vs_forward);
     tcase_add_test(tc, test_grads_f32_torch);
     tcase_add_test(tc, test_accumulate_and_twice);
     tcase_add_test(tc, test_graph_freeing);
