@@ -26,6 +26,9 @@ const SlBuiltin *sl_nn_global_lookup(const char *name);
 /* Iterate over the global subset (for :help and completion). */
 const SlBuiltin *sl_nn_global_at(size_t i);
 
+/* Whether v is a module (a layer, a loss or a Sequential). */
+bool sl_nn_is_module(const SlValue *v);
+
 /* Append to list (an SL_LIST) every parameter tensor value reachable from
  * v: a module, a list/tuple of them, or a user function whose body uses
  * modules by global name (looked up in the session), without repeats;
