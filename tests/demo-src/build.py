@@ -18,7 +18,8 @@ def build(path):
     ns = {}
     out = [header.rstrip("\n"), ""]
     for chunk in chunks:
-        slope, py = chunk.split("\n%% python\n")
+        slope, py = chunk.split("\n%% python", 1)
+        py = py[1:] if py.startswith("\n") else py  # an empty chunk: nothing to run
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
             exec(py, ns)
