@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "num.h"
+#include "pool.h"
 #include "value.h"
 
 const char *sl_ag_receiver_name;
@@ -49,9 +50,11 @@ static void *xcalloc(size_t n, size_t size)
     return p;
 }
 
+static SlPool node_pool = {.max = 4096};
+
 static SlNode *node_new(SlNodeKind kind)
 {
-    SlNode *n = xcalloc(1, sizeof *n);
+    SlNode *n = sl_pool_get(&node_pool, sizeof *n);
     n->refs = 1;
     n->kind = kind;
     n->seq = kind == SL_N_ACCUMULATE ? UINT64_MAX : next_seq++;
@@ -95,7 +98,7 @@ static void node_destroy(SlNode *n)
             dying[ndying++] = m;
         }
     }
-    free(n);
+    sl_pool_put(&node_pool, n);
     live_nodes--;
 }
 

@@ -17,6 +17,7 @@
 
 #include "autograd.h"
 #include "num.h"
+#include "pool.h"
 #include "vecmath.h"
 
 /* ---------------------------------------------------------------------------
@@ -50,14 +51,29 @@ static size_t dtype_size(SlDType dt)
     return 1;
 }
 
+/* Pools: tensor headers, storages, and the data of small native storages
+ * by size class (64-byte steps up to 1 KiB). */
+#define DATA_CLASSES 16
+static SlPool header_pool = {.max = 4096}, storage_pool = {.max = 4096};
+static SlPool data_pool[DATA_CLASSES + 1];
+
+static size_t data_class(SlDType dt, size_t n)
+{
+    if (dt == SL_DT_MPFR)
+        return 0;
+    size_t bytes = n * dtype_size(dt), c = (bytes + 63) / 64;
+    return c >= 1 && c <= DATA_CLASSES ? c : 0;
+}
+
 static SlStorage *storage_new(SlDType dt, size_t n, mpfr_prec_t prec)
 {
-    SlStorage *s = xcalloc(1, sizeof *s);
+    SlStorage *s = sl_pool_get(&storage_pool, sizeof *s);
     s->refs = 1;
     s->dtype = dt;
     s->n = n;
     s->prec = dt == SL_DT_MPFR ? prec : 0;
-    s->data = xcalloc(n, dtype_size(dt));
+    size_t c = data_class(dt, n);
+    s->data = c ? sl_pool_get(&data_pool[c], c * 64) : xcalloc(n, dtype_size(dt));
     if (dt == SL_DT_MPFR) {
         __mpfr_struct *m = s->data;
         for (size_t i = 0; i < n; i++) {
@@ -78,8 +94,12 @@ static void storage_unref(SlStorage *s)
         for (size_t i = 0; i < s->n; i++)
             mpfr_clear(&m[i]);
     }
-    free(s->data);
-    free(s);
+    size_t c = data_class(s->dtype, s->n);
+    if (c)
+        sl_pool_put(&data_pool[c], s->data);
+    else
+        free(s->data);
+    sl_pool_put(&storage_pool, s);
     live_storages--;
 }
 
@@ -113,7 +133,7 @@ void sl_tensor_unref(SlTensor *t)
     sl_node_unref(t->grad_fn);
     storage_unref(t->storage);
     version_unref(t->version);
-    free(t);
+    sl_pool_put(&header_pool, t);
     live_tensors--;
 }
 
@@ -126,7 +146,7 @@ void sl_tensor_assign(SlTensor **slot, SlTensor *t)
 
 static SlTensor *header_new(void)
 {
-    SlTensor *t = xcalloc(1, sizeof *t);
+    SlTensor *t = sl_pool_get(&header_pool, sizeof *t);
     t->refs = 1;
     live_tensors++;
     return t;
