@@ -360,17 +360,53 @@ static SlTensor *param_new(SlDTypeP dt, int nd, const int64_t *shape, SlError *e
     return t;
 }
 
+/* uniform_(from, to) as torch 1.13 draws it on this machine: its CPU
+ * kernel x * (to - from) + from, with x from the generator as rand()
+ * draws it, is compiled for AVX2 with -mfma, so on a CPU with AVX2 and FMA
+ * (the kernel torch dispatches to) the expression is one fused
+ * multiply-add. */
+static bool cpu_fma(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return false;
+#endif
+}
+
+static bool uniform_(SlTensor *t, double from, double to, SlError *err)
+{
+    if (sl_tensor_numel(t) == 0)
+        return true;
+    bool f32 = t->dtype == SL_DT_F32, fused = cpu_fma();
+    SlTensor *x = sl_tensor_rand(f32 ? SL_DT_F32 : SL_DT_F64, t->ndim, t->shape, 0, err);
+    if (!x)
+        return false;
+    int64_t n = sl_tensor_numel(t);
+    for (int64_t i = 0; i < n; i++) {
+        if (f32) {
+            float a = (float)from, b = (float)to, xi = sl_tensor_get_f(x, i);
+            sl_tensor_set_d(t, i, fused ? fmaf(xi, b - a, a) : xi * (b - a) + a);
+        } else {
+            double xi = sl_tensor_get_d(x, i);
+            sl_tensor_set_d(t, i, fused ? fma(xi, to - from, from) : xi * (to - from) + from);
+        }
+    }
+    sl_tensor_unref(x);
+    return true;
+}
+
 /* kaiming_uniform_(w, a=sqrt(5)): bound computed in double as Python does.
  * A tensor with no elements is left alone (and draws nothing). */
-static void kaiming_uniform(SlTensor *w, int64_t fan_in)
+static bool kaiming_uniform(SlTensor *w, int64_t fan_in, SlError *err)
 {
     if (sl_tensor_numel(w) == 0)
-        return;
+        return true;
     double a = sqrt(5.0);
     double gain = sqrt(2.0 / (1 + a * a));
     double std = gain / sqrt((double)fan_in);
     double bound = sqrt(3.0) * std;
-    sl_tensor_uniform_(w, -bound, bound);
+    return uniform_(w, -bound, bound, err);
 }
 
 /* weight (shape), kaiming, then bias (out) uniform(+-1/sqrt(fan_in)) */
@@ -380,7 +416,8 @@ static bool init_weights(Module *m, SlDTypeP dt, int nd, const int64_t *shape, i
     m->weight = param_new(dt, nd, shape, err);
     if (!m->weight)
         return false;
-    kaiming_uniform(m->weight, fan_in);
+    if (!kaiming_uniform(m->weight, fan_in, err))
+        return false;
     if (!bias)
         return true;
     m->bias = param_new(dt, 1, shape, err);
@@ -388,10 +425,8 @@ static bool init_weights(Module *m, SlDTypeP dt, int nd, const int64_t *shape, i
         return false;
     /* Linear draws uniform_(-0, 0) for fan_in 0; Conv2d skips the draw */
     if (fan_in > 0)
-        sl_tensor_uniform_(m->bias, -1 / sqrt((double)fan_in), 1 / sqrt((double)fan_in));
-    else if (linear)
-        sl_tensor_uniform_(m->bias, 0, 0);
-    return true;
+        return uniform_(m->bias, -1 / sqrt((double)fan_in), 1 / sqrt((double)fan_in), err);
+    return linear ? uniform_(m->bias, 0, 0, err) : true;
 }
 
 static bool negative_dim(SlCall *c, int nd, const int64_t *shape)
