@@ -269,8 +269,7 @@ static bool dtype_arg(SlCall *c, const char *fname, const SlValue *v, SlDTypeP *
     else
         return sl_err(c->err, SL_E_TYPE, "%s(): dtype must be torch.dtype, not %s", fname, sl_type_name(v));
     if (!sl_dtype_is_float(out->dt))
-        return sl_err(c->err, SL_E_TYPE, "%s(): parameters must be of a floating point dtype, not %s", fname,
-                      sl_dtype_name(out->dt));
+        return sl_err(c->err, SL_E_VALUE, "Only Tensors of floating point and complex dtype can require gradients");
     return true;
 }
 
@@ -508,7 +507,7 @@ static SlValue *b_Conv2d(SlCall *c)
         else if (strcmp(v[4]->u.str.s, "same") == 0)
             pad_mode = PAD_SAME;
         else
-            return sl_err(c->err, SL_E_VALUE, "Invalid padding string '%s', should be one of {'valid', 'same'}",
+            return sl_err(c->err, SL_E_VALUE, "Invalid padding string '%s', should be one of {'same', 'valid'}",
                           v[4]->u.str.s),
                    NULL;
     } else if (v[4] && !pair_arg(c, f, "padding", v[4], padding)) {
@@ -538,7 +537,7 @@ static SlValue *b_Conv2d(SlCall *c)
                               v[8]->u.str.s),
                        NULL;
         return sl_err(c->err, SL_E_VALUE,
-                      "padding_mode must be one of ['zeros', 'reflect', 'replicate', 'circular'], but got "
+                      "padding_mode must be one of {'circular', 'replicate', 'reflect', 'zeros'}, but got "
                       "padding_mode='%s'",
                       v[8]->u.str.s),
                NULL;
@@ -1844,7 +1843,7 @@ static SlValue *f_conv2d(SlCall *c)
                        NULL;
             padding[0] = (int)(w->shape[2] / 2), padding[1] = (int)(w->shape[3] / 2);
         } else if (strcmp(p, "valid") != 0) {
-            return sl_err(c->err, SL_E_VALUE, "Invalid padding string '%s', should be one of {'valid', 'same'}", p),
+            return sl_err(c->err, SL_E_VALUE, "Invalid padding string '%s', should be one of {'same', 'valid'}", p),
                    NULL;
         }
     } else if (v[4] && !pair_arg(c, "conv2d", "padding", v[4], padding)) {
