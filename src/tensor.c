@@ -564,13 +564,31 @@ SlTensor *sl_tensor_arange(SlDType dt, double start, double end, double step, mp
         return sl_err(err, SL_E_LIMIT, "tensor too large: at most 268435456 elements"), NULL;
     int64_t n = (int64_t)nd;
     SlTensor *t = tensor_new(dt, 1, &n, prec);
+    /* torch's arange kernel computes in double (the accumulate type): in
+     * whole blocks of two vectors (16 floats, 8 doubles) a vector's first
+     * element is start + step*i and the others first + k*step from that
+     * first element as stored; the rest start + step*i; every one a fused
+     * multiply-add (contracted in torch's AVX2 build). */
+    int64_t lanes = dt == SL_DT_F32 ? 8 : 4, vec = n - n % (2 * lanes);
+    double first = 0;
     for (int64_t i = 0; i < n; i++) {
         if (dt == SL_DT_I64)
             I64P(t)[i] = (int64_t)start + i * (int64_t)step;
-        else if (dt == SL_DT_F32)
-            /* torch computes start + i*step in the accumulate type (double for float on CPU) */
-            F32P(t)[i] = (float)(start + (double)i * step);
-        else if (dt == SL_DT_MPFR) {
+        else if (dt == SL_DT_F32 || dt == SL_DT_F64) {
+            double v;
+            if (i < vec && i % lanes != 0) {
+                v = fma((double)(i % lanes), step, first);
+            } else {
+                v = fma(step, (double)i, start);
+                if (dt == SL_DT_F32)
+                    v = (float)v;
+                first = v;
+            }
+            if (dt == SL_DT_F32)
+                F32P(t)[i] = (float)v;
+            else
+                F64P(t)[i] = v;
+        } else if (dt == SL_DT_MPFR) {
             mpfr_t a;
             mpfr_init2(a, prec);
             mpfr_set_d(a, step, MPFR_RNDN);

@@ -294,6 +294,9 @@ FILES["tensors"] = ("""\
     ("torch.linspace(0.37, 9.1, 69).tolist()", S),
     ("torch.linspace(-7.3, 2.9, 59, dtype=torch.float64).tolist()", S),
     ("torch.linspace(0.37, 9.1, 29, dtype=torch.float64).tolist()", S),
+    ("torch.arange(1.7, 40.3, 0.9).tolist()", S),
+    ("torch.arange(-3.3, 4.1, 0.11).tolist()", S),
+    ("torch.arange(0.1, 9.7, 0.37, dtype=torch.float64).tolist()", S),
 ])
 
 FILES["tensors_autograd"] = ("""\
