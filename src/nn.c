@@ -1430,8 +1430,11 @@ static bool mod_setattr(SlValue *self, const char *name, SlValue *v, SlError *er
     }
     if (is_loss(m->kind) && strcmp(name, "reduction") == 0)
         return reduction_arg(&(SlCall){.err = err}, v, NULL, NULL, m);
-    if (mod_getattr(self, name, err))
+    SlValue *cur = mod_getattr(self, name, err);
+    if (cur) {
+        sl_unref(cur);
         return sl_err(err, SL_E_TYPE, "attribute '%s' of '%s' objects is not writable in slope", name, cls);
+    }
     return sl_err(err, SL_E_NO_ATTR, cls, name);
 }
 

@@ -361,11 +361,11 @@ START_TEST(test_no_leaks)
 {
     long t0 = sl_tensor_live(), n0 = sl_node_live();
     SlSession *s = session();
-    run(s, "l = Linear(4, 3)\nc = Conv2d(1, 2, 2)\nm = Sequential(l, ReLU(), Sequential(Tanh()))\n"
+    free(run(s, "l = Linear(4, 3)\nc = Conv2d(1, 2, 2)\nm = Sequential(l, ReLU(), Sequential(Tanh()))\n"
            "net(x) = m(x)\np = parameters(net)\nq = m[1:]\nn = m.named_parameters()\n"
            "Linear(2, 3)(5)\nMSELoss(reduction='x')\nSequential(1)\nm.append(m)\nparameters(3)\n"
            "z = l(torch.ones(2, 4))\nloss = MSELoss()(z, torch.zeros(2, 3))\nloss.backward()\nm.zero_grad()",
-        NULL);
+        NULL));
     sl_session_free(s);
     ck_assert_int_eq(sl_tensor_live(), t0);
     ck_assert_int_eq(sl_node_live(), n0);
