@@ -473,6 +473,32 @@ static void iter_init(Iter *it, int nd, const int64_t *shape, const SlTensor *t0
     iter_operand(it, 0, t0);
     iter_operand(it, 1, t1);
     iter_operand(it, 2, t2);
+    /* Coalesce: drop size-1 dims and merge a dim into the next outer one
+     * when every operand steps through both as one (same element order,
+     * fewer odometer carries; a contiguous tensor becomes one dim). */
+    int m = 0;
+    for (int d = 0; d < it->nd; d++) {
+        if (it->shape[d] == 1)
+            continue;
+        if (m > 0) {
+            bool merge = true;
+            for (int k = 0; k < 3; k++)
+                if (it->st[k][m - 1] != it->st[k][d] * it->shape[d])
+                    merge = false;
+            if (merge) {
+                it->shape[m - 1] *= it->shape[d];
+                for (int k = 0; k < 3; k++)
+                    it->st[k][m - 1] = it->st[k][d];
+                continue;
+            }
+        }
+        it->shape[m] = it->shape[d];
+        for (int k = 0; k < 3; k++)
+            it->st[k][m] = it->st[k][d];
+        m++;
+    }
+    if (it->n > 0)
+        it->nd = m;
 }
 
 #define ITER(it, o0, o1, o2, BODY)                                                                             \
