@@ -769,6 +769,17 @@ static SlValue *call1(SlCall *c, SlValue *mod, SlValue *x)
     return mod_call(mod, &cc);
 }
 
+/* dim for a tensor of ndim dims, with torch's message when out of range
+ * (checked here, before the narrowing to int). */
+static bool dim_check(SlCall *c, long dim, int ndim)
+{
+    int n = ndim > 0 ? ndim : 1;
+    if (dim >= -n && dim < n)
+        return true;
+    return sl_err(c->err, SL_E_TENSOR_INDEX,
+                  "Dimension out of range (expected to be in range of [%d, %d], but got %ld)", -n, n - 1, dim);
+}
+
 /* torch's _get_softmax_dim for dim=None */
 static long implicit_dim(const SlTensor *x) { return x->ndim == 0 || x->ndim == 1 || x->ndim == 3 ? 0 : 1; }
 
@@ -896,12 +907,18 @@ static SlValue *forward(SlValue *self, SlCall *c)
     case K_SIGMOID: return sl_tensor_value(sl_ag_unary(SL_FN_SIGMOID, x, c->err));
     case K_TANH: return sl_tensor_value(sl_ag_unary(SL_FN_TANH, x, c->err));
     case K_SOFTMAX:
-    case K_LOG_SOFTMAX:
-        return sl_tensor_value(
-            sl_ag_softmax(x, (int)(m->has_dim ? m->dim : implicit_dim(x)), m->kind == K_LOG_SOFTMAX, c->err));
+    case K_LOG_SOFTMAX: {
+        long dim = m->has_dim ? m->dim : implicit_dim(x);
+        if (!dim_check(c, dim, x->ndim))
+            return NULL;
+        return sl_tensor_value(sl_ag_softmax(x, (int)dim, m->kind == K_LOG_SOFTMAX, c->err));
+    }
     case K_LEAKY_RELU:
         return finish_inplace(v[0], x, sl_ag_leaky_relu(x, m->slope, c->err), m->inplace, c->err);
-    default: return sl_tensor_value(sl_ag_flatten(x, (int)m->dim, (int)m->end_dim, c->err));
+    default:
+        if (!dim_check(c, m->dim, x->ndim) || !dim_check(c, m->end_dim, x->ndim))
+            return NULL;
+        return sl_tensor_value(sl_ag_flatten(x, (int)m->dim, (int)m->end_dim, c->err));
     }
 }
 
@@ -1683,6 +1700,8 @@ static SlValue *seq_index(SlValue *self, SlValue *const *idx, size_t n, SlError 
         return mod_value(r);
     }
     long i;
+    if (n == 1 && idx[0]->kind == SL_INT && !as_long(idx[0], &i))
+        return sl_err(err, SL_E_TENSOR_INDEX, "cannot fit 'int' into an index-sized integer"), NULL;
     if (n != 1 || !as_long(idx[0], &i))
         return sl_err(err, SL_E_TYPE, "Sequential indices must be integers or slices, not %s",
                       n != 1 ? "tuple" : sl_type_name(idx[0])),
@@ -1775,6 +1794,8 @@ static SlValue *softmax_fn(SlCall *c, const char *fname, bool log)
         return NULL;
     if (!given(v[1]))
         dim = implicit_dim(x);
+    if (!dim_check(c, dim, x->ndim))
+        return NULL;
     SlTensor *cast = NULL;
     if (given(v[3])) {
         SlDTypeP dt;

@@ -163,7 +163,8 @@ START_TEST(test_init_matches_torch)
                 sl_list_push_take(args[2], sl_int_si(a[3]));
             }
             const char *kwn[2] = {"bias", "dtype"};
-            SlValue *kwv[2] = {sl_bool(bias != 0), sl_tensor_module_attr("torch", strcmp(dt, "f32") ? "float64" : "float32")};
+            SlValue *kwv[2] = {sl_bool(bias != 0),
+                               sl_tensor_module_attr("torch", strcmp(dt, "f32") ? "float64" : "float32")};
             SlError err = {0};
             sl_unref(m);
             m = call(conv ? "Conv2d" : "Linear", args, conv ? 3 : 2, kwn, kwv, 2, s, &err);
@@ -196,7 +197,8 @@ START_TEST(test_repr)
 {
     SlSession *s = session();
     expect(s, "Linear(2, 10)", "Linear(in_features=2, out_features=10, bias=True)\n");
-    expect(s, "Conv2d(1, 4, kernel_size=4, bias=False)", "Conv2d(1, 4, kernel_size=(4, 4), stride=(1, 1), bias=False)\n");
+    expect(s, "Conv2d(1, 4, kernel_size=4, bias=False)",
+           "Conv2d(1, 4, kernel_size=(4, 4), stride=(1, 1), bias=False)\n");
     expect(s, "Conv2d(1, 4, (3, 2), stride=2, padding=1)",
            "Conv2d(1, 4, kernel_size=(3, 2), stride=(2, 2), padding=(1, 1))\n");
     expect(s, "Sequential(Linear(2, 3), ReLU(), Sequential(Tanh(), Softmax(dim=1)))",
@@ -332,7 +334,8 @@ START_TEST(test_argument_errors)
     expect_error(s, "Linear(-1, 3)", "Trying to create tensor with negative dimension -1: [3, -1]");
     expect_error(s, "Linear(100000, 100000)", "beyond slope's tensor size limit");
     expect_error(s, "Linear(2, 3)(5)", "linear(): argument 'input' (position 1) must be Tensor, not int");
-    expect_error(s, "MSELoss()(torch.ones(2), 1)", "mse_loss(): argument 'target' (position 2) must be Tensor, not int");
+    expect_error(s, "MSELoss()(torch.ones(2), 1)",
+                 "mse_loss(): argument 'target' (position 2) must be Tensor, not int");
     expect_error(s, "MSELoss(reduction='avg')", "avg is not a valid value for reduction");
     expect_error(s, "F.mse_loss(torch.ones(2), torch.ones(3))",
                  "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0");
@@ -374,10 +377,14 @@ END_TEST
 
 /* ---- forward: these need nnops.c -------------------------------------- */
 
+/* The number text prints (the statement must succeed). */
 static double item(SlSession *s, const char *text)
 {
-    char *out = run(s, text, NULL);
-    double d = strtod(out, NULL);
+    SlRunStatus st;
+    char *out = run(s, text, &st);
+    char *end;
+    double d = strtod(out, &end);
+    ck_assert_msg(st == SL_RUN_OK && end != out, "input:\n%s\ngot:\n%s", text, out);
     free(out);
     return d;
 }
@@ -386,19 +393,27 @@ START_TEST(test_forward_matches_definitions)
 {
     SlSession *s = session();
     /* each layer against the formula written with tensor operations */
-    expect(s, ":seed 3\nl = Linear(3, 2)\nx = torch.rand(4, 3)\nc = Conv2d(2, 3, 2, padding=1)\nimg = torch.rand(1, 2, 3, 3)", "");
+    expect(s, ":seed 3\nl = Linear(3, 2)\nx = torch.rand(4, 3)\nc = Conv2d(2, 3, 2, padding=1)\n"
+              "img = torch.rand(1, 2, 3, 3)",
+           "");
     ck_assert_double_le(item(s, "print((l(x) - (x @ l.weight.T + l.bias)).abs().max().item())"), 1e-6);
     ck_assert_double_le(item(s, "print((Sequential(l, Sigmoid())(x) - sigmoid(l(x))).abs().max().item())"), 0);
     ck_assert_double_le(item(s, "print((Softmax(dim=1)(x).sum(1) - 1).abs().max().item())"), 1e-6);
     ck_assert_double_le(item(s, "print((LogSoftmax(dim=1)(x).exp() - Softmax(dim=1)(x)).abs().max().item())"), 1e-6);
-    ck_assert_double_le(item(s, "print((LeakyReLU(0.5)(x - 0.5) - torch.where(x > 0.5, x - 0.5, 0.5 * (x - 0.5))).abs().max().item())"), 0);
+    ck_assert_double_le(item(s, "d = x - 0.5\n"
+                                "print((LeakyReLU(0.5)(d) - torch.where(d > 0, d, 0.5 * d)).abs().max().item())"),
+                        0);
     expect(s, "c(img).shape", "torch.Size([1, 3, 4, 4])\n");
     /* one output element by hand: out[0, 0, 1, 1] covers img[0, :, 0:2, 0:2] */
-    ck_assert_double_le(item(s, "print((c(img)[0, 0, 1, 1] - ((img[0, :, 0:2, 0:2] * c.weight[0]).sum() + c.bias[0])).abs().item())"), 1e-6);
+    ck_assert_double_le(item(s, "by_hand = (img[0, :, 0:2, 0:2] * c.weight[0]).sum() + c.bias[0]\n"
+                                "print((c(img)[0, 0, 1, 1] - by_hand).abs().item())"),
+                        1e-6);
     ck_assert_double_le(item(s, "print((MSELoss()(x, torch.zeros(4, 3)) - (x * x).mean()).abs().item())"), 1e-7);
-    ck_assert_double_le(item(s, "print((L1Loss(reduction='sum')(x, torch.ones(4, 3)) - (1 - x).sum()).abs().item())"), 1e-6);
+    ck_assert_double_le(
+        item(s, "print((L1Loss(reduction='sum')(x, torch.ones(4, 3)) - (1 - x).sum()).abs().item())"), 1e-6);
     ck_assert_double_le(item(s, "t = torch.tensor([0, 2, 1, 1])\n"
-                                "print((CrossEntropyLoss()(x, t) - NLLLoss()(LogSoftmax(dim=1)(x), t)).abs().item())"), 1e-7);
+                                "print((CrossEntropyLoss()(x, t) - NLLLoss()(LogSoftmax(dim=1)(x), t)).abs().item())"),
+                        1e-7);
     sl_session_free(s);
 }
 END_TEST
