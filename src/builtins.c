@@ -1300,7 +1300,7 @@ static const SlBuiltin *find(const SlBuiltin *table, size_t n, const char *name)
 static const char *const tensor_globals[] = {
     "tensor", "Tensor", "FloatTensor", "Variable", "zeros", "ones", "full", "rand", "randn", "randint",
     "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "arange", "linspace", "eye",
-    "manual_seed", "matmul", "mean", "argmax", "argmin", "SGD", "stack", "cat", "is_tensor", NULL,
+    "manual_seed", "matmul", "mean", "argmax", "argmin", "stack", "cat", "is_tensor", NULL,
 };
 
 static bool tensor_global(const char *name)

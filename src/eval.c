@@ -22,6 +22,7 @@
 #include "expr.h"
 #include "num.h"
 #include "lexer.h"
+#include "optim.h"
 #include "parser.h"
 #include "tensor_value.h"
 
@@ -872,10 +873,8 @@ static SlValue *call_user(SlSession *s, SlFunc *f, SlValue **args, size_t nargs,
         s->depth--;
         return r;
     }
-    if (f->def->kind == SL_AST_OPTIMIZER)
-        return sl_err(err, SL_E_TYPE,
-                      "optimizer '%s' needs tensor parameters; tensors are not in this version of slope yet",
-                      f->name), NULL;
+    if (f->def->kind == SL_AST_OPTIMIZER) /* Name(params, hyper=...): an optimizer value (optim.c) */
+        return sl_optim_user_new(s, f, args, nargs, kwnames, kwargs, nkw, err);
     if (s->depth >= SL_MAX_DEPTH)
         return sl_err(err, SL_E_RECURSION, SL_MAX_DEPTH), NULL;
     SlScope locals;
@@ -901,6 +900,29 @@ static SlValue *call_user(SlSession *s, SlFunc *f, SlValue **args, size_t nargs,
     s->depth--;
     sl_scope_free(&locals);
     return result;
+}
+
+/* optimizer NAME(...) { body }: step() runs the body once per parameter
+ * (optim.c), with p, the hyper-parameters and the state variables already
+ * bound in locals; `state` lines are declarations there (optim.c binds
+ * them before the body runs) and `return` ends the body early. */
+bool sl_eval_optimizer_body(SlSession *s, SlFunc *f, SlScope *locals, SlError *err)
+{
+    if (s->depth >= SL_MAX_DEPTH)
+        return sl_err(err, SL_E_RECURSION, SL_MAX_DEPTH);
+    s->depth++;
+    Ctx c = {.s = s, .locals = locals, .src = f->src, .err = err, .in_func = true, .in_optimizer = true};
+    Flow fl = exec_block(&c, f->def->a);
+    if (fl == FLOW_RETURN)
+        sl_unref(c.retval);
+    s->depth--;
+    return fl != FLOW_ERROR;
+}
+
+SlValue *sl_eval_in_scope(SlSession *s, SlSource *src, SlScope *locals, const SlAst *expr, SlError *err)
+{
+    Ctx c = {.s = s, .locals = locals, .src = src, .err = err, .in_func = true, .in_optimizer = true};
+    return eval(&c, expr);
 }
 
 static bool loc_inside(SlLoc in, SlLoc out)
@@ -1434,6 +1456,8 @@ static Flow exec_define(Ctx *c, const SlAst *n)
             ok = sl_err_at(c->err, c->src, n->loc, SL_E_SYNTAX,
                            "a parameter without a default follows one with a default in %s", n->text);
     }
+    if (ok && n->kind == SL_AST_OPTIMIZER)
+        ok = sl_optim_check_def(n, c->src, c->err);
     if (!ok) {
         sl_func_unref(f);
         return FLOW_ERROR;

@@ -51,6 +51,11 @@ struct SlSession {
 SlValue *sl_call_value(SlSession *s, SlValue *fn, SlValue **args, size_t nargs,
                        const char **kwnames, SlValue **kwargs, size_t nkw,
                        SlSource *src, SlLoc loc, SlError *err);
+/* User optimizers (optim.c): run f's body with locals bound (p, the
+ * hyper-parameters, the state variables), `state` lines allowed; and
+ * evaluate one expression of src (a state's initialiser) in locals. */
+bool sl_eval_optimizer_body(SlSession *s, SlFunc *f, SlScope *locals, SlError *err);
+SlValue *sl_eval_in_scope(SlSession *s, SlSource *src, SlScope *locals, const SlAst *expr, SlError *err);
 /* Operators on values, as the language defines them. */
 SlValue *sl_binop(int op, SlValue *a, SlValue *b, SlError *err);
 SlValue *sl_unop(int op, SlValue *a, SlError *err);

@@ -1,8 +1,7 @@
 /* tensor_value.c -- tensors as values: the "Tensor" object type and its
  * hooks, torch.* builtins, dtype / torch.Size / grad_fn objects, the
- * nested namespaces (torch.optim, torch.nn.functional), and a minimal
- * optim.SGD (plain SGD, PyTorch's exact float32 update; it moves to
- * optim.c with the other optimizers).
+ * nested namespaces (torch.optim, torch.nn.functional).  The optimizers
+ * are in optim.c.
  *
  * Every function follows value.h: borrowed arguments, new references,
  * NULL + error.  A tensor value owns one reference to its SlTensor.
@@ -2536,171 +2535,6 @@ static SlValue *b_stack(SlCall *c) { return join(c, "stack", true); }
 static SlValue *b_cat(SlCall *c) { return join(c, "cat", false); }
 
 /* ---------------------------------------------------------------------------
- * optim.SGD: plain SGD with PyTorch's exact update.  (Moves to optim.c
- * with the other optimizers; kept small and separate.)
- * ------------------------------------------------------------------------- */
-
-typedef struct Sgd {
-    SlTensor **params;  /* owned */
-    size_t n;
-    double lr;
-} Sgd;
-
-static const SlObjType sgd_type;
-
-static void sgd_free(void *data)
-{
-    Sgd *o = data;
-    for (size_t i = 0; i < o->n; i++)
-        sl_tensor_unref(o->params[i]);
-    free(o->params);
-    free(o);
-}
-
-static void sgd_repr(const SlValue *v, FILE *out)
-{
-    const Sgd *o = v->u.obj.data;
-    SlValue *lr = sl_float_d(o->lr);
-    SlBuf b = {0};
-    sl_buf_init(&b);
-    sl_repr(&b, lr);
-    sl_unref(lr);
-    fprintf(out,
-            "SGD (\nParameter Group 0\n    dampening: 0\n    differentiable: False\n    foreach: None\n    lr: "
-            "%s\n    maximize: False\n    momentum: 0\n    nesterov: False\n    weight_decay: 0\n)",
-            b.s);
-    sl_buf_free(&b);
-}
-
-static SlValue *m_sgd_step(SlCall *c)
-{
-    if (!check_kw(c, "step", (const char *const[]){"closure", NULL}) || !check_npos(c, "step", 0, 1))
-        return NULL;
-    Sgd *o = c->self->u.obj.data;
-    sl_no_grad_depth++;
-    bool ok = true;
-    for (size_t i = 0; ok && i < o->n; i++) {
-        SlTensor *p = o->params[i];
-        if (!p->grad)
-            continue;
-        /* p.add_(grad, alpha=-lr): p + (-lr)*g fused, in p's dtype */
-        ok = sl_tensor_add_(p, p->grad, -o->lr, c->err);
-    }
-    sl_no_grad_depth--;
-    return ok ? SL_NONE_V : NULL;
-}
-
-static SlValue *m_sgd_zero_grad(SlCall *c)
-{
-    if (!check_kw(c, "zero_grad", (const char *const[]){"set_to_none", NULL}) || !check_npos(c, "zero_grad", 0, 1))
-        return NULL;
-    bool to_none = false;
-    SlValue *v = arg(c, 0, "set_to_none");
-    if (v && !get_bool(c, "zero_grad", "set_to_none", v, &to_none))
-        return NULL;
-    Sgd *o = c->self->u.obj.data;
-    for (size_t i = 0; i < o->n; i++) {
-        SlTensor *p = o->params[i];
-        if (!p->grad)
-            continue;
-        if (to_none) {
-            sl_tensor_assign(&p->grad, NULL);
-        } else {
-            sl_tensor_fill_d(p->grad, 0.0);
-            sl_tensor_bump_version(p->grad);
-        }
-    }
-    return SL_NONE_V;
-}
-
-static const SlBuiltin sgd_methods[] = {
-    {"step", m_sgd_step, "opt.step()", "p -= lr * p.grad for every parameter (in no_grad)."},
-    {"zero_grad", m_sgd_zero_grad, "opt.zero_grad(set_to_none=False)", "Set every parameter's .grad to zero."},
-};
-
-static const SlBuiltin *sgd_method(const SlValue *self, const char *name)
-{
-    (void)self;
-    for (size_t i = 0; i < sizeof sgd_methods / sizeof sgd_methods[0]; i++)
-        if (strcmp(sgd_methods[i].name, name) == 0)
-            return &sgd_methods[i];
-    return NULL;
-}
-
-static SlValue *sgd_getattr(SlValue *self, const char *name, SlError *err)
-{
-    (void)err;
-    Sgd *o = self->u.obj.data;
-    if (strcmp(name, "lr") == 0)
-        return sl_float_d(o->lr);
-    return NULL;
-}
-
-static const SlObjType sgd_type = {
-    .name = "SGD", .free = sgd_free, .repr = sgd_repr, .method = sgd_method, .getattr = sgd_getattr};
-
-static SlValue *b_SGD(SlCall *c)
-{
-    static const char *const kw[] = {"params", "lr", "momentum", "dampening", "weight_decay", "nesterov",
-                                     "maximize", "foreach", "differentiable", NULL};
-    if (!check_kw(c, "SGD", kw) || !check_npos(c, "SGD", 0, 2))
-        return NULL;
-    SlValue *pv = arg(c, 0, "params"), *lv = arg(c, 1, "lr");
-    if (!pv)
-        return sl_err(c->err, SL_E_ARG_MISSING, "SGD", "params"), NULL;
-    if (!lv)
-        return sl_err(c->err, SL_E_ARG_MISSING, "SGD", "lr"), NULL;
-    double lr;
-    if (!get_double(c, "SGD", "lr", lv, &lr))
-        return NULL;
-    if (lr < 0)
-        return sl_err(c->err, SL_E_VALUE, "Invalid learning rate: %g", lr), NULL;
-    static const char *const zero_opts[] = {"momentum", "dampening", "weight_decay"};
-    for (int i = 0; i < 3; i++) {
-        SlValue *v = kwarg(c, zero_opts[i]);
-        double d;
-        if (v && (!get_double(c, "SGD", zero_opts[i], v, &d) || d != 0))
-            return c->err->set ? NULL
-                               : (sl_err(c->err, SL_E_VALUE, "SGD(%s=...) comes with the optimizers of nn/optim; "
-                                                             "this SGD is plain",
-                                         zero_opts[i]),
-                                  NULL);
-    }
-    SlValue *items = sl_tensor_of(pv) ? NULL : sl_iter_list(pv, c->err);
-    if (!items && !sl_tensor_of(pv))
-        return NULL;
-    size_t n = items ? items->u.list.len : 1;
-    if (n == 0) {
-        sl_unref(items);
-        return sl_err(c->err, SL_E_VALUE, "optimizer got an empty parameter list"), NULL;
-    }
-    Sgd *o = calloc(1, sizeof *o);
-    if (!o)
-        abort();
-    o->params = calloc(n, sizeof *o->params);
-    if (!o->params)
-        abort();
-    o->lr = lr;
-    for (size_t i = 0; i < n; i++) {
-        SlTensor *t = sl_tensor_of(items ? items->u.list.items[i] : pv);
-        if (!t || !t->requires_grad || t->grad_fn) {
-            if (!t)
-                sl_err(c->err, SL_E_TYPE, "optimizer can only optimize Tensors, but one of the params is %s",
-                       sl_type_name(items ? items->u.list.items[i] : pv));
-            else
-                sl_err(c->err, SL_E_VALUE, t->grad_fn ? "can't optimize a non-leaf Tensor"
-                                                      : "optimizing a parameter that doesn't require gradients");
-            sgd_free(o);
-            sl_unref(items);
-            return NULL;
-        }
-        o->params[o->n++] = sl_tensor_ref(t);
-    }
-    sl_unref(items);
-    return sl_object_new(&sgd_type, o);
-}
-
-/* ---------------------------------------------------------------------------
  * Tables
  * ------------------------------------------------------------------------- */
 
@@ -2770,7 +2604,6 @@ static const SlBuiltin tensor_builtins[] = {
     {"clamp", b_clamp, "clamp(t, min=None, max=None)", "Elements limited to [min, max]."},
     {"all", b_all, "all(t)", "Whether every element is true."},
     {"any", b_any, "any(t)", "Whether some element is true."},
-    {"SGD", b_SGD, "optim.SGD(params, lr)", "Plain stochastic gradient descent: p -= lr * p.grad on step()."},
 };
 
 /* Names that builtins.c also defines (sum, max, min, abs, round, ...):
