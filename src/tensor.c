@@ -2213,6 +2213,51 @@ static bool inplace_check(const SlTensor *t, SlDTypeP rt, SlError *err)
     return true;
 }
 
+/* t op= other for the common case of the training loop (gradient
+ * accumulation, optimizer updates): one float dtype, both contiguous, of
+ * one shape, computed as binary() would, without a temporary. */
+static bool inplace_fast(SlTOp op, SlTensor *t, const SlTensor *other, double alpha)
+{
+    if (t->dtype != other->dtype || (t->dtype != SL_DT_F32 && t->dtype != SL_DT_F64) || other->wrapped ||
+        (op != SL_T_ADD && op != SL_T_MUL && op != SL_T_DIV) || t->ndim != other->ndim ||
+        memcmp(t->shape, other->shape, (size_t)t->ndim * sizeof *t->shape) != 0 || !sl_tensor_is_contiguous(t) ||
+        !sl_tensor_is_contiguous(other) || t->storage == other->storage)
+        return false;
+    int64_t n = sl_tensor_numel(t);
+    if (t->dtype == SL_DT_F32) {
+        float *a = F32P(t) + t->offset, fal = (float)alpha;
+        const float *b = F32P(other) + other->offset;
+        if (op == SL_T_ADD && fal == 1.0f)
+            for (int64_t i = 0; i < n; i++)
+                a[i] = a[i] + b[i];
+        else if (op == SL_T_ADD)
+            for (int64_t i = 0; i < n; i++)
+                a[i] = fmaf(b[i], fal, a[i]);
+        else if (op == SL_T_MUL)
+            for (int64_t i = 0; i < n; i++)
+                a[i] = a[i] * b[i];
+        else
+            for (int64_t i = 0; i < n; i++)
+                a[i] = a[i] / b[i];
+    } else {
+        double *a = F64P(t) + t->offset;
+        const double *b = F64P(other) + other->offset;
+        if (op == SL_T_ADD && alpha == 1.0)
+            for (int64_t i = 0; i < n; i++)
+                a[i] = a[i] + b[i];
+        else if (op == SL_T_ADD)
+            for (int64_t i = 0; i < n; i++)
+                a[i] = fma(b[i], alpha, a[i]);
+        else if (op == SL_T_MUL)
+            for (int64_t i = 0; i < n; i++)
+                a[i] = a[i] * b[i];
+        else
+            for (int64_t i = 0; i < n; i++)
+                a[i] = a[i] / b[i];
+    }
+    return true;
+}
+
 static bool inplace_binary(SlTOp op, SlTensor *t, const SlTensor *other, double alpha, SlError *err)
 {
     SlTensor *ops[2] = {t, (SlTensor *)other};
@@ -2221,6 +2266,8 @@ static bool inplace_binary(SlTOp op, SlTensor *t, const SlTensor *other, double 
         rt.dt = SL_DT_F32;
     if (!inplace_check(t, rt, err))
         return false;
+    if (inplace_fast(op, t, other, alpha))
+        return true;
     SlTensor *r = binary(op, t, other, alpha, err);
     if (!r)
         return false;
