@@ -38,7 +38,8 @@ enum { PAD_INTS, PAD_VALID, PAD_SAME }; /* Conv2d padding= */
 typedef struct Module {
     Kind kind;
     uint64_t serial;         /* creation order: parameters(function) follows it */
-    int nest;                /* 1 + the deepest child's nest */
+    int nest;                /* Sequential: 1 + the deepest child's nest (0 for others) */
+    int parents;             /* Sequentials holding this module */
     bool training;           /* train() / eval() */
     SlTensor *weight, *bias; /* owned Parameters, or NULL (Linear, Conv2d) */
     SlTensor *lweight;       /* owned: a loss's class weight (a buffer), or NULL */
@@ -86,7 +87,7 @@ static Module *mod_new(Kind k)
         abort();
     m->kind = k;
     m->serial = ++mod_counter;
-    m->nest = 1;
+    m->nest = k == K_SEQUENTIAL;
     m->training = true;
     m->red = SL_RED_MEAN;
     m->red_name = "mean";
@@ -103,6 +104,7 @@ static void mod_free(void *data)
     sl_tensor_unref(m->bias);
     sl_tensor_unref(m->lweight);
     for (size_t i = 0; i < m->n; i++) {
+        mod_of(m->items[i])->parents--;
         sl_unref(m->items[i]);
         free(m->names[i]);
     }
@@ -122,6 +124,7 @@ static void seq_push(Module *m, SlValue *v, const char *name)
             abort();
     }
     m->items[m->n] = sl_ref(v);
+    mod_of(v)->parents++;
     m->names[m->n] = strdup(name);
     if (!m->names[m->n])
         abort();
@@ -1617,10 +1620,13 @@ static SlValue *m_append(SlCall *c)
         return not_a_module(c, v[0]), NULL;
     if (contains(cm, m))
         return sl_err(c->err, SL_E_VALUE, "cannot append a Sequential to itself (or to a module inside it)"), NULL;
+    /* only a Sequential no other holds may grow deeper, so that every
+     * module's nest stays exact and bounded */
+    if (m->parents > 0 && cm->nest + 1 > m->nest)
+        return sl_err(c->err, SL_E_VALUE, "cannot append a Sequential to a Sequential that is inside another "
+                                          "one; append before nesting it"),
+               NULL;
     if (cm->nest >= MAX_NEST)
-        return sl_err(c->err, SL_E_LIMIT, "Sequential nested more than %d deep", MAX_NEST), NULL;
-    /* the nesting depth of every Sequential holding m may grow: bound it */
-    if (cm->nest + 1 > m->nest && cm->nest + 1 >= MAX_NEST)
         return sl_err(c->err, SL_E_LIMIT, "Sequential nested more than %d deep", MAX_NEST), NULL;
     char name[32];
     snprintf(name, sizeof name, "%zu", m->n);

@@ -319,6 +319,9 @@ START_TEST(test_attributes_and_sequence)
     expect_error(s, "m[4]", "index 4 is out of range");
     expect_error(s, "l.weight = torch.ones(3, 2)", "cannot assign 'torch.FloatTensor' as parameter 'weight'");
     expect_error(s, "m.append(m)", "cannot append a Sequential to itself");
+    /* a nested Sequential may take layers but not grow deeper */
+    expect(s, "inner = Sequential()\nouter = Sequential(inner)\ninner.append(ReLU());\nlen(outer[0])", "1\n");
+    expect_error(s, "inner.append(Sequential())", "inside another one");
     expect_error(s, "Sequential(Sequential(m), 1)", "int is not a Module subclass");
     sl_session_free(s);
 }
