@@ -83,6 +83,10 @@ bool sl_optim_set(SlOptim *o, const char *name, SlValue *v, SlError *err);
 /* print(opt) as torch prints it: "SGD (\nParameter Group 0\n    dampening: 0\n ...)". */
 void sl_optim_repr(SlBuf *out, const SlOptim *o);
 size_t sl_optim_nparams(const SlOptim *o);
+/* The float kernels use the CPU's fused multiply-add instructions when it
+ * has them, else libm's fma() (the same results, slower).  For tests: on 0
+ * forces libm, 1 the CPU's (if any), -1 asks; returns whether the CPU's are used. */
+bool sl_optim_hw_fma(int on);
 
 /* As a language value (consumes o), and back (borrowed; NULL when v is not
  * an optimizer). */

@@ -239,12 +239,17 @@ static void replay(Replay *r, const char *file)
 
 START_TEST(test_torch_iterates)
 {
-    Replay r = {.mode = NATIVE};
-    replay(&r, "optim_steps.txt");
-    ck_assert_msg(r.mismatches == 0, "%ld of %ld values differ from torch; first: %s", r.mismatches, r.values,
-                  r.first);
-    ck_assert_int_ge(r.cases, 40);
-    ck_assert_int_ge(r.steps, 1000);
+    /* both kernels: the CPU's FMA instructions (when it has them) and libm's fma() */
+    for (int hw = 1; hw >= 0; hw--) {
+        sl_optim_hw_fma(hw);
+        Replay r = {.mode = NATIVE};
+        replay(&r, "optim_steps.txt");
+        ck_assert_msg(r.mismatches == 0, "%s: %ld of %ld values differ from torch; first: %s",
+                      hw ? "FMA instructions" : "libm fma", r.mismatches, r.values, r.first);
+        ck_assert_int_ge(r.cases, 40);
+        ck_assert_int_ge(r.steps, 1000);
+    }
+    sl_optim_hw_fma(1);
     ck_assert_int_eq(sl_tensor_live(), 0);
 }
 END_TEST
