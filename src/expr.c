@@ -1920,6 +1920,22 @@ static const struct {
     {"Psi", "\xce\xa8", "\\Psi"}, {"Omega", "\xce\xa9", "\\Omega"},
 };
 
+/* Greek letters whose capital is a Latin letter, and variant forms. */
+static const struct {
+    const char *name, *latex;
+} greek_more[] = {
+    {"Alpha", "A"}, {"Beta", "B"}, {"Epsilon", "E"}, {"Zeta", "Z"}, {"Eta", "H"}, {"Iota", "I"},
+    {"Kappa", "K"}, {"Mu", "M"}, {"Nu", "N"}, {"Omicron", "O"}, {"Rho", "P"}, {"Tau", "T"}, {"Chi", "X"},
+    {"\xce\x91", "A"}, {"\xce\x92", "B"}, {"\xce\x95", "E"}, {"\xce\x96", "Z"}, {"\xce\x97", "H"},
+    {"\xce\x99", "I"}, {"\xce\x9a", "K"}, {"\xce\x9c", "M"}, {"\xce\x9d", "N"}, {"\xce\x9f", "O"},
+    {"\xce\xa1", "P"}, {"\xce\xa4", "T"}, {"\xce\xa7", "X"},
+    {"varepsilon", "\\varepsilon"}, {"vartheta", "\\vartheta"}, {"varphi", "\\varphi"},
+    {"varrho", "\\varrho"}, {"varsigma", "\\varsigma"}, {"varpi", "\\varpi"},
+    {"\xcf\x82", "\\varsigma"}, {"\xcf\xb5", "\\epsilon"}, {"\xcf\x91", "\\vartheta"}, {"\xcf\x95", "\\phi"},
+};
+
+/* A name without its subscript: a Greek letter, one character as it is,
+ * longer names upright (\mathrm{lr}), underscores escaped. */
 static void latex_stem(SlBuf *b, const char *s, size_t n)
 {
     for (size_t i = 0; i < sizeof greek / sizeof greek[0]; i++)
@@ -1928,16 +1944,78 @@ static void latex_stem(SlBuf *b, const char *s, size_t n)
             sl_buf_puts(b, greek[i].latex);
             return;
         }
+    for (size_t i = 0; i < sizeof greek_more / sizeof greek_more[0]; i++)
+        if (strlen(greek_more[i].name) == n && memcmp(greek_more[i].name, s, n) == 0) {
+            sl_buf_puts(b, greek_more[i].latex);
+            return;
+        }
     size_t chars = 0;
     for (size_t i = 0; i < n; i++)
         if (((unsigned char)s[i] & 0xC0) != 0x80)
             chars++;
-    if (chars <= 1) {
-        sl_buf_add(b, s, n);
-        return;
+    if (chars > 1)
+        sl_buf_puts(b, "\\mathrm{");
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '_')
+            sl_buf_putc(b, '\\');
+        sl_buf_putc(b, s[i]);
     }
-    sl_buf_puts(b, "\\mathrm{");
-    sl_buf_add(b, s, n);
+    if (chars > 1)
+        sl_buf_putc(b, '}');
+}
+
+/* Bytes of the subscript digits (ASCII, or ₀-₉ as written by the lexer)
+ * that end name[0..n), leaving at least one character of stem. */
+static size_t digit_tail(const char *name, size_t n)
+{
+    size_t k = n;
+    for (;;) {
+        if (k > 1 && name[k - 1] >= '0' && name[k - 1] <= '9')
+            k--;
+        else if (k > 3 && (unsigned char)name[k - 3] == 0xE2 && (unsigned char)name[k - 2] == 0x82 &&
+                 (unsigned char)name[k - 1] >= 0x80 && (unsigned char)name[k - 1] <= 0x89)
+            k -= 3;
+        else
+            break;
+    }
+    return n - k;
+}
+
+static void latex_name(SlBuf *b, const char *name)
+{
+    size_t n = strlen(name), stem = n;
+    const char *us = strchr(name, '_');
+    const char *sub = NULL;
+    if (us && us != name && us[1]) {
+        stem = (size_t)(us - name);
+        sub = us + 1;
+    } else {
+        stem = n - digit_tail(name, n);
+        if (stem < n)
+            sub = name + stem;
+    }
+    latex_stem(b, name, stem);
+    if (!sub)
+        return;
+    sl_buf_puts(b, "_{");
+    if (sub == name + stem) { /* digits: x1 -> x_{1}, t₁ -> t_{1} */
+        for (const char *c = sub; *c; c++) {
+            if (*c >= '0' && *c <= '9') {
+                sl_buf_putc(b, *c);
+            } else {
+                sl_buf_putc(b, (char)('0' + ((unsigned char)c[2] - 0x80)));
+                c += 2;
+            }
+        }
+    } else {
+        bool digits = true;
+        for (const char *c = sub; *c; c++)
+            digits = digits && *c >= '0' && *c <= '9';
+        if (digits)
+            sl_buf_puts(b, sub);
+        else
+            latex_name(b, sub); /* x_max -> x_{\mathrm{max}}, a_b_c -> a_{b_{c}} */
+    }
     sl_buf_putc(b, '}');
 }
 
@@ -1946,29 +2024,11 @@ static char *latex_sym(const char *name)
 {
     SlBuf b = {0};
     sl_buf_init(&b);
-    size_t n = strlen(name), stem = n;
-    const char *us = strchr(name, '_');
-    if (us && us != name && us[1]) {
-        stem = (size_t)(us - name);
-    } else {
-        while (stem > 1 && name[stem - 1] >= '0' && name[stem - 1] <= '9')
-            stem--;
-    }
-    latex_stem(&b, name, stem);
-    if (stem < n) {
-        const char *sub = name + stem + (name[stem] == '_');
-        sl_buf_puts(&b, "_{");
-        bool digits = true;
-        for (const char *c = sub; *c; c++)
-            digits = digits && *c >= '0' && *c <= '9';
-        if (digits)
-            sl_buf_puts(&b, sub);
-        else
-            latex_stem(&b, sub, strlen(sub));
-        sl_buf_putc(&b, '}');
-    }
+    latex_name(&b, name);
     return sl_buf_take(&b);
 }
+
+void sl_expr_latex_name(SlBuf *out, const char *name) { latex_name(out, name); }
 
 static const struct {
     const char *name, *latex;
@@ -1979,7 +2039,7 @@ static const struct {
     [SL_FN_ATAN2] = {"atan2", "\\operatorname{atan2}"},
     [SL_FN_SINH] = {"sinh", "\\sinh"},    [SL_FN_COSH] = {"cosh", "\\cosh"},
     [SL_FN_TANH] = {"tanh", "\\tanh"},    [SL_FN_EXP] = {"exp", "\\exp"},
-    [SL_FN_LOG] = {"log", "\\ln"},        [SL_FN_LOG2] = {"log2", "\\log_{2}"},
+    [SL_FN_LOG] = {"log", "\\log"},        [SL_FN_LOG2] = {"log2", "\\log_{2}"},
     [SL_FN_LOG10] = {"log10", "\\log_{10}"},
     [SL_FN_SQRT] = {"sqrt", "\\sqrt"},    [SL_FN_CBRT] = {"cbrt", "\\sqrt[3]"},
     [SL_FN_ABS] = {"abs", "abs"},         [SL_FN_SIGN] = {"sign", "\\operatorname{sign}"},
@@ -2098,10 +2158,11 @@ static int prec_of(const Printer *p, const SlExpr *e, int flags)
 
 /* ---- expansion ---- */
 
-/* Can a coefficient be written right before f ("2x", "3x²", "2π", "2√x")? */
+/* unicode: can a coefficient be written right before f ("2x", "3x²",
+ * "2π", "2√x")?  (latex decides in factor_sep.) */
 static bool juxtaposable(const Printer *p, const SlExpr *f)
 {
-    if (p->st == SL_STYLE_ASCII)
+    if (p->st != SL_STYLE_UNICODE)
         return false;
     if (named(p, f))
         return true;
@@ -2118,9 +2179,9 @@ static bool juxtaposable(const Printer *p, const SlExpr *f)
     if (f->kind == SL_EX_SYM && f->u.name[0] == PLACEHOLDER)
         return false;
     if (f->kind == SL_EX_SYM) /* "2e1" would read as a float literal */
-        return p->st == SL_STYLE_LATEX || (f->u.name[0] != 'e' && f->u.name[0] != 'E');
+        return f->u.name[0] != 'e' && f->u.name[0] != 'E';
     if (f->kind == SL_EX_CONST)
-        return f->u.cid == SL_CONST_PI || p->st == SL_STYLE_LATEX;
+        return f->u.cid == SL_CONST_PI;
     return false;
 }
 
@@ -2132,13 +2193,55 @@ static bool plain_decimal(const char *s)
     return true;
 }
 
+/* latex: does f's text start with a digit (3, 2.5, 3^{x})?  A factor
+ * before it is then separated by \cdot ("2 \cdot 3^{x}"), as SymPy does. */
+static bool latex_digit_first(const Printer *p, const SlExpr *f)
+{
+    bool base = false;
+    if (!named(p, f) && f->kind == SL_EX_POW) {
+        const SlExpr *x = f->args[1];
+        if (x->kind == SL_EX_RAT && mpz_cmp_ui(mpq_denref(x->u.q), 2) == 0 && mpz_cmpabs_ui(mpq_numref(x->u.q), 1) == 0)
+            return false; /* \sqrt{...} */
+        f = f->args[0];
+        base = true;
+    }
+    if (named(p, f) || num_negative(f))
+        return false;
+    if (f->kind == SL_EX_RAT)
+        return rat_integral(f);
+    if (f->kind != SL_EX_FLT || !mpfr_number_p(f->u.f))
+        return false;
+    if (!base)
+        return true;
+    char *s = flt_repr(f, true);
+    bool sci = latex_sci(s); /* a base 1 \cdot 10^{-5} is parenthesised */
+    free(s);
+    return !sci;
+}
+
+/* The multiplication sign before factor f (after factor prev, or after the
+ * coefficient when prev is NULL).  latex writes factors side by side
+ * ("2 x", "x y", "x^{2} \sin\left(x\right)") and \cdot only before a
+ * factor that starts with a digit and beside explain's d/dx placeholders. */
+static const char *factor_sep(const Printer *p, const SlExpr *prev, const SlExpr *f)
+{
+    if (p->st != SL_STYLE_LATEX)
+        return times(p);
+    if (sl_expr_is_placeholder(f) || (prev && sl_expr_is_placeholder(prev)) || latex_digit_first(p, f))
+        return times(p);
+    return " ";
+}
+
 /* Coefficient text followed by the separator before f. */
 static void put_coef(Printer *p, char *text, const SlExpr *f)
 {
-    bool jux = f && plain_decimal(text) && juxtaposable(p, f);
     put_own(p, text);
-    if (f)
-        put(p, jux ? (p->st == SL_STYLE_LATEX ? " " : "") : times(p));
+    if (!f)
+        return;
+    if (p->st == SL_STYLE_LATEX)
+        put(p, factor_sep(p, NULL, f));
+    else
+        put(p, plain_decimal(text) && juxtaposable(p, f) ? "" : times(p));
 }
 
 /* The factors above (den = false) or below the bar, with the coefficient's
@@ -2162,15 +2265,17 @@ static void put_factors(Printer *p, const SlExpr *e, const MulInfo *m, bool den,
         if (!next)
             return;
     }
+    const SlExpr *prev = NULL;
     for (; i < e->nargs; i++) {
         const SlExpr *f = e->args[i];
         if (den_factor(p, f) != den)
             continue;
         if (!first && f != next)
-            put(p, times(p));
+            put(p, factor_sep(p, prev, f));
         put_node(p, f, need, den ? F_INV : 0);
         first = false;
         next = NULL;
+        prev = f;
     }
     if (first)
         put(p, "1");

@@ -122,10 +122,20 @@ void sl_expr_set_style(SlStyle s);
 
 /* Print in a style: unicode "x² + x − 6", "2x + 1", "x·y", "√x", "x/3";
  * ascii "x^2 + x - 6", "2*x + 1", "x*y", "sqrt(x)", "x/3" (ascii output
- * parses back to the same expression); latex "x^{2} + x - 6",
- * "\frac{x}{3}", "\sin\left(x\right)". Numbers use an ASCII '-' in every
- * style when they stand alone ("-4"), binary minus is "−" in unicode. */
+ * parses back to the same expression); latex for math mode, after SymPy's
+ * latex(): "x^{2} + x - 6", "2 x + 1", "x y", "\sqrt{x}", "\frac{x}{3}",
+ * "\frac{1}{x}", "e^{x}", "\pi", "\sin\left(x\right)", "\log\left(x\right)"
+ * (natural; log2/log10 are \log_{2}/\log_{10}), "\left(x + 1\right)^{2}",
+ * "\left|x\right|", "2 \cdot 3^{x}" (\cdot only before a factor that starts
+ * with a digit, and beside explain's d/dx placeholders), "1 \cdot 10^{-5}"
+ * for 1e-05, "\infty"; symbols alpha/α -> "\alpha", x1/x₁ -> "x_{1}",
+ * x_max -> "x_{\mathrm{max}}", lr -> "\mathrm{lr}".  Needs amsmath only for
+ * \operatorname (relu, sign, ...) and where-printing's aligned.  Numbers
+ * use an ASCII '-' in every style when they stand alone ("-4"), binary
+ * minus is "−" in unicode. */
 void sl_expr_print(SlBuf *out, const SlExpr *e, SlStyle style);
+/* A symbol's name as latex writes it ("\alpha", "x_{1}", "\mathrm{lr}"). */
+void sl_expr_latex_name(SlBuf *out, const char *name);
 
 /* A number node as a value: RAT -> int when integral, else a float at the
  * session precision; FLT -> float.  NULL for other nodes. */

@@ -101,13 +101,113 @@ static char *repr(const SlValue *v)
         free(g_);                                                                                                \
     } while (0)
 
+/* ---- LaTeX well-formedness (no TeX on the test machines) ----
+ * What pdflatex with amsmath would reject in math mode: unbalanced braces,
+ * \left without \right (or with no delimiter), \begin without its \end,
+ * a control word outside the set the printer may write, ^ or _ in text
+ * mode, raw non-ASCII bytes.  Returns NULL or what is wrong. */
+static const char *const latex_words[] = {
+    "frac", "left", "right", "sqrt", "cdot", "operatorname", "mathrm", "text", "begin", "end", "quad",
+    "infty", "ldots", "log", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+    "exp", "min", "max", "lfloor", "rfloor", "lceil", "rceil", "pi", "alpha", "beta", "gamma", "delta",
+    "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu",
+    "xi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
+    "varpi", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+    "surd", "geq", "leq", "neq", NULL};
+
+static const char *latex_problem(const char *s)
+{
+    int depth = 0, lr = 0, envs = 0;
+    int text_depth = -1; /* brace depth of an open \text{ */
+    bool math_in_text = false;
+    for (const char *c = s; *c; c++) {
+        unsigned char u = (unsigned char)*c;
+        if (u >= 0x80)
+            return "raw non-ASCII";
+        if (*c == '\\') {
+            c++;
+            if (!*c)
+                return "a lone backslash";
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')))
+                continue; /* \\ \, \_ \{ \| */
+            const char *w = c;
+            while ((c[1] >= 'a' && c[1] <= 'z') || (c[1] >= 'A' && c[1] <= 'Z'))
+                c++;
+            size_t n = (size_t)(c - w + 1);
+            bool known = false;
+            for (size_t i = 0; latex_words[i] && !known; i++)
+                known = strlen(latex_words[i]) == n && strncmp(latex_words[i], w, n) == 0;
+            if (!known)
+                return "an unknown control word";
+            bool left = n == 4 && strncmp(w, "left", 4) == 0, right = n == 5 && strncmp(w, "right", 5) == 0;
+            if (left || right) {
+                const char *d = c + 1;
+                if (!(*d == '(' || *d == ')' || *d == '[' || *d == ']' || *d == '|' || *d == '.' ||
+                      strncmp(d, "\\lfloor", 7) == 0 || strncmp(d, "\\rfloor", 7) == 0 ||
+                      strncmp(d, "\\lceil", 6) == 0 || strncmp(d, "\\rceil", 6) == 0))
+                    return "\\left or \\right without a delimiter";
+                lr += left ? 1 : -1;
+                if (lr < 0)
+                    return "\\right without \\left";
+            }
+            if (n == 5 && strncmp(w, "begin", 5) == 0)
+                envs++;
+            if (n == 3 && strncmp(w, "end", 3) == 0 && --envs < 0)
+                return "\\end without \\begin";
+            if (n == 4 && strncmp(w, "text", 4) == 0 && text_depth < 0) {
+                if (c[1] != '{')
+                    return "\\text without {";
+                text_depth = depth;
+            }
+            continue;
+        }
+        if (*c == '{')
+            depth++;
+        if (*c == '}' && --depth < 0)
+            return "unbalanced }";
+        if (*c == '}' && depth == text_depth)
+            text_depth = -1;
+        if (text_depth >= 0 && *c == '$')
+            math_in_text = !math_in_text;
+        if (text_depth >= 0 && !math_in_text && (*c == '^' || *c == '_' || *c == '&' || *c == '#' || *c == '%'))
+            return "a math character in text mode";
+        if (text_depth < 0 && (*c == '$' || *c == '#' || *c == '%' || *c == '~'))
+            return "a character TeX treats specially";
+    }
+    if (depth)
+        return "unbalanced {";
+    if (lr)
+        return "\\left without \\right";
+    if (envs)
+        return "\\begin without \\end";
+    return NULL;
+}
+
+#define CHECK_LATEX(text)                                                                                        \
+    do {                                                                                                         \
+        const char *why_ = latex_problem(text);                                                                  \
+        ck_assert_msg(why_ == NULL, "bad LaTeX (%s): %s", why_, (text));                                         \
+    } while (0)
+
 /* Print e (consumed) in the three styles. */
 static void P3(SlExpr *e, const char *u, const char *a, const char *l)
 {
     ck_assert_ptr_nonnull(e);
     CHECK_STR(show(e, SL_STYLE_UNICODE), u);
     CHECK_STR(show(e, SL_STYLE_ASCII), a);
+    CHECK_LATEX(l);
     CHECK_STR(show(e, SL_STYLE_LATEX), l);
+    sl_expr_unref(e);
+}
+
+/* The latex text of e (consumed), checked well-formed. */
+static void L1(SlExpr *e, const char *l)
+{
+    ck_assert_ptr_nonnull(e);
+    char *g = show(e, SL_STYLE_LATEX);
+    CHECK_LATEX(g);
+    ck_assert_str_eq(g, l);
+    free(g);
     sl_expr_unref(e);
 }
 
@@ -630,9 +730,9 @@ START_TEST(test_print_basic)
 #define Y sl_expr_ref(y)
     P3(sub(add(pw(X, I(2)), X), I(6)), "x² + x − 6", "x^2 + x - 6", "x^{2} + x - 6");
     P3(add(mul(I(2), X), I(1)), "2x + 1", "2*x + 1", "2 x + 1");
-    P3(mul(X, Y), "x·y", "x*y", "x \\cdot y");
-    P3(mul(mul(I(3), pw(X, I(2))), pw(Y, I(2))), "3x²·y²", "3*x^2*y^2", "3 x^{2} \\cdot y^{2}");
-    P3(mul(mul(I(2), X), Y), "2x·y", "2*x*y", "2 x \\cdot y");
+    P3(mul(X, Y), "x·y", "x*y", "x y");
+    P3(mul(mul(I(3), pw(X, I(2))), pw(Y, I(2))), "3x²·y²", "3*x^2*y^2", "3 x^{2} y^{2}");
+    P3(mul(mul(I(2), X), Y), "2x·y", "2*x*y", "2 x y");
     P3(dv(X, I(3)), "x/3", "x/3", "\\frac{x}{3}");
     P3(dv(pw(X, I(3)), I(3)), "x³/3", "x^3/3", "\\frac{x^{3}}{3}");
     P3(dv(mul(I(2), X), I(3)), "2x/3", "2*x/3", "\\frac{2 x}{3}");
@@ -643,13 +743,13 @@ START_TEST(test_print_basic)
     P3(add(mul(I(-2), X), I(1)), "−2x + 1", "-2*x + 1", "-2 x + 1");
     P3(neg(X), "−x", "-x", "-x");
     P3(neg(pw(X, I(2))), "−x²", "-x^2", "-x^{2}");
-    P3(mul(X, neg(Y)), "−x·y", "-x*y", "-x \\cdot y");
+    P3(mul(X, neg(Y)), "−x·y", "-x*y", "-x y");
     P3(sub(X, Y), "x − y", "x - y", "x - y");
     P3(sub(X, mul(Q(2, 3), Y)), "x − 2y/3", "x - 2*y/3", "x - \\frac{2 y}{3}");
     P3(neg(add(X, I(1))), "−(x + 1)", "-(x + 1)", "-\\left(x + 1\\right)");
     P3(sub(X, add(Y, S("z"))), "x − (y + z)", "x - (y + z)", "x - \\left(y + z\\right)");
     P3(add(X, X), "x + x", "x + x", "x + x");
-    P3(mul(X, X), "x·x", "x*x", "x \\cdot x");
+    P3(mul(X, X), "x·x", "x*x", "x x");
     P3(sub(X, F(0.5)), "x − 0.5", "x - 0.5", "x - 0.5");
     P3(dv(neg(X), I(3)), "−x/3", "-x/3", "-\\frac{x}{3}");
     P3(add(neg(X), sub(Y, X)), "−x + y − x", "-x + y - x", "-x + y - x");
@@ -676,15 +776,15 @@ START_TEST(test_print_numbers)
     P3(F(-INFINITY), "-inf", "-inf", "-\\infty");
     P3(F(NAN), "nan", "nan", "\\mathrm{nan}");
     P3(mul(F(0.5), X), "0.5x", "0.5*x", "0.5 x");
-    P3(mul(F(1.5), fn1(SL_FN_SIN, X)), "1.5·sin(x)", "1.5*sin(x)", "1.5 \\cdot \\sin\\left(x\\right)");
-    P3(mul(F(1e-05), X), "1e-05·x", "1e-05*x", "1 \\cdot 10^{-5} \\cdot x");
+    P3(mul(F(1.5), fn1(SL_FN_SIN, X)), "1.5·sin(x)", "1.5*sin(x)", "1.5 \\sin\\left(x\\right)");
+    P3(mul(F(1e-05), X), "1e-05·x", "1e-05*x", "1 \\cdot 10^{-5} x");
     P3(mul(F(-2.5), X), "−2.5x", "-2.5*x", "-2.5 x");
     P3(add(X, I(-1)), "x − 1", "x - 1", "x - 1");
     P3(add(X, Q(1, 3)), "x + 1/3", "x + 1/3", "x + \\frac{1}{3}");
     P3(add(X, Q(-1, 3)), "x − 1/3", "x - 1/3", "x - \\frac{1}{3}");
     P3(add(X, F(-0.0)), "x − 0.0", "x - 0.0", "x - 0.0");
     P3(mul(Q(1, 2), fn1(SL_FN_SIN, X)), "sin(x)/2", "sin(x)/2", "\\frac{\\sin\\left(x\\right)}{2}");
-    P3(mul(Q(-3, 2), fn1(SL_FN_SIN, X)), "−3·sin(x)/2", "-3*sin(x)/2", "-\\frac{3 \\cdot \\sin\\left(x\\right)}{2}");
+    P3(mul(Q(-3, 2), fn1(SL_FN_SIN, X)), "−3·sin(x)/2", "-3*sin(x)/2", "-\\frac{3 \\sin\\left(x\\right)}{2}");
     P3(pw(I(-2), X), "(-2)^x", "(-2)^x", "\\left(-2\\right)^{x}");
     P3(pw(Q(1, 2), X), "(1/2)^x", "(1/2)^x", "\\left(\\frac{1}{2}\\right)^{x}");
     P3(pw(F(2.5), X), "2.5^x", "2.5^x", "2.5^{x}");
@@ -729,7 +829,7 @@ START_TEST(test_print_powers)
     P3(mul(I(2), pw(E(), X)), "2·e^x", "2*e^x", "2 e^{x}");
     P3(mul(I(2), E()), "2·e", "2*e", "2 e");
     P3(mul(I(2), PI()), "2π", "2*pi", "2 \\pi");
-    P3(mul(mul(I(2), PI()), X), "2π·x", "2*pi*x", "2 \\pi \\cdot x");
+    P3(mul(mul(I(2), PI()), X), "2π·x", "2*pi*x", "2 \\pi x");
     P3(PI(), "π", "pi", "\\pi");
 #undef X
 #undef Y
@@ -747,9 +847,9 @@ START_TEST(test_print_quotients)
 #define Y sl_expr_ref(y)
 #define Z sl_expr_ref(z)
     P3(dv(X, Y), "x/y", "x/y", "\\frac{x}{y}");
-    P3(dv(mul(X, Y), Z), "x·y/z", "x*y/z", "\\frac{x \\cdot y}{z}");
-    P3(dv(dv(X, Y), Z), "x/(y·z)", "x/(y*z)", "\\frac{x}{y \\cdot z}");
-    P3(dv(X, mul(Y, Z)), "x/(y·z)", "x/(y*z)", "\\frac{x}{y \\cdot z}");
+    P3(dv(mul(X, Y), Z), "x·y/z", "x*y/z", "\\frac{x y}{z}");
+    P3(dv(dv(X, Y), Z), "x/(y·z)", "x/(y*z)", "\\frac{x}{y z}");
+    P3(dv(X, mul(Y, Z)), "x/(y·z)", "x/(y*z)", "\\frac{x}{y z}");
     P3(dv(X, mul(I(2), Y)), "x/(2y)", "x/(2*y)", "\\frac{x}{2 y}");
     P3(dv(dv(X, I(3)), Y), "x/(3y)", "x/(3*y)", "\\frac{x}{3 y}");
     P3(dv(add(X, I(1)), sub(X, I(1))), "(x + 1)/(x − 1)", "(x + 1)/(x - 1)", "\\frac{x + 1}{x - 1}");
@@ -763,7 +863,7 @@ START_TEST(test_print_quotients)
     P3(add(dv(I(1), X), I(1)), "1/x + 1", "1/x + 1", "\\frac{1}{x} + 1");
     P3(sub(I(1), dv(X, I(2))), "−x/2 + 1", "-x/2 + 1", "-\\frac{x}{2} + 1");
     P3(dv(dv(I(1), X), I(2)), "1/(2x)", "1/(2*x)", "\\frac{1}{2 x}");
-    P3(mul(X, dv(pw(Y, I(2)), Z)), "x·y²/z", "x*y^2/z", "\\frac{x \\cdot y^{2}}{z}");
+    P3(mul(X, dv(pw(Y, I(2)), Z)), "x·y²/z", "x*y^2/z", "\\frac{x y^{2}}{z}");
 #undef X
 #undef Y
 #undef Z
@@ -779,7 +879,7 @@ START_TEST(test_print_functions)
 #define X sl_expr_ref(x)
 #define Y sl_expr_ref(y)
     P3(fn1(SL_FN_SIN, X), "sin(x)", "sin(x)", "\\sin\\left(x\\right)");
-    P3(fn1(SL_FN_COS, mul(X, Y)), "cos(x·y)", "cos(x*y)", "\\cos\\left(x \\cdot y\\right)");
+    P3(fn1(SL_FN_COS, mul(X, Y)), "cos(x·y)", "cos(x*y)", "\\cos\\left(x y\\right)");
     P3(fn1(SL_FN_EXP, X), "exp(x)", "exp(x)", "e^{x}");
     P3(pw(fn1(SL_FN_EXP, X), I(2)), "exp(x)²", "exp(x)^2", "\\left(e^{x}\\right)^{2}");
     P3(fn1(SL_FN_SQRT, X), "√x", "sqrt(x)", "\\sqrt{x}");
@@ -787,7 +887,7 @@ START_TEST(test_print_functions)
     P3(fn1(SL_FN_SIGMOID, X), "σ(x)", "sigmoid(x)", "\\sigma\\left(x\\right)");
     P3(fn1(SL_FN_ABS, X), "|x|", "abs(x)", "\\left|x\\right|");
     P3(fn1(SL_FN_RELU, X), "relu(x)", "relu(x)", "\\operatorname{relu}\\left(x\\right)");
-    P3(fn1(SL_FN_LOG, X), "log(x)", "log(x)", "\\ln\\left(x\\right)");
+    P3(fn1(SL_FN_LOG, X), "log(x)", "log(x)", "\\log\\left(x\\right)");
     P3(fn1(SL_FN_LOG10, X), "log10(x)", "log10(x)", "\\log_{10}\\left(x\\right)");
     P3(fn1(SL_FN_LOG2, X), "log2(x)", "log2(x)", "\\log_{2}\\left(x\\right)");
     P3(fn1(SL_FN_FLOOR, X), "floor(x)", "floor(x)", "\\left\\lfloor x \\right\\rfloor");
@@ -798,14 +898,14 @@ START_TEST(test_print_functions)
     P3(fn2(SL_FN_MAX, X, Y), "max(x, y)", "max(x, y)", "\\max\\left(x, y\\right)");
     P3(fn2(SL_FN_ATAN2, Y, X), "atan2(y, x)", "atan2(y, x)", "\\operatorname{atan2}\\left(y, x\\right)");
     P3(fn1(SL_FN_SIGN, X), "sign(x)", "sign(x)", "\\operatorname{sign}\\left(x\\right)");
-    P3(mul(I(2), fn1(SL_FN_SIN, X)), "2·sin(x)", "2*sin(x)", "2 \\cdot \\sin\\left(x\\right)");
-    P3(mul(I(2), add(X, I(1))), "2·(x + 1)", "2*(x + 1)", "2 \\cdot \\left(x + 1\\right)");
-    P3(mul(X, fn1(SL_FN_SIN, X)), "x·sin(x)", "x*sin(x)", "x \\cdot \\sin\\left(x\\right)");
+    P3(mul(I(2), fn1(SL_FN_SIN, X)), "2·sin(x)", "2*sin(x)", "2 \\sin\\left(x\\right)");
+    P3(mul(I(2), add(X, I(1))), "2·(x + 1)", "2*(x + 1)", "2 \\left(x + 1\\right)");
+    P3(mul(X, fn1(SL_FN_SIN, X)), "x·sin(x)", "x*sin(x)", "x \\sin\\left(x\\right)");
     P3(pw(fn1(SL_FN_SIN, X), I(2)), "sin(x)²", "sin(x)^2", "\\sin\\left(x\\right)^{2}");
     P3(mul(mul(I(2), fn1(SL_FN_EXP, X)), fn1(SL_FN_COS, X)), "2·exp(x)·cos(x)", "2*exp(x)*cos(x)",
-       "2 \\cdot e^{x} \\cdot \\cos\\left(x\\right)");
+       "2 e^{x} \\cos\\left(x\\right)");
     P3(add(mul(mul(I(3), pw(X, I(2))), pw(Y, I(2))), mul(Y, fn1(SL_FN_COS, mul(X, Y)))), "3x²·y² + y·cos(x·y)",
-       "3*x^2*y^2 + y*cos(x*y)", "3 x^{2} \\cdot y^{2} + y \\cdot \\cos\\left(x \\cdot y\\right)");
+       "3*x^2*y^2 + y*cos(x*y)", "3 x^{2} y^{2} + y \\cos\\left(x y\\right)");
     P3(fn1(SL_FN_SIN, neg(X)), "sin(−x)", "sin(-x)", "\\sin\\left(-x\\right)");
     P3(fn1(SL_FN_ABS, sub(X, I(1))), "|x − 1|", "abs(x - 1)", "\\left|x - 1\\right|");
     P3(mul(I(2), fn1(SL_FN_SQRT, X)), "2√x", "2*sqrt(x)", "2 \\sqrt{x}");
@@ -826,6 +926,181 @@ START_TEST(test_print_symbols)
     P3(S("lr"), "lr", "lr", "\\mathrm{lr}");
     P3(mul(I(2), S("theta")), "2theta", "2*theta", "2 \\theta");
     P3(mul(I(2), S("e1")), "2·e1", "2*e1", "2 e_{1}"); /* "2e1" would read as a float */
+}
+END_TEST
+
+/* The latex conventions (SymPy's latex() where sensible), one case each. */
+START_TEST(test_latex_conventions)
+{
+    SlExpr *x = S("x"), *y = S("y");
+#define X sl_expr_ref(x)
+#define Y sl_expr_ref(y)
+    /* the brief's example, fractions, powers, roots, functions */
+    L1(add(pw(X, I(2)), dv(I(1), add(I(1), pw(X, I(2))))), "x^{2} + \\frac{1}{x^{2} + 1}");
+    L1(pw(X, I(-1)), "\\frac{1}{x}");
+    L1(pw(X, Q(1, 2)), "\\sqrt{x}");
+    L1(pw(X, Q(1, 3)), "x^{\\frac{1}{3}}");
+    L1(fn1(SL_FN_SIN, X), "\\sin\\left(x\\right)");
+    L1(fn1(SL_FN_EXP, X), "e^{x}");
+    L1(fn1(SL_FN_EXP, neg(dv(pw(X, I(2)), I(2)))), "e^{-\\frac{x^{2}}{2}}");
+    L1(fn1(SL_FN_LOG, X), "\\log\\left(x\\right)");
+    L1(pw(E(), X), "e^{x}");
+    L1(mul(I(2), PI()), "2 \\pi");
+    /* products: side by side; \cdot only before a factor that starts with a digit */
+    L1(mul(I(2), X), "2 x");
+    L1(mul(X, Y), "x y");
+    L1(mul(I(2), pw(I(3), X)), "2 \\cdot 3^{x}");
+    L1(mul(X, pw(I(2), Y)), "x \\cdot 2^{y}");
+    L1(mul(F(1.5), pw(I(2), X)), "1.5 \\cdot 2^{x}");
+    L1(mul(F(2.0), X), "2.0 x");
+    L1(mul(F(1e-05), pw(I(2), X)), "1 \\cdot 10^{-5} \\cdot 2^{x}");
+    L1(mul(X, fn1(SL_FN_SQRT, I(2))), "x \\sqrt{2}");
+    L1(mul(mul(I(2), X), fn1(SL_FN_SIN, X)), "2 x \\sin\\left(x\\right)");
+    L1(mul(pw(X, I(2)), fn1(SL_FN_EXP, X)), "x^{2} e^{x}");
+    L1(dv(mul(I(2), pw(I(3), X)), Y), "\\frac{2 \\cdot 3^{x}}{y}");
+    /* groups */
+    L1(mul(X, add(X, I(1))), "x \\left(x + 1\\right)");
+    L1(mul(add(X, I(1)), sub(X, I(1))), "\\left(x + 1\\right) \\left(x - 1\\right)");
+    L1(pw(add(X, I(1)), I(2)), "\\left(x + 1\\right)^{2}");
+    L1(neg(add(X, I(1))), "-\\left(x + 1\\right)");
+    L1(fn1(SL_FN_ABS, X), "\\left|x\\right|");
+    /* signs */
+    L1(sub(X, mul(I(2), Y)), "x - 2 y");
+    L1(neg(X), "-x");
+    L1(I(-3), "-3");
+    L1(sub(X, Q(1, 3)), "x - \\frac{1}{3}");
+    L1(neg(dv(X, I(2))), "-\\frac{x}{2}");
+    L1(sub(X, F(2.5)), "x - 2.5");
+    L1(mul(I(-2), pw(X, I(2))), "-2 x^{2}");
+    L1(pw(I(-2), X), "\\left(-2\\right)^{x}");
+    /* floats print as repr does, exponents as powers of ten */
+    L1(F(0.1 + 0.2), "0.30000000000000004");
+    L1(F(-1e-05), "-1 \\cdot 10^{-5}");
+    L1(F(-INFINITY), "-\\infty");
+    L1(mul(F(2.5e-7), X), "2.5 \\cdot 10^{-7} x");
+    /* explain's d/dx placeholders keep \cdot */
+    SlExpr *d = sl_expr_placeholder("\\frac{d}{dx}\\left[x^{2}\\right]");
+    L1(mul(sl_expr_ref(d), fn1(SL_FN_SIN, X)), "\\frac{d}{dx}\\left[x^{2}\\right] \\cdot \\sin\\left(x\\right)");
+    L1(mul(I(2), sl_expr_ref(d)), "2 \\cdot \\frac{d}{dx}\\left[x^{2}\\right]");
+    sl_expr_unref(d);
+#undef X
+#undef Y
+    sl_expr_unref(x);
+    sl_expr_unref(y);
+}
+END_TEST
+
+START_TEST(test_latex_names)
+{
+    L1(S("alpha"), "\\alpha");
+    L1(S("\xce\xb1"), "\\alpha");
+    L1(S("Omega"), "\\Omega");
+    L1(S("Alpha"), "A");
+    L1(S("varphi"), "\\varphi");
+    L1(S("t\xe2\x82\x81"), "t_{1}");             /* t₁ */
+    L1(S("\xce\xb7\xe2\x82\x81\xe2\x82\x82"), "\\eta_{12}"); /* η₁₂ */
+    L1(S("x12"), "x_{12}");
+    L1(S("alpha1"), "\\alpha_{1}");
+    L1(S("alpha_max"), "\\alpha_{\\mathrm{max}}");
+    L1(S("x_beta"), "x_{\\beta}");
+    L1(S("a_b_c"), "a_{b_{c}}");
+    L1(S("x_"), "\\mathrm{x\\_}");
+    L1(S("_y"), "\\mathrm{\\_y}");
+    L1(S("lr"), "\\mathrm{lr}");
+    L1(mul(S("lr"), S("g")), "\\mathrm{lr} g");
+    SlBuf b = {0};
+    sl_buf_init(&b);
+    sl_expr_latex_name(&b, "theta2");
+    ck_assert_str_eq(b.s, "\\theta_{2}");
+    sl_buf_free(&b);
+}
+END_TEST
+
+/* where-printing in latex: an aligned block, a definition a line */
+START_TEST(test_latex_where)
+{
+    SlExpr *e = add(S("x"), I(1));
+    for (int i = 0; i < 60; i++)
+        e = fn2(SL_FN_MAX, sl_expr_ref(e), e);
+    char *t = show(e, SL_STYLE_LATEX);
+    CHECK_LATEX(t);
+    ck_assert(strncmp(t, "\\begin{aligned}\n& \\max\\left(t_{", 31) == 0);
+    ck_assert_ptr_nonnull(strstr(t, " \\\\\n\\text{where } t_{1} &= \\max\\left(x + 1, x + 1\\right) \\\\\nt_{2} &= "));
+    ck_assert(strcmp(t + strlen(t) - 14, "\n\\end{aligned}") == 0);
+    free(t);
+    sl_expr_unref(e);
+}
+END_TEST
+
+/* Random expressions: every latex text is well-formed. */
+static SlExpr *random_node(unsigned *seed, int depth);
+
+/* A random expression (x where a fold divided by an exact 0). */
+static SlExpr *random_expr(unsigned *seed, int depth)
+{
+    SlExpr *e = random_node(seed, depth);
+    return e ? e : S("x");
+}
+
+static SlExpr *random_node(unsigned *seed, int depth)
+{
+    int k = (int)(rand_r(seed) % (depth > 0 ? 14u : 6u));
+    switch (k) {
+    case 0: return S("x");
+    case 1: return S(rand_r(seed) % 2 ? "alpha_1" : "lr");
+    case 2: return I((long)(rand_r(seed) % 7) - 3);
+    case 3: return Q((long)(rand_r(seed) % 9) - 4, 3);
+    case 4: return F((double)(rand_r(seed) % 2000) / 7.0 - 100.0);
+    case 5: return rand_r(seed) % 2 ? PI() : F(1e-07);
+    case 6: return add(random_expr(seed, depth - 1), random_expr(seed, depth - 1));
+    case 7: return sub(random_expr(seed, depth - 1), random_expr(seed, depth - 1));
+    case 8: return mul(random_expr(seed, depth - 1), random_expr(seed, depth - 1));
+    case 9: {
+        SlExpr *a = random_expr(seed, depth - 1), *b = random_expr(seed, depth - 1);
+        if (sl_expr_is_int(b, 0)) {
+            sl_expr_unref(b);
+            b = I(2);
+        }
+        return dv(a, b);
+    }
+    case 10: return pw(random_expr(seed, depth - 1), rand_r(seed) % 2 ? Q((long)(rand_r(seed) % 7) - 3, 2)
+                                                                     : random_expr(seed, depth - 1));
+    case 11: return neg(random_expr(seed, depth - 1));
+    case 12: {
+        static const SlMathFn fns[] = {SL_FN_SIN, SL_FN_EXP, SL_FN_LOG, SL_FN_SQRT, SL_FN_ABS, SL_FN_FLOOR,
+                                       SL_FN_CEIL, SL_FN_CBRT, SL_FN_SIGMOID, SL_FN_RELU, SL_FN_LOG10,
+                                       SL_FN_SIGN, SL_FN_HEAVISIDE, SL_FN_ASIN, SL_FN_TANH};
+        return fn1(fns[rand_r(seed) % (sizeof fns / sizeof fns[0])], random_expr(seed, depth - 1));
+    }
+    default: return fn2(rand_r(seed) % 2 ? SL_FN_MAX : SL_FN_ATAN2, random_expr(seed, depth - 1),
+                        random_expr(seed, depth - 1));
+    }
+}
+
+START_TEST(test_latex_checker)
+{
+    ck_assert_ptr_null(latex_problem("\\frac{1}{x} + \\left\\lfloor x \\right\\rfloor && \\text{(d $|$u$|$)} \\\\"));
+    ck_assert_ptr_nonnull(latex_problem("\\frac{1}{x"));
+    ck_assert_ptr_nonnull(latex_problem("x}"));
+    ck_assert_ptr_nonnull(latex_problem("\\left(x"));
+    ck_assert_ptr_nonnull(latex_problem("\\left x\\right)"));
+    ck_assert_ptr_nonnull(latex_problem("\\ln x"));
+    ck_assert_ptr_nonnull(latex_problem("\\text{tan^2}"));
+    ck_assert_ptr_nonnull(latex_problem("\\begin{aligned} x"));
+    ck_assert_ptr_nonnull(latex_problem("\xce\xb7"));
+}
+END_TEST
+
+START_TEST(test_latex_random)
+{
+    unsigned seed = 12345;
+    for (int i = 0; i < 3000; i++) {
+        SlExpr *e = random_expr(&seed, 5);
+        char *t = show(e, SL_STYLE_LATEX);
+        CHECK_LATEX(t);
+        free(t);
+        sl_expr_unref(e);
+    }
 }
 END_TEST
 
@@ -1196,6 +1471,11 @@ static Suite *expr_suite(void)
     tcase_add_test(t, test_print_quotients);
     tcase_add_test(t, test_print_functions);
     tcase_add_test(t, test_print_symbols);
+    tcase_add_test(t, test_latex_conventions);
+    tcase_add_test(t, test_latex_names);
+    tcase_add_test(t, test_latex_where);
+    tcase_add_test(t, test_latex_checker);
+    tcase_add_test(t, test_latex_random);
     tcase_add_test(t, test_style_setting);
     tcase_add_test(t, test_ascii_roundtrip);
     tcase_add_test(t, test_subs_exact_and_float);
