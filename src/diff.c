@@ -666,7 +666,9 @@ static char *show(const Explain *x, const SlExpr *e)
     return sl_buf_take(&b);
 }
 
-/* ascii for the rule names in ascii and latex */
+/* The rule names in the style: ascii spells the math signs out; latex
+ * writes text for \text{...}, the math signs in $...$ and TeX's special
+ * characters escaped, so that every line compiles. */
 static char *rule_text(const Explain *x, const char *r)
 {
     SlBuf b;
@@ -676,23 +678,44 @@ static char *rule_text(const Explain *x, const char *r)
         return sl_buf_take(&b);
     }
     static const struct {
-        const char *u, *a;
-    } map[] = {{"\xc2\xb2", "^2"}, {"\xe2\x88\x9a", "sqrt "}, {"\xcf\x83", "sigma"}, {"\xe2\x88\x92", "-"},
-               {"\xe2\x89\xa5", ">="}, {"\xe2\x89\xa4", "<="}, {"\xe2\x80\xb2", "'"}, {"\xc2\xb7", "*"},
-               {"\xe2\x82\x82", "2"}, {"\xe2\x82\x81\xe2\x82\x80", "10"},
-               {"\xe1\xb5\x98", "^u"}, {"\xe1\xb5\x9b", "^v"}};
+        const char *u, *a, *l;
+    } map[] = {{"\xc2\xb2", "^2", "$^{2}$"},
+               {"\xe2\x88\x9a", "sqrt ", "$\\surd$"},
+               {"\xcf\x83", "sigma", "$\\sigma$"},
+               {"\xe2\x88\x92", "-", "$-$"},
+               {"\xe2\x89\xa5", ">=", "$\\geq$"},
+               {"\xe2\x89\xa4", "<=", "$\\leq$"},
+               {"\xe2\x89\xa0", "!=", "$\\neq$"},
+               {"\xe2\x80\xb2", "'", "$'$"},
+               {"\xc2\xb7", "*", "$\\cdot$"},
+               {"\xe2\x82\x82", "2", "$_{2}$"},
+               {"\xe2\x82\x81\xe2\x82\x80", "10", "$_{10}$"},
+               {"\xe1\xb5\x98", "^u", "$^{u}$"},
+               {"\xe1\xb5\x9b", "^v", "$^{v}$"},
+               {"|", "|", "$|$"},
+               {"<", "<", "$<$"},
+               {">", ">", "$>$"}};
+    bool latex = x->st == SL_STYLE_LATEX;
     while (*r) {
         bool hit = false;
         for (size_t i = 0; i < sizeof map / sizeof map[0] && !hit; i++) {
             size_t n = strlen(map[i].u);
             if (strncmp(r, map[i].u, n) == 0) {
-                sl_buf_puts(&b, map[i].a);
+                sl_buf_puts(&b, latex ? map[i].l : map[i].a);
                 r += n;
                 hit = true;
             }
         }
-        if (!hit)
-            sl_buf_putc(&b, *r++);
+        if (hit)
+            continue;
+        if (latex && strchr("#$%&_{}", *r)) {
+            sl_buf_putc(&b, '\\');
+        } else if (latex && strchr("~^\\", *r)) {
+            sl_buf_puts(&b, *r == '~' ? "\\textasciitilde{}" : *r == '^' ? "\\textasciicircum{}" : "\\textbackslash{}");
+            r++;
+            continue;
+        }
+        sl_buf_putc(&b, *r++);
     }
     return sl_buf_take(&b);
 }
@@ -712,9 +735,11 @@ static char *dtext(const Explain *x, const SlExpr *u)
     char *t = show(x, u);
     SlBuf b;
     sl_buf_init(&b);
-    if (x->st == SL_STYLE_LATEX)
-        sl_buf_printf(&b, "\\frac{d}{d%s}\\left[%s\\right]", x->var, t);
-    else
+    if (x->st == SL_STYLE_LATEX) {
+        sl_buf_puts(&b, "\\frac{d}{d");
+        sl_expr_latex_name(&b, x->var);
+        sl_buf_printf(&b, "}\\left[%s\\right]", t);
+    } else
         sl_buf_printf(&b, "d/d%s [%s]", x->var, t);
     free(t);
     return sl_buf_take(&b);
