@@ -117,7 +117,8 @@ struct SlOptim {
     SlValue **state;       /* user: np * ns values, owned, NULL before the first step */
 };
 
-/* a < c for a number (false when NaN), at the value's own precision */
+/* A number compared with c at its own precision: -1, 0 or 1; *unordered
+ * for NaN (and for values that are not numbers). */
 static int num_cmp(const SlValue *v, long c, bool *unordered)
 {
     *unordered = false;
