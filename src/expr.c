@@ -2480,10 +2480,12 @@ static void expand_fn(Printer *p, const SlExpr *e)
         put(p, close);
         return;
     }
+    /* \sin{\left(x\right)}: the braces make the argument an ordinary atom,
+     * so TeX sets no operator space before the parenthesis (as SymPy) */
     put(p, fn_names[fn].latex);
-    put(p, "\\left(");
+    put(p, "{\\left(");
     put_args(p, e);
-    put(p, "\\right)");
+    put(p, "\\right)}");
 }
 
 static void expand(Printer *p, const SlExpr *e, int flags)

@@ -124,8 +124,10 @@ void sl_expr_set_style(SlStyle s);
  * ascii "x^2 + x - 6", "2*x + 1", "x*y", "sqrt(x)", "x/3" (ascii output
  * parses back to the same expression); latex for math mode, after SymPy's
  * latex(): "x^{2} + x - 6", "2 x + 1", "x y", "\sqrt{x}", "\frac{x}{3}",
- * "\frac{1}{x}", "e^{x}", "\pi", "\sin\left(x\right)", "\log\left(x\right)"
- * (natural; log2/log10 are \log_{2}/\log_{10}), "\left(x + 1\right)^{2}",
+ * "\frac{1}{x}", "e^{x}", "\pi", "\sin{\left(x\right)}" (braced so that TeX
+ * sets no operator space before the parenthesis, as SymPy does),
+ * "\log{\left(x\right)}" (natural; log2/log10 are \log_{2}/\log_{10}),
+ * "\left(x + 1\right)^{2}",
  * "\left|x\right|", "2 \cdot 3^{x}" (\cdot only before a factor that starts
  * with a digit, and beside explain's d/dx placeholders), "1 \cdot 10^{-5}"
  * for 1e-05, "\infty"; symbols alpha/α -> "\alpha", x1/x₁ -> "x_{1}",
