@@ -1807,6 +1807,24 @@ static SlValue *m_to(SlCall *c)
     return sl_tensor_value(sl_ag_to(SELF, dt.dt, dt.prec ? dt.prec : sl_num_prec(), c->err));
 }
 
+/* a.astype(np.float32): numpy's conversion (always a copy), for tensors
+ * standing in for numpy arrays */
+static SlValue *m_astype(SlCall *c)
+{
+    if (!check_kw(c, "astype", (const char *const[]){"dtype", NULL}) || !check_npos(c, "astype", 0, 1))
+        return NULL;
+    SlValue *dv = c->nargs ? c->args[0] : kwarg(c, "dtype");
+    if (!dv)
+        return sl_err(c->err, SL_E_ARG_MISSING, "astype", "dtype"), NULL;
+    bool have;
+    SlDTypeP dt;
+    if (!parse_dtype(c, dv, &have, &dt))
+        return NULL;
+    if (!have)
+        return sl_err(c->err, SL_E_TYPE, "astype() needs a dtype such as np.float32"), NULL;
+    return sl_tensor_value(sl_tensor_to(SELF, dt.dt, dt.prec ? dt.prec : sl_num_prec()));
+}
+
 static SlValue *m_contiguous(SlCall *c)
 {
     if (!noargs(c, "contiguous"))
@@ -1990,6 +2008,7 @@ static const SlBuiltin tensor_methods[] = {
     {"long", m_long, "t.long()", "An int64 copy."},
     {"bool", m_bool, "t.bool()", "A bool copy."},
     {"to", m_to, "t.to(dtype)", "A copy converted to dtype."},
+    {"astype", m_astype, "a.astype(np.float32)", "numpy's conversion: a copy in another dtype."},
     {"type", m_type_as_str, "t.type()", "The legacy type name (torch.FloatTensor)."},
     {"contiguous", m_contiguous, "t.contiguous()", "t, or a contiguous copy."},
     {"is_contiguous", m_is_contiguous, "t.is_contiguous()", "Whether the elements are in row-major order."},
