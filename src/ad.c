@@ -1475,6 +1475,144 @@ static SlValue *b_factor(SlCall *c)
     return expr_out(r);
 }
 
+/* ---- latex(v) ----
+ * The LaTeX of an expression, a number, a user function ("f{\left(x\right)}
+ * = x^{2} + 1") or a list or tuple of them ("\left[x, x^{2}\right]"; a
+ * list of equal-length lists is a matrix, as SymPy writes one), in the
+ * conventions of sl_expr_print's latex style whatever :style is.  Returns
+ * a str, as SymPy's latex() does. */
+
+#define LATEX_DEPTH 64
+
+static bool latex_value(SlCall *c, SlBuf *out, SlValue *v, int depth);
+
+static void latex_type_error(SlCall *c, const SlValue *v)
+{
+    sl_err(c->err, SL_E_ARG_TYPE, "latex", "1", "an expression, a number, a function or a list of them",
+           sl_type_name(v));
+    if (v->kind == SL_STR)
+        sl_err_hint(c->err, "a symbol of that name: latex(symbols(\"%s\"))",
+                    v->u.str.len <= 40 && !strchr(v->u.str.s, '"') ? v->u.str.s : "x");
+}
+
+/* A rectangular list of lists (at least one row and one column). */
+static bool latex_matrix_shape(const SlValue *v)
+{
+    if (v->kind != SL_LIST || v->u.list.len == 0)
+        return false;
+    size_t cols = 0;
+    for (size_t i = 0; i < v->u.list.len; i++) {
+        const SlValue *r = v->u.list.items[i];
+        if (r->kind != SL_LIST || r->u.list.len == 0 || (i && r->u.list.len != cols))
+            return false;
+        cols = r->u.list.len;
+    }
+    return true;
+}
+
+/* f{\left(x, y\right)} = body (as SymPy writes an applied function); f'
+ * keeps its primes, a longer name is an \operatorname. */
+static bool latex_func(SlCall *c, SlBuf *out, SlValue *v)
+{
+    SlExpr *body = sl_ad_symbolic(c->s, v, c->err);
+    if (!body)
+        return false;
+    const char *name = v->u.func->name;
+    size_t n = strlen(name), stem = n;
+    while (stem > 1 && name[stem - 1] == '\'')
+        stem--;
+    char *base = strndup(name, stem);
+    if (!base)
+        abort();
+    SlBuf nb = {0};
+    sl_buf_init(&nb);
+    sl_expr_latex_name(&nb, base);
+    free(base);
+    if (strncmp(nb.s, "\\mathrm{", 8) == 0)
+        sl_buf_printf(out, "\\operatorname{%s", nb.s + 8);
+    else
+        sl_buf_puts(out, nb.s);
+    sl_buf_free(&nb);
+    sl_buf_add(out, name + stem, n - stem);
+    const char *params[256];
+    size_t np = sl_ad_params(v, params, 256);
+    sl_buf_puts(out, "{\\left(");
+    for (size_t i = 0; i < np && i < 256; i++) {
+        if (i)
+            sl_buf_puts(out, ", ");
+        sl_expr_latex_name(out, params[i]);
+    }
+    sl_buf_puts(out, "\\right)} = ");
+    sl_expr_print(out, body, SL_STYLE_LATEX);
+    sl_expr_unref(body);
+    return true;
+}
+
+static bool latex_value(SlCall *c, SlBuf *out, SlValue *v, int depth)
+{
+    if (depth > LATEX_DEPTH)
+        return sl_err(c->err, SL_E_LIMIT, "latex(): lists nested more than 64 deep"), false;
+    switch (v->kind) {
+    case SL_EXPR: sl_expr_print(out, v->u.expr, SL_STYLE_LATEX); return true;
+    case SL_BOOL: sl_buf_puts(out, v->u.b ? "\\text{True}" : "\\text{False}"); return true;
+    case SL_INT:
+    case SL_FLOAT: {
+        SlExpr *e = sl_expr_from_value(v);
+        sl_expr_print(out, e, SL_STYLE_LATEX);
+        sl_expr_unref(e);
+        return true;
+    }
+    case SL_FUNC: return latex_func(c, out, v);
+    case SL_LIST:
+    case SL_TUPLE: {
+        size_t len = v->u.list.len;
+        if (latex_matrix_shape(v)) {
+            sl_buf_puts(out, "\\left[\\begin{matrix}");
+            for (size_t i = 0; i < len; i++) {
+                const SlValue *r = v->u.list.items[i];
+                if (i)
+                    sl_buf_puts(out, "\\\\");
+                for (size_t j = 0; j < r->u.list.len; j++) {
+                    if (j)
+                        sl_buf_puts(out, " & ");
+                    if (!latex_value(c, out, r->u.list.items[j], depth + 2))
+                        return false;
+                }
+            }
+            sl_buf_puts(out, "\\end{matrix}\\right]");
+            return true;
+        }
+        bool tuple = v->kind == SL_TUPLE;
+        sl_buf_puts(out, tuple ? "\\left(" : "\\left[");
+        for (size_t i = 0; i < len; i++) {
+            if (i)
+                sl_buf_puts(out, ", ");
+            if (!latex_value(c, out, v->u.list.items[i], depth + 1))
+                return false;
+        }
+        if (tuple && len == 1)
+            sl_buf_putc(out, ',');
+        sl_buf_puts(out, tuple ? "\\right)" : "\\right]");
+        return true;
+    }
+    default: latex_type_error(c, v); return false;
+    }
+}
+
+static SlValue *b_latex(SlCall *c)
+{
+    if (!want(c, "latex", 1, 1, NULL))
+        return NULL;
+    SlBuf b = {0};
+    sl_buf_init(&b);
+    if (!latex_value(c, &b, c->args[0], 0)) {
+        sl_buf_free(&b);
+        return NULL;
+    }
+    size_t len = b.len;
+    return sl_str_take(sl_buf_take(&b), len);
+}
+
 SlValue *sl_ad_explain(SlSession *s, SlValue *e, SlValue *var, SlError *err)
 {
     SlExpr *x = sl_ad_symbolic(s, e, err);
@@ -1692,6 +1830,11 @@ static const SlBuiltin ad_builtins[] = {
      "The gradient at a point by every engine — symbolic, forward, reverse, and a central finite difference\n"
      "  at extra precision — side by side with their largest relative disagreement."},
     {"explain", NULL, "explain(diff(expr, x))", "Show a derivative step by step, naming the rule used at each step."},
+    {"latex", b_latex, "latex(expr)",
+     "The LaTeX of an expression, a number, a function (f{\\left(x\\right)} = ...) or a list of them (a list of\n"
+     "  equal-length lists is a matrix), for math mode with amsmath, whatever :style is.  It is a str, as\n"
+     "  SymPy's latex() returns: print(latex(e)) writes the bare text.  :style latex prints every result,\n"
+     "  derivative, taylor polynomial and explain step in LaTeX."},
 };
 
 const SlBuiltin *sl_ad_builtin_lookup(const char *name)
