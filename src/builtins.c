@@ -1378,3 +1378,49 @@ const SlBuiltin *sl_method_table(const char *type, size_t *n)
     *n = 0;
     return NULL;
 }
+
+/* ---------------------------------------------------------------------------
+ * A cache in front of sl_builtin_lookup for the evaluator's name lookups
+ * (every `relu`, `range` or `sigmoid` in a training loop would otherwise
+ * scan the tables).  The tables are static, so an answer, NULL included,
+ * never goes stale.
+ * ------------------------------------------------------------------------- */
+
+#define CACHE_SLOTS 1024
+
+static struct {
+    char *name;              /* malloc'd key, NULL for an empty slot */
+    const SlBuiltin *b;      /* the answer (NULL: not a builtin) */
+} lookup_cache[CACHE_SLOTS];
+static size_t lookup_cached;
+
+static void lookup_cache_free(void)
+{
+    for (size_t i = 0; i < CACHE_SLOTS; i++)
+        free(lookup_cache[i].name);
+}
+
+const SlBuiltin *sl_builtin_lookup_cached(const char *name)
+{
+    unsigned long h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    size_t i = h & (CACHE_SLOTS - 1);
+    while (lookup_cache[i].name) {
+        if (strcmp(lookup_cache[i].name, name) == 0)
+            return lookup_cache[i].b;
+        i = (i + 1) & (CACHE_SLOTS - 1);
+    }
+    const SlBuiltin *b = sl_builtin_lookup(name);
+    if (lookup_cached < CACHE_SLOTS * 3 / 4) {
+        char *key = malloc(strlen(name) + 1);
+        if (key) {
+            if (lookup_cached++ == 0)
+                atexit(lookup_cache_free);
+            strcpy(key, name);
+            lookup_cache[i].name = key;
+            lookup_cache[i].b = b;
+        }
+    }
+    return b;
+}

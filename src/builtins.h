@@ -47,6 +47,8 @@ struct SlBuiltin {
 
 /* Look up a global builtin function by name (NULL when none). */
 const SlBuiltin *sl_builtin_lookup(const char *name);
+/* The same through a hash cache (for the evaluator's hot path). */
+const SlBuiltin *sl_builtin_lookup_cached(const char *name);
 /* Look up a name after torch. / nn. / optim. / F. / np.: every tensor
  * function first (torch.t, torch.sum), then the global builtins. */
 const SlBuiltin *sl_namespace_lookup(const char *name);

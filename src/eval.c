@@ -236,7 +236,7 @@ static SlValue *lookup(Ctx *c, const char *name)
         return sl_ref(v);
     if ((v = constant(name)))
         return v;
-    const SlBuiltin *b = sl_builtin_lookup(name);
+    const SlBuiltin *b = sl_builtin_lookup_cached(name);
     if (b)
         return sl_builtin_value(b);
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
