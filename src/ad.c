@@ -292,8 +292,8 @@ static SlValue *rnum_binop(int op, SlValue *a, SlValue *b, SlError *err)
 {
     const RNum *na = as_rnum(a), *nb = as_rnum(b);
     TapeRef *tape = na ? na->tape : nb->tape;
-    SlNode x, y, r;
-    bool ea, eb;
+    SlNode x = 0, y = 0, r = 0;
+    bool ea = false, eb = false;
     if (!to_node(tape, a, &x, &ea, err) || !to_node(tape, b, &y, &eb, err))
         return NULL;
     if (!sl_tape_binop(tape->t, op, x, y, &r, err))
@@ -327,7 +327,7 @@ static SlValue *rnum_math(int fn, SlValue *const *args, size_t nargs, SlError *e
         abort();
     bool ok = true, exact = true;
     for (size_t i = 0; i < nargs && ok; i++) {
-        bool e;
+        bool e = false;
         ok = to_node(tape, args[i], &nodes[i], &e, err);
         exact = exact && e;
     }
@@ -1024,7 +1024,7 @@ SlValue *sl_ad_grad(SlSession *s, SlValue *f, SlValue *point, SlEngine eng, SlEr
     size_t n;
     if (!point_list(point, &pts, &n, err))
         return NULL;
-    bool spread;
+    bool spread = false;
     if (!spread_args(f, n, &spread, err))
         return NULL;
     if (eng == SL_ENGINE_REVERSE)
@@ -1330,7 +1330,7 @@ static SlValue *b_jacobian(SlCall *c)
     /* F returns a list: recorded once, one backward sweep per output */
     SlValue **pts;
     size_t n;
-    bool spread;
+    bool spread = false;
     if (!point_list(p, &pts, &n, c->err) || !spread_args(fs, n, &spread, c->err))
         return NULL;
     Recording rec;

@@ -1693,7 +1693,7 @@ static SlValue *binary_method(SlCall *c, const char *fname, int op)
     SlValue *ov = c->args[0];
     SlValue *av = arg(c, 1, "alpha");
     if (av && (op == SL_OP_ADD || op == SL_OP_SUB)) {
-        double alpha;
+        double alpha = 1;
         if (!get_double(c, fname, "alpha", av, &alpha))
             return NULL;
         SlTensor *o = sl_tensor_operand(ov, c->err);
@@ -1908,7 +1908,7 @@ static SlValue *m_clamp_min(SlCall *c)
 {
     if (!check_kw(c, "clamp_min", NULL) || !check_npos(c, "clamp_min", 1, 1))
         return NULL;
-    double lo;
+    double lo = 0;
     if (!get_double(c, "clamp_min", "min", c->args[0], &lo))
         return NULL;
     return sl_tensor_value(sl_ag_clamp(SELF_T(c), true, lo, false, 0, c->err));
@@ -2355,7 +2355,7 @@ static SlValue *b_linspace(SlCall *c)
     SlValue *a = arg(c, 0, "start"), *b = arg(c, 1, "end"), *n = arg(c, 2, "steps");
     if (!a || !b || !n)
         return sl_err(c->err, SL_E_ARG_MISSING, "linspace", !a ? "start" : !b ? "end" : "steps"), NULL;
-    double da, db;
+    double da = 0, db = 0;
     long steps;
     if (!get_double(c, "linspace", "start", a, &da) || !get_double(c, "linspace", "end", b, &db) ||
         !get_long(c, "linspace", "steps", n, &steps))
