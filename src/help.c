@@ -9,6 +9,18 @@ typedef struct Topic {
     const char *text;  /* the explanation */
 } Topic;
 
+/* Further lines that :help NAME prints after the text (not in the list). */
+#define STYLE_MORE                                                                                           \
+    "  unicode (the default)  x² + x − 6     2x + 1   x·y   √x        sin(x)                1/(x² + 1)\n"      \
+    "  ascii                  x^2 + x - 6    2*x + 1  x*y   sqrt(x)   sin(x)                1/(x^2 + 1)\n"     \
+    "  latex                  x^{2} + x - 6  2 x + 1  x y   \\sqrt{x}  \\sin{\\left(x\\right)}  \\frac{1}{x^{2} + 1}\n" \
+    "  ascii reads back in.  In latex every result, derivative, taylor polynomial and explain step is\n"      \
+    "  LaTeX for math mode (amsmath), ready for slides; latex(expr) gives the same text as a str\n"           \
+    "  whatever the style.  Numbers always print with an ASCII '-'."
+static const struct {
+    const char *name, *text;
+} more[] = {{"style", STYLE_MORE}, {"styles", STYLE_MORE}};
+
 static const Topic commands[] = {
     {"help", ":help [topic]", "List everything, or explain one command, builtin or topic (:help sin, :help :save, :help numbers)."},
     {"precision", ":precision [BITS]", "Show or set the precision of new floats in bits (2 to 1000000; default 53, Python's float)."},
@@ -48,7 +60,7 @@ static const Topic topics[] = {
     {"lists", "lists",
      "[1, 2, 3], indexing a[0], a[-1], slices a[1:3], a + b, a * 3, len(a), a.append(x), sum(a), min(a),\n"
      "max(a), sorted(a), zip(a, b), enumerate(a). Tuples (1, 2) unpack: a, b = b, a."},
-    {"styles", "output styles", "See :help style. Numbers always print with an ASCII '-'."},
+    {"styles", "output styles", ":style unicode|ascii|latex chooses how expressions print:"},
     {"derivatives", "differentiation, three ways",
      "Symbolic: diff(expr, x[, n]), diff(expr, [x, y]), f', f'', grad(f), jacobian([f, g], [x, y]),\n"
      "hessian(f), taylor(expr, x, a, n), expand, factor, simplify.  Forward mode (Taylor numbers):\n"
@@ -63,6 +75,15 @@ static const Topic topics[] = {
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static void print_more(FILE *o, const char *name)
+{
+    if (name[0] == ':')
+        name++;
+    for (size_t i = 0; i < COUNT(more); i++)
+        if (strcmp(more[i].name, name) == 0)
+            fprintf(o, "%s\n", more[i].text);
+}
 
 const char *sl_command_help(const char *name, const char **usage)
 {
@@ -124,6 +145,7 @@ bool sl_help(SlSession *s, const char *topic, SlError *err)
     const char *text = sl_command_help(topic, &usage);
     if (text) {
         fprintf(o, "%s\n  %s\n", usage, text);
+        print_more(o, topic);
         return true;
     }
     const SlBuiltin *b = sl_builtin_lookup(topic);
@@ -134,6 +156,7 @@ bool sl_help(SlSession *s, const char *topic, SlError *err)
     for (size_t i = 0; i < COUNT(topics); i++)
         if (strcmp(topics[i].name, topic) == 0) {
             fprintf(o, "%s\n%s\n", topics[i].usage, topics[i].text);
+            print_more(o, topic);
             return true;
         }
     const char *types[] = {"str", "list", "expression"};
