@@ -1221,9 +1221,9 @@ bool sl_explain_diff(SlBuf *out, SlExpr *e, const char *var, SlStyle style, SlEr
                 if (l->depth == 0)
                     sl_buf_putc(out, ' '); /* the first step continues this line */
                 else if (l->rule)
-                    sl_buf_printf(out, " && \\text{(%s)} \\\\\n", l->rule);
+                    sl_buf_printf(out, " && \\text{(%s)}%s", l->rule, i + 1 < x.n || x.hidden ? " \\\\\n" : "\n");
                 else
-                    sl_buf_puts(out, i + 1 < x.n ? " \\\\\n" : "\n");
+                    sl_buf_puts(out, i + 1 < x.n || x.hidden ? " \\\\\n" : "\n");
                 continue;
             }
             size_t w = width(l->text) + 2 * (size_t)l->depth;
@@ -1239,7 +1239,7 @@ bool sl_explain_diff(SlBuf *out, SlExpr *e, const char *var, SlStyle style, SlEr
                 sl_buf_putc(out, '\n');
         }
         if (x.hidden)
-            sl_buf_printf(out, latex ? "\\text{(%zu more steps by the same rules)}\n" : "\n  (%zu more steps by the same rules)",
+            sl_buf_printf(out, latex ? "& \\text{(%zu more steps by the same rules)}\n" : "\n  (%zu more steps by the same rules)",
                           x.hidden);
         if (latex)
             sl_buf_puts(out, "\\end{aligned}");
