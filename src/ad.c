@@ -1486,11 +1486,11 @@ static SlValue *b_factor(SlCall *c)
 
 static bool latex_value(SlCall *c, SlBuf *out, SlValue *v, int depth);
 
-static void latex_type_error(SlCall *c, const SlValue *v)
+static void latex_type_error(SlCall *c, const SlValue *v, int depth)
 {
     sl_err(c->err, SL_E_ARG_TYPE, "latex", "1", "an expression, a number, a function or a list of them",
            sl_type_name(v));
-    if (v->kind == SL_STR)
+    if (v->kind == SL_STR && depth == 0)
         sl_err_hint(c->err, "a symbol of that name: latex(symbols(\"%s\"))",
                     v->u.str.len <= 40 && !strchr(v->u.str.s, '"') ? v->u.str.s : "x");
 }
@@ -1595,7 +1595,7 @@ static bool latex_value(SlCall *c, SlBuf *out, SlValue *v, int depth)
         sl_buf_puts(out, tuple ? "\\right)" : "\\right]");
         return true;
     }
-    default: latex_type_error(c, v); return false;
+    default: latex_type_error(c, v, depth); return false;
     }
 }
 
