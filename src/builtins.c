@@ -10,12 +10,14 @@
 #include <string.h>
 
 #include "ad.h"
+#include "descend.h"
 #include "eval_internal.h"
 #include "tensor_value.h"
 #include "expr.h"
 #include "nn.h"
 #include "num.h"
 #include "optim.h"
+#include "plot.h"
 
 /* ---------------------------------------------------------------------------
  * Argument helpers
@@ -1322,6 +1324,10 @@ const SlBuiltin *sl_builtin_lookup(const char *name)
         b = sl_nn_global_lookup(name);
     if (!b)
         b = sl_optim_builtin_lookup(name);
+    if (!b)
+        b = sl_descend_builtin_lookup(name);
+    if (!b)
+        b = sl_plot_builtin_lookup(name);
     return b;
 }
 
@@ -1352,7 +1358,19 @@ const SlBuiltin *sl_builtin_at(size_t i)
         nnn++;
     if (i < nnn)
         return sl_nn_global_at(i);
-    return sl_optim_builtin_at(i - nnn);
+    i -= nnn;
+    size_t nopt = 0;
+    while (sl_optim_builtin_at(nopt))
+        nopt++;
+    if (i < nopt)
+        return sl_optim_builtin_at(i);
+    i -= nopt;
+    size_t ndes = 0;
+    while (sl_descend_builtin_at(ndes))
+        ndes++;
+    if (i < ndes)
+        return sl_descend_builtin_at(i);
+    return sl_plot_builtin_at(i - ndes);
 }
 
 const SlBuiltin *sl_method_lookup(const SlValue *self, const char *name)
