@@ -454,7 +454,7 @@ START_TEST(test_styles)
     DS("atan(x)", "x", SL_STYLE_LATEX, "\\frac{1}{x^{2} + 1}");
     DS("sqrt(x)", "x", SL_STYLE_LATEX, "\\frac{1}{2 \\sqrt{x}}");
     DS("sigmoid(x)", "x", SL_STYLE_LATEX,
-       "\\sigma\\left(x\\right) \\cdot \\left(1 - \\sigma\\left(x\\right)\\right)");
+       "\\sigma{\\left(x\\right)} \\left(1 - \\sigma{\\left(x\\right)}\\right)");
     DS("x/3", "x", SL_STYLE_LATEX, "\\frac{1}{3}");
 }
 END_TEST
@@ -799,11 +799,11 @@ START_TEST(test_explain)
          "  = x^2*cos(x) + 2*x*sin(x)");
     EXPL("x^2*sin(x)", SL_STYLE_LATEX,
          "\\begin{aligned}\n"
-         "\\frac{d}{dx}\\left[x^{2} \\cdot \\sin\\left(x\\right)\\right] &= \\frac{d}{dx}\\left[x^{2}\\right] \\cdot "
-         "\\sin\\left(x\\right) + x^{2} \\cdot \\frac{d}{dx}\\left[\\sin\\left(x\\right)\\right] && \\text{(product rule)} \\\\\n"
+         "\\frac{d}{dx}\\left[x^{2} \\sin{\\left(x\\right)}\\right] &= \\frac{d}{dx}\\left[x^{2}\\right] \\cdot "
+         "\\sin{\\left(x\\right)} + x^{2} \\cdot \\frac{d}{dx}\\left[\\sin{\\left(x\\right)}\\right] && \\text{(product rule)} \\\\\n"
          "\\quad \\frac{d}{dx}\\left[x^{2}\\right] &= 2 x && \\text{(power rule)} \\\\\n"
-         "\\quad \\frac{d}{dx}\\left[\\sin\\left(x\\right)\\right] &= \\cos\\left(x\\right) && \\text{(trig: d sin = cos)} \\\\\n"
-         "&= x^{2} \\cdot \\cos\\left(x\\right) + 2 x \\cdot \\sin\\left(x\\right)\n"
+         "\\quad \\frac{d}{dx}\\left[\\sin{\\left(x\\right)}\\right] &= \\cos{\\left(x\\right)} && \\text{(trig: d sin = cos)} \\\\\n"
+         "&= x^{2} \\cos{\\left(x\\right)} + 2 x \\sin{\\left(x\\right)}\n"
          "\\end{aligned}");
     EXPL("x^2 - 4x + 6", SL_STYLE_ASCII,
          "d/dx [x^2 - 4*x + 6]\n"

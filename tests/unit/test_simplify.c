@@ -436,7 +436,7 @@ START_TEST(test_styles)
     char *u = show(s, SL_STYLE_UNICODE), *a = show(s, SL_STYLE_ASCII), *l = show(s, SL_STYLE_LATEX);
     ck_assert_str_eq(u, "x\xc2\xb2 + y\xc2\xb2/3 \xe2\x88\x92 4x + \xe2\x88\x9ax \xe2\x88\x92 sin(x\xc2\xb7y)");
     ck_assert_str_eq(a, "x^2 + y^2/3 - 4*x + sqrt(x) - sin(x*y)");
-    ck_assert_str_eq(l, "x^{2} + \\frac{y^{2}}{3} - 4 x + \\sqrt{x} - \\sin\\left(x \\cdot y\\right)");
+    ck_assert_str_eq(l, "x^{2} + \\frac{y^{2}}{3} - 4 x + \\sqrt{x} - \\sin{\\left(x y\\right)}");
     free(u);
     free(a);
     free(l);
