@@ -1610,7 +1610,9 @@ static SlValue *b_latex(SlCall *c)
         return NULL;
     }
     size_t len = b.len;
-    return sl_str_take(sl_buf_take(&b), len);
+    SlValue *r = sl_str_take(sl_buf_take(&b), len);
+    r->tag = SL_TAG_RAW; /* the prompt shows the LaTeX as written */
+    return r;
 }
 
 SlValue *sl_ad_explain(SlSession *s, SlValue *e, SlValue *var, SlError *err)

@@ -1627,7 +1627,10 @@ void sl_print_result(SlSession *s, SlValue *v)
     if (v->kind == SL_NONE)
         return;
     SlBuf b = {0};
-    sl_repr(&b, v);
+    if (v->kind == SL_STR && v->tag == SL_TAG_RAW)
+        sl_str(&b, v); /* latex()'s text, as written */
+    else
+        sl_repr(&b, v);
     fwrite(b.s, 1, b.len, s->out);
     fputc('\n', s->out);
     sl_buf_free(&b);

@@ -32,7 +32,10 @@ typedef struct SlObjType SlObjType;
 struct SlCall;                      /* builtins.h */
 typedef struct SlBuf SlBuf;
 
-enum { SL_TAG_NONE, SL_TAG_PI, SL_TAG_E };
+/* SL_TAG_RAW on a str: a statement whose value it is shows it bare, not
+ * as its repr (latex()'s results, so the LaTeX reads as written); repr(),
+ * lists and {!r} still quote it. */
+enum { SL_TAG_NONE, SL_TAG_PI, SL_TAG_E, SL_TAG_RAW };
 
 typedef enum SlKind {
     SL_NONE,
