@@ -500,6 +500,16 @@ bool sl_descent_step(SlDescent *d, bool *changed, SlError *err)
             *changed = true;
             sl_err_clear(&e);
         } else if (e.set) {
+            if (!e.hint[0] && nx) { /* where the descent was when f failed */
+                SlBuf xb = {0}, lb = {0};
+                sl_buf_init(&xb);
+                sl_buf_init(&lb);
+                put_num(&xb, nx);
+                put_num(&lb, d->lr);
+                sl_err_hint(&e, "at step %zu of the descent, x = %s (lr=%s)", n + 1, xb.s, lb.s);
+                sl_buf_free(&xb);
+                sl_buf_free(&lb);
+            }
             *err = e;
         }
         sl_unref(v);
@@ -535,10 +545,14 @@ static size_t columns(const char *s)
     return n;
 }
 
-static int col_width(const SlDescent *d)
+/* Column widths: a number takes up to digits + 7 columns ("-0.13984999999999997"
+ * and two spaces at 53 bits), a list of n numbers n times that less a little. */
+static int num_width(void) { return (int)sl_num_digits_for_bits(sl_num_prec()) + 7; }
+
+static int x_width(const SlDescent *d)
 {
-    int w = (int)sl_num_digits_for_bits(sl_num_prec()) + 7;
-    return d->vector ? (int)d->nvars * (w - 1) + 2 : w;
+    int w = num_width();
+    return d->vector ? (int)d->nvars * (w - 4) + 4 : w;
 }
 
 static void cell(FILE *out, const char *s, int width)
@@ -576,7 +590,7 @@ static void var_names(const SlDescent *d, SlBuf *b)
 
 void sl_descent_print_header(const SlDescent *d, FILE *out)
 {
-    int w = col_width(d);
+    int wx = x_width(d), w = num_width();
     SlBuf name = {0}, vars = {0}, b = {0};
     sl_buf_init(&name);
     sl_buf_init(&vars);
@@ -584,7 +598,7 @@ void sl_descent_print_header(const SlDescent *d, FILE *out)
     fn_name(d, &name);
     var_names(d, &vars);
     fputs("step  ", out);
-    cell(out, vars.s, w);
+    cell(out, vars.s, wx);
     sl_buf_printf(&b, "%s(%s)", name.s, vars.s);
     cell(out, b.s, w);
     if (d->nvars == 1 && d->spread)
@@ -598,12 +612,12 @@ void sl_descent_print_header(const SlDescent *d, FILE *out)
 
 void sl_descent_print_row(const SlDescent *d, size_t n, FILE *out)
 {
-    int w = col_width(d);
+    int wx = x_width(d), w = num_width();
     SlBuf b = {0};
     sl_buf_init(&b);
     fprintf(out, "%4zu  ", n);
     sl_repr(&b, sl_descent_x(d, n));
-    cell(out, b.s, w);
+    cell(out, b.s, wx);
     b.len = 0;
     b.s[0] = '\0';
     sl_repr(&b, sl_descent_fx(d, n));
@@ -809,7 +823,7 @@ static bool check_lr(SlError *err, const char *what, SlValue *v, bool positive)
     if (c == 2 || !finite_num(v) || (positive ? c <= 0 : c < 0)) {
         SlBuf b = {0};
         sl_repr(&b, v);
-        sl_err(err, SL_E_VALUE, "%s must be a finite number %s 0, not %s", what, positive ? ">" : ">=", b.s);
+        sl_err(err, SL_E_VALUE, "descend: %s must be a number %s 0, not %s", what, positive ? ">" : ">=", b.s);
         sl_buf_free(&b);
         return false;
     }
@@ -856,7 +870,7 @@ static bool get_count(SlCall *c, const char *fname, const char *what, SlValue *v
     if (!sl_num_to_long(v, out) || *out > SL_DESCENT_MAX_STEPS)
         return sl_err(c->err, SL_E_LIMIT, "a descent is limited to 10000000 steps");
     if (*out < 0)
-        return sl_err(c->err, SL_E_VALUE, "%s() %s must be >= 0, not %ld", fname, what, *out);
+        return sl_err(c->err, SL_E_VALUE, "%s: %s must be >= 0, not %ld", fname, what, *out);
     return true;
 }
 

@@ -285,7 +285,7 @@ void sl_plot_tick_label(long long n, int e, char *buf, size_t size)
     int nd = snprintf(digits, sizeof digits, "%llu", m);
     int lead = nd - 1 + e; /* exponent of the leading digit */
     char body[64];
-    if (lead >= -4 && lead < 7) {
+    if (lead >= -4 && lead < 6) {
         if (e >= 0) {
             snprintf(body, sizeof body, "%s%.*s", digits, e, "0000000000000000");
         } else if (-e < nd) {
@@ -707,10 +707,11 @@ char *sl_plot_text(const SlFigure *fig, int width, int height, bool unicode, boo
         if ((int)strlen(ax.yt.label[i]) > lw)
             lw = (int)strlen(ax.yt.label[i]);
     int left = lw + 2; /* labels, a space, the axis */
-    int cols = width - left - 1;
+    int xl = fig->xlabel ? (int)columns(fig->xlabel) : 0;
+    int cols = width - left - (xl ? xl + 2 : 1); /* the x label goes at the end of the axis */
     if (cols < 10)
         cols = 10;
-    make_axes(fig, xlo, xhi, ylo, yhi, cols / 12 < 2 ? 2 : cols / 12, rows / 3 + 1 < 2 ? 2 : rows / 3 + 1, &ax);
+    make_axes(fig, xlo, xhi, ylo, yhi, cols / 10 < 2 ? 2 : cols / 10, rows / 3 + 1 < 2 ? 2 : rows / 3 + 1, &ax);
     xlo = ax.xt.lo;
     xhi = ax.xt.hi;
     ylo = ax.yt.lo;
@@ -822,9 +823,11 @@ char *sl_plot_text(const SlFigure *fig, int width, int height, bool unicode, boo
     sl_buf_printf(&out, "%*s%s", lw + 1, "", unicode ? "└" : "+");
     for (int cc = 0; cc < cols; cc++)
         sl_buf_puts(&out, tickcol[cc] ? (unicode ? "┬" : "+") : (unicode ? "─" : "-"));
+    if (fig->xlabel)
+        sl_buf_printf(&out, " %s", fig->xlabel);
     sl_buf_putc(&out, '\n');
     /* x tick labels, centred under their ticks, none overlapping */
-    int total = left + cols + 1;
+    int total = left + cols + (xl ? xl + 2 : 1);
     char *line = xcalloc((size_t)total + 1, 1);
     memset(line, ' ', (size_t)total);
     int end = -1;
@@ -843,19 +846,6 @@ char *sl_plot_text(const SlFigure *fig, int width, int height, bool unicode, boo
         end = at + len - 1;
     }
     sl_buf_add(&out, line, (size_t)total);
-    if (fig->xlabel) {
-        int xl = (int)columns(fig->xlabel);
-        /* at the right end, after the last label */
-        int at = total - xl;
-        int last = total;
-        while (last > 0 && line[last - 1] == ' ')
-            last--;
-        if (at < last + 2) {
-            int pad = last + 2 - at;
-            sl_buf_printf(&out, "%*s", pad, "");
-        }
-        sl_buf_puts(&out, fig->xlabel);
-    }
     sl_buf_putc(&out, '\n');
     free(line);
     free(tickcol);
