@@ -1157,11 +1157,17 @@ static bool is_local(const SlAst *def, const char *name)
 
 /* v as parameters() sees it: a module, a list/tuple of them (or of
  * parameters), a user function, a method of a module.  *found is set when
- * v is one of these. */
-static bool walk_value(Walk *w, SlValue *v, int depth, bool in_list, bool *found, SlError *err)
+ * v is one of these.  strict: v was given to parameters() (items that are
+ * none of these are errors, leaf tensors in lists are taken); otherwise v
+ * is a global a function body names (only modules count, the rest of a
+ * list is data and skipped). */
+static bool walk_value(Walk *w, SlValue *v, int depth, bool strict, bool in_list, bool *found, SlError *err)
 {
     if (depth > MAX_WALK)
-        return sl_err(err, SL_E_LIMIT, "parameters(): functions and lists nested more than %d deep", MAX_WALK);
+        return strict || v->kind == SL_FUNC ? sl_err(err, SL_E_LIMIT, "parameters(): functions and lists nested "
+                                                                      "more than %d deep",
+                                                     MAX_WALK)
+                                            : true;
     Module *m = mod_of(v);
     if (m) {
         walk_add(w, m);
@@ -1178,7 +1184,7 @@ static bool walk_value(Walk *w, SlValue *v, int depth, bool in_list, bool *found
         return walk_func(w, v->u.func, depth + 1, err);
     }
     SlTensor *t = sl_tensor_of(v);
-    if (t && in_list && t->requires_grad && !t->grad_fn) {
+    if (t && strict && in_list && t->requires_grad && !t->grad_fn) {
         if (w->nloose == w->lcap) {
             w->lcap = w->lcap ? 2 * w->lcap : 8;
             w->loose = realloc(w->loose, w->lcap * sizeof *w->loose);
@@ -1195,12 +1201,11 @@ static bool walk_value(Walk *w, SlValue *v, int depth, bool in_list, bool *found
         *found = true;
         for (size_t i = 0; i < v->u.list.len; i++) {
             bool f = false;
-            if (!walk_value(w, v->u.list.items[i], depth + 1, true, &f, err))
+            SlValue *it = v->u.list.items[i];
+            if (!walk_value(w, it, depth + 1, strict, true, &f, err))
                 return false;
-            if (!f) {
-                SlValue *it = v->u.list.items[i];
-                SlTensor *p = sl_tensor_of(it);
-                if (p)
+            if (!f && strict) {
+                if (sl_tensor_of(it))
                     return sl_err(err, SL_E_VALUE, "parameters(): item %zu of the %s is a tensor that is not a "
                                                    "leaf requiring grad",
                                   i, sl_type_name(v));
@@ -1221,19 +1226,9 @@ static bool walk_ast(Walk *w, const SlAst *def, const SlAst *n, int depth, SlErr
     if (n->kind == SL_AST_NAME && !is_local(def, n->text)) {
         SlValue *v = sl_scope_get(&w->s->globals, n->text);
         bool found = false;
-        /* globals that are not layers (numbers, tensors, lists of numbers) are skipped */
-        if (v && (mod_of(v) || v->kind == SL_FUNC || v->kind == SL_METHOD || v->kind == SL_LIST ||
-                  v->kind == SL_TUPLE)) {
-            size_t nmods = w->nmods, nloose = w->nloose;
-            if (!walk_value(w, v, depth, false, &found, err)) {
-                /* a list of other things is no error inside a function body */
-                if (v->kind != SL_LIST && v->kind != SL_TUPLE)
-                    return false;
-                sl_err_clear(err);
-                w->nmods = nmods;
-                w->nloose = nloose;
-            }
-        }
+        /* globals that are not layers (numbers, tensors, lists of data) add nothing */
+        if (v && !walk_value(w, v, depth, false, false, &found, err))
+            return false;
     }
     if (!walk_ast(w, def, n->a, depth, err) || !walk_ast(w, def, n->b, depth, err) ||
         !walk_ast(w, def, n->c, depth, err))
@@ -1263,7 +1258,7 @@ static bool walk_func(Walk *w, const SlFunc *f, int depth, SlError *err)
         return sl_err(err, SL_E_LIMIT, "parameters(): functions and lists nested more than %d deep", MAX_WALK);
     if (f->parent) {
         bool found = false;
-        if (!walk_value(w, f->parent, depth + 1, false, &found, err))
+        if (!walk_value(w, f->parent, depth + 1, false, false, &found, err))
             return false;
     }
     if (!f->def)
@@ -1286,7 +1281,7 @@ bool sl_nn_collect_parameters(SlSession *s, SlValue *v, SlValue *list, SlError *
 {
     Walk w = {.s = s};
     bool found = false;
-    if (!walk_value(&w, v, 0, false, &found, err)) {
+    if (!walk_value(&w, v, 0, true, false, &found, err)) {
         walk_free(&w);
         return false;
     }

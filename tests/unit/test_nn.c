@@ -280,6 +280,12 @@ START_TEST(test_collect_parameters)
     expect(s, "def r(x) {\n  if x > 0 { return r(x - 1) }\n  return b(x)\n}", "");
     static const char *const rwant[] = {"b.weight", "b.bias"};
     check_params(s, "r", rwant, 2);
+    /* a body's lists: layers in them count, data (even tensors that require grad) does not */
+    expect(s, "layers = [c, 1.5]\ndata = [torch.ones(2, requires_grad=True)]\nloop = [b]\nloop.append(loop);", "");
+    expect(s, "u(x) = layers[0](x) + data[0].sum() + loop[0](x).sum()", "");
+    static const char *const uwant[] = {"b.weight", "b.bias", "c.weight", "c.bias"};
+    check_params(s, "u", uwant, 4);
+    expect(s, "loop.pop();", "");
     /* the builtin gives the same list */
     expect(s, "len(parameters(f))", "5\n");
     expect(s, "len(parameters(seq))", "4\n");
