@@ -362,39 +362,11 @@ static SlTensor *param_new(SlDTypeP dt, int nd, const int64_t *shape, SlError *e
     return t;
 }
 
-/* uniform_(from, to) as torch 1.13 draws it on this machine: its CPU
- * kernel x * (to - from) + from, with x from the generator as rand()
- * draws it, is compiled for AVX2 with -mfma, so on a CPU with AVX2 and FMA
- * (the kernel torch dispatches to) the expression is one fused
- * multiply-add. */
-static bool cpu_fma(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return false;
-#endif
-}
-
+/* torch's uniform_ (fused as torch's AVX2 kernel is: tensor.c) */
 static bool uniform_(SlTensor *t, double from, double to, SlError *err)
 {
-    if (sl_tensor_numel(t) == 0)
-        return true;
-    bool f32 = t->dtype == SL_DT_F32, fused = cpu_fma();
-    SlTensor *x = sl_tensor_rand(f32 ? SL_DT_F32 : SL_DT_F64, t->ndim, t->shape, 0, err);
-    if (!x)
-        return false;
-    int64_t n = sl_tensor_numel(t);
-    for (int64_t i = 0; i < n; i++) {
-        if (f32) {
-            float a = (float)from, b = (float)to, xi = sl_tensor_get_f(x, i);
-            sl_tensor_set_d(t, i, fused ? fmaf(xi, b - a, a) : xi * (b - a) + a);
-        } else {
-            double xi = sl_tensor_get_d(x, i);
-            sl_tensor_set_d(t, i, fused ? fma(xi, to - from, from) : xi * (to - from) + from);
-        }
-    }
-    sl_tensor_unref(x);
+    (void)err;
+    sl_tensor_uniform_(t, from, to);
     return true;
 }
 

@@ -759,17 +759,21 @@ static double normal_d(double mean, double std)
     return r * cos(theta) * std + mean;
 }
 
+/* torch's uniform_ kernel computes x * (to - from) + from; its AVX2
+ * build (the one torch dispatches to on a CPU with AVX2 and FMA) is
+ * compiled with -mfma, which fuses it into one multiply-add. */
 void sl_tensor_uniform_(SlTensor *t, double from, double to)
 {
     int64_t n = sl_tensor_numel(t);
+    bool fused = sl_vm_sleef();
     for (int64_t i = 0; i < n; i++) {
         int64_t o = sl_tensor_elem_offset(t, i);
         if (t->dtype == SL_DT_F32) {
-            float f = (float)from, tt = (float)to;
-            F32P(t)[o] = uniform_f() * (tt - f) + f;
+            float f = (float)from, tt = (float)to, x = uniform_f();
+            F32P(t)[o] = fused ? fmaf(x, tt - f, f) : x * (tt - f) + f;
         } else {
-            double x = uniform_d() * (to - from) + from;
-            raw_set_d(t, o, x);
+            double x = uniform_d();
+            raw_set_d(t, o, fused ? fma(x, to - from, from) : x * (to - from) + from);
         }
     }
     sl_tensor_bump_version(t);
