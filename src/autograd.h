@@ -60,7 +60,7 @@
     X(ADDMM, "AddmmBackward0") X(CONVOLUTION, "ConvolutionBackward0") X(SOFTMAX, "SoftmaxBackward0")         \
     X(LOG_SOFTMAX, "LogSoftmaxBackward0") X(MSE_LOSS, "MseLossBackward0") X(NLL_LOSS, "NllLossBackward0")     \
     X(BCE_LOSS, "BinaryCrossEntropyBackward0") X(LEAKY_RELU, "LeakyReluBackward0")                           \
-    X(NN_SPARE1, "NnSpare1Backward0") X(NN_SPARE2, "NnSpare2Backward0")
+    X(DIV_SCALAR, "DivBackward1") X(NN_SPARE2, "NnSpare2Backward0")
 
 typedef enum SlNodeKind {
 #define SL_NODE_ENUM(kind, name) SL_N_##kind,
