@@ -942,7 +942,55 @@ static bool accumulate_leaf(SlTensor *leaf, SlTensor *g, SlError *err)
     return sl_tensor_add_(leaf->grad, g, 1.0, err);
 }
 
+/* Whether a node's formula is elementwise: the gradient for each input is
+ * grad times a local derivative of the output's shape. */
+static bool elementwise(SlNodeKind k)
+{
+    switch (k) {
+    case SL_N_ADD: case SL_N_SUB: case SL_N_RSUB: case SL_N_MUL: case SL_N_DIV: case SL_N_POW: case SL_N_POW_T:
+    case SL_N_NEG: case SL_N_RECIPROCAL: case SL_N_REMAINDER: case SL_N_MINIMUM: case SL_N_MAXIMUM:
+    case SL_N_ATAN2: case SL_N_SIN: case SL_N_COS: case SL_N_TAN: case SL_N_ASIN: case SL_N_ACOS: case SL_N_ATAN:
+    case SL_N_SINH: case SL_N_COSH: case SL_N_TANH: case SL_N_EXP: case SL_N_LOG: case SL_N_LOG2: case SL_N_LOG10:
+    case SL_N_SQRT: case SL_N_RSQRT: case SL_N_CBRT: case SL_N_ABS: case SL_N_SIGN: case SL_N_FLOOR: case SL_N_CEIL:
+    case SL_N_ROUND: case SL_N_ROUND_DEC: case SL_N_SIGMOID: case SL_N_RELU: case SL_N_HEAVISIDE: case SL_N_CLONE:
+    case SL_N_TOCOPY: case SL_N_CLAMP: case SL_N_WHERE: case SL_N_LEAKY_RELU: return true;
+    default: return false;
+    }
+}
+
+/* For a trace: the local derivatives of node x (its formula run on a
+ * gradient of ones, which is exact: every formula is linear in the
+ * gradient), when they are tensors of a useful shape; locs[i] NULL else. */
+static void local_grads(SlNode *x, const SlTensor *G, SlTensor **locs)
+{
+    bool in_place = x->kind == SL_N_ZERO || x->kind == SL_N_FILL || x->kind == SL_N_COPY ||
+                    x->kind == SL_N_COPYSLICES;
+    if (in_place || !(elementwise(x->kind) || sl_tensor_numel(G) == 1))
+        return;
+    SlError e = {0};
+    SlTensor *one = sl_tensor_ones_like(G, &e);
+    if (one)
+        node_backward(x, one, locs, &e); /* on failure locs stay NULL */
+    sl_tensor_unref(one);
+    sl_err_clear(&e);
+}
+
+static bool engine(SlTensor *root, SlTensor *gradient, bool retain_graph, SlAgTrace trace, void *ctx,
+                   SlError *err);
+
 bool sl_ag_backward(SlTensor *root, SlTensor *gradient, bool retain_graph, SlError *err)
+{
+    return engine(root, gradient, retain_graph, NULL, NULL, err);
+}
+
+bool sl_ag_backward_traced(SlTensor *root, SlTensor *gradient, bool retain_graph, SlAgTrace trace, void *ctx,
+                           SlError *err)
+{
+    return engine(root, gradient, retain_graph, trace, ctx, err);
+}
+
+static bool engine(SlTensor *root, SlTensor *gradient, bool retain_graph, SlAgTrace trace, void *ctx,
+                   SlError *err)
 {
     if (!root->requires_grad)
         return sl_err(err, SL_E_VALUE, "element 0 of tensors does not require grad and does not have a grad_fn");
@@ -1033,8 +1081,11 @@ bool sl_ag_backward(SlTensor *root, SlTensor *gradient, bool retain_graph, SlErr
         SlTensor *G = x->buf;
         x->buf = NULL;
         SlTensor *outs[SL_NODE_MAXNEXT] = {NULL, NULL, NULL};
+        SlTensor *locs[SL_NODE_MAXNEXT] = {NULL, NULL, NULL}, *sent[SL_NODE_MAXNEXT] = {NULL, NULL, NULL};
+        bool had_grad = false;
         if (G) {
             if (x->kind == SL_N_ACCUMULATE) {
+                had_grad = x->leaf->grad != NULL;
                 ok = accumulate_leaf(x->leaf, G, err);
             } else {
                 if (x->retain) {
@@ -1043,6 +1094,8 @@ bool sl_ag_backward(SlTensor *root, SlTensor *gradient, bool retain_graph, SlErr
                     sl_tensor_unref(rg);
                 }
                 ok = ok && node_backward(x, G, outs, err);
+                if (ok && trace)
+                    local_grads(x, G, locs);
                 if (ok && !retain_graph)
                     release(x);
             }
@@ -1054,13 +1107,27 @@ bool sl_ag_backward(SlTensor *root, SlTensor *gradient, bool retain_graph, SlErr
             if (outs[i]) {
                 SlTensor *v = validate(x, i, outs[i], err);
                 ok = v && accumulate_buf(m, v, err);
-                sl_tensor_unref(v);
+                if (trace)
+                    sent[i] = v; /* kept for the trace, released below */
+                else
+                    sl_tensor_unref(v);
             }
             if (--m->deps == 0)
                 heap_push(&ready, m);
         }
-        for (int i = 0; i < SL_NODE_MAXNEXT; i++)
+        if (ok && trace && G) {
+            SlAgStep step = {.node = x, .grad = G, .accumulated = had_grad};
+            for (int i = 0; i < SL_NODE_MAXNEXT; i++) {
+                step.local[i] = locs[i];
+                step.sent[i] = sent[i];
+            }
+            trace(ctx, &step);
+        }
+        for (int i = 0; i < SL_NODE_MAXNEXT; i++) {
             sl_tensor_unref(outs[i]);
+            sl_tensor_unref(locs[i]);
+            sl_tensor_unref(sent[i]);
+        }
         sl_tensor_unref(G);
     }
 #undef PUSH_SEEN

@@ -187,6 +187,35 @@ bool sl_ag_copy_slices(SlTensor *base, SlTensor *view, SlTensor *src, SlError *e
  * scalar root (an error for others).  Accumulates into the leaves' .grad. */
 bool sl_ag_backward(SlTensor *root, SlTensor *gradient, bool retain_graph, SlError *err);
 
+/* One step of a traced backward, in the engine's order: node ran with the
+ * incoming gradient grad (the sum of every contribution that arrived) and
+ * sent sent[i] to next[i] (already reduced to input i's shape and cast to
+ * its dtype; NULL where nothing goes).  local[i] is d(output)/d(input i),
+ * the node's own derivative (the formula run with a gradient of ones), for
+ * elementwise operations (then in the output's shape: sent[i] is
+ * grad * local[i], summed to the input's shape when it was broadcast) and
+ * for one-element outputs (then in input i's shape: sent[i] = grad *
+ * local[i]); NULL for the others (matmul, views, ...), whose Jacobian is
+ * no tensor of either shape.  An AccumulateGrad step has no inputs: its
+ * leaf's .grad is then the result, and accumulated says whether grad was
+ * added to a .grad that was already there.  Everything is borrowed for the
+ * duration of the call. */
+typedef struct SlAgStep {
+    const SlNode *node;                      /* the node that ran */
+    const SlTensor *grad;                    /* its incoming gradient */
+    const SlTensor *local[SL_NODE_MAXNEXT];  /* its local derivative per input, or NULL */
+    const SlTensor *sent[SL_NODE_MAXNEXT];   /* what it sent to next[i], or NULL */
+    bool accumulated;                        /* AccumulateGrad: .grad existed and was added to */
+} SlAgStep;
+
+typedef void (*SlAgTrace)(void *ctx, const SlAgStep *step);
+
+/* sl_ag_backward, calling trace(ctx, step) after each node has run.  It
+ * computes exactly what sl_ag_backward computes (the local derivatives are
+ * extra work on the side) and frees the graph by the same rules. */
+bool sl_ag_backward_traced(SlTensor *root, SlTensor *gradient, bool retain_graph, SlAgTrace trace, void *ctx,
+                           SlError *err);
+
 /* Names of the tensor for error hints (set by the caller, may be NULL):
  * "y" in "y.backward()". */
 extern const char *sl_ag_receiver_name;

@@ -12,6 +12,7 @@
 #include "ad.h"
 #include "descend.h"
 #include "eval_internal.h"
+#include "graph.h"
 #include "tensor_value.h"
 #include "expr.h"
 #include "nn.h"
@@ -1328,6 +1329,8 @@ const SlBuiltin *sl_builtin_lookup(const char *name)
         b = sl_descend_builtin_lookup(name);
     if (!b)
         b = sl_plot_builtin_lookup(name);
+    if (!b)
+        b = sl_graph_builtin_lookup(name);
     return b;
 }
 
@@ -1370,7 +1373,13 @@ const SlBuiltin *sl_builtin_at(size_t i)
         ndes++;
     if (i < ndes)
         return sl_descend_builtin_at(i);
-    return sl_plot_builtin_at(i - ndes);
+    i -= ndes;
+    size_t nplot = 0;
+    while (sl_plot_builtin_at(nplot))
+        nplot++;
+    if (i < nplot)
+        return sl_plot_builtin_at(i);
+    return sl_graph_builtin_at(i - nplot);
 }
 
 const SlBuiltin *sl_method_lookup(const SlValue *self, const char *name)

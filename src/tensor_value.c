@@ -16,6 +16,8 @@
 #include "ast.h"
 #include "autograd.h"
 #include "eval_internal.h"
+#include "expr.h"
+#include "graph.h"
 #include "nn.h"
 #include "num.h"
 #include "optim.h"
@@ -1249,7 +1251,7 @@ static bool noargs(SlCall *c, const char *name)
 
 static SlValue *m_backward(SlCall *c)
 {
-    static const char *const kw[] = {"gradient", "retain_graph", "create_graph", "inputs", NULL};
+    static const char *const kw[] = {"gradient", "retain_graph", "create_graph", "inputs", "trace", NULL};
     if (!check_kw(c, "backward", kw) || !check_npos(c, "backward", 0, 2))
         return NULL;
     SlValue *gv = arg(c, 0, "gradient"), *rv = arg(c, 1, "retain_graph");
@@ -1267,8 +1269,22 @@ static SlValue *m_backward(SlCall *c)
         return sl_err(c->err, SL_E_VALUE, "create_graph=True (higher derivatives through tensors) is not "
                                           "supported yet; use derivative() or f'' for higher derivatives"),
                NULL;
+    /* trace=True (slope's own): print each step of backpropagation (graph.h) */
+    bool trace = false;
+    SlValue *tv = kwarg(c, "trace");
+    if (tv && tv->kind != SL_NONE && !get_bool(c, "backward", "trace", tv, &trace))
+        return NULL;
     sl_ag_receiver_name = receiver_text(c, "backward");
-    bool ok = sl_ag_backward(SELF, g, retain, c->err);
+    bool ok;
+    if (trace) {
+        SlGraphNames names = {0};
+        sl_graph_names_add_session(&names, c->s);
+        ok = sl_graph_backward_trace(c->s->out, SELF, g, retain, &names, sl_ag_receiver_name,
+                                     sl_expr_style() == SL_STYLE_ASCII, c->err);
+        sl_graph_names_free(&names);
+    } else {
+        ok = sl_ag_backward(SELF, g, retain, c->err);
+    }
     sl_ag_receiver_name = NULL;
     return ok ? SL_NONE_V : NULL;
 }
@@ -1932,8 +1948,10 @@ static SlValue *m_all(SlCall *c) { return allany(c, "all", true); }
 static SlValue *m_any(SlCall *c) { return allany(c, "any", false); }
 
 static const SlBuiltin tensor_methods[] = {
-    {"backward", m_backward, "t.backward(gradient=None, retain_graph=False)",
-     "Gradients of t with respect to the leaves that require grad, added into their .grad."},
+    {"backward", m_backward, "t.backward(gradient=None, retain_graph=False, trace=False)",
+     "Gradients of t with respect to the leaves that require grad, added into their .grad. trace=True prints "
+     "each step as backpropagation runs: the gradient reaching each node, its local derivative, and what it "
+     "passes on to each input (the chain rule); node numbers are graph(t)'s."},
     {"item", m_item, "t.item()", "The one element as a Python number."},
     {"tolist", m_tolist, "t.tolist()", "Nested lists of Python numbers."},
     {"numel", m_numel, "t.numel()", "Number of elements."},
