@@ -169,7 +169,8 @@ static SlValue *eval_f(SlDescent *d, SlValue *x, SlError *err)
         return p;
     SlBuf b = {0};
     sl_repr(&b, x);
-    sl_err(err, SL_E_TYPE, "descend needs f to return a number; f(%s) is a %s", b.s ? b.s : "", sl_type_name(p));
+    sl_err(err, SL_E_TYPE, "descend needs f to return a number; %s(%s) is a %s", sl_descent_fname(d), b.s ? b.s : "",
+           sl_type_name(p));
     sl_buf_free(&b);
     sl_unref(p);
     return NULL;
@@ -424,6 +425,17 @@ SlDescent *sl_descent_new(SlSession *s, SlValue *f, SlValue *x0, SlValue *lr, Sl
     d->fs = sl_list_new(16);
     SlValue *fx = eval_f(d, x, err);
     SlValue *g = fx ? grad_f(d, x, err) : NULL;
+    if (!g && err->set && !err->hint[0]) {
+        SlBuf xb = {0};
+        sl_buf_init(&xb);
+        sl_repr(&xb, x);
+        if (!spread)
+            sl_err_hint(err, "%s takes one variable: give x0 as a number, or write f of a list (def f(v) { ... v[0] ... })",
+                        sl_descent_fname(d));
+        else
+            sl_err_hint(err, "at the starting point x0 = %s", xb.s);
+        sl_buf_free(&xb);
+    }
     if (!g) {
         sl_unref(fx);
         sl_unref(x);
@@ -641,14 +653,15 @@ void sl_descent_print_row(const SlDescent *d, size_t n, FILE *out)
     sl_buf_free(&b);
 }
 
-/* Print the header and row 0 the first time a descent shows its trace. */
+/* Print the header and the current row (row 0 for a new descent) the first
+ * time a descent shows its trace. */
 static bool start_trace(SlDescent *d, FILE *out)
 {
     if (d->header_printed)
         return false;
     d->header_printed = true;
     sl_descent_print_header(d, out);
-    sl_descent_print_row(d, 0, out);
+    sl_descent_print_row(d, sl_descent_steps(d), out);
     if (d->status == SL_DESCENT_RUNNING)
         return false;
     fprintf(out, "%s\n", d->why);
@@ -747,7 +760,10 @@ static void descent_repr(const SlValue *v, FILE *out)
     SlBuf b = {0};
     sl_buf_init(&b);
     sl_buf_puts(&b, "<descent of ");
-    fn_name(d, &b);
+    if (d->f->kind == SL_EXPR)
+        sl_repr(&b, d->f);
+    else
+        fn_name(d, &b);
     sl_buf_puts(&b, " from ");
     sl_repr(&b, sl_descent_x(d, 0));
     sl_buf_puts(&b, ", lr=");
@@ -815,7 +831,7 @@ static SlValue *descent_getattr(SlValue *self, const char *name, SlError *err)
     return NULL;
 }
 
-static bool check_lr(SlError *err, const char *what, SlValue *v, bool positive)
+static bool check_lr(SlError *err, const char *fname, const char *what, SlValue *v, bool positive)
 {
     SlValue *zero = sl_int_si(0);
     int c = sl_num_cmp(v, zero);
@@ -823,7 +839,7 @@ static bool check_lr(SlError *err, const char *what, SlValue *v, bool positive)
     if (c == 2 || !finite_num(v) || (positive ? c <= 0 : c < 0)) {
         SlBuf b = {0};
         sl_repr(&b, v);
-        sl_err(err, SL_E_VALUE, "descend: %s must be a number %s 0, not %s", what, positive ? ">" : ">=", b.s);
+        sl_err(err, SL_E_VALUE, "%s%s must be a number %s 0, not %s", fname, what, positive ? ">" : ">=", b.s);
         sl_buf_free(&b);
         return false;
     }
@@ -849,7 +865,7 @@ static bool descent_setattr(SlValue *self, const char *name, SlValue *v, SlError
         sl_unref(p);
         return sl_err(err, SL_E_TYPE, "descent.%s must be a number, not %s", name, sl_type_name(v));
     }
-    if (!check_lr(err, name, p, slot == &d->lr)) {
+    if (!check_lr(err, "descent.", name, p, slot == &d->lr)) {
         sl_unref(p);
         return false;
     }
@@ -902,7 +918,7 @@ static SlValue *m_run(SlCall *c)
     SlValue *tol = NULL;
     if (tv && tv->kind != SL_NONE) {
         tol = number_arg(c->err, "run", "tol", tv);
-        if (!tol || !check_lr(c->err, "tol", tol, false)) {
+        if (!tol || !check_lr(c->err, "run: ", "tol", tol, false)) {
             sl_unref(tol);
             return NULL;
         }
@@ -931,18 +947,6 @@ static SlValue *m_run(SlCall *c)
     if (d->status != SL_DESCENT_RUNNING && d->status != SL_DESCENT_CONVERGED) {
         fprintf(out, "%s\n", d->why); /* diverging or stalled already: say so, do not go on */
         stopped = true;
-    } else {
-        SlError e = {0};
-        if (tol_reached(d, tol, &e)) {
-            fprintf(out, "%s\n", d->why);
-            stopped = true;
-        } else if (e.set) {
-            *c->err = e;
-            ok = false;
-        } else if (d->status == SL_DESCENT_CONVERGED && zero_val(d->g)) {
-            fprintf(out, "%s\n", d->why); /* at a zero gradient nothing moves */
-            stopped = true;
-        }
     }
     if (ok && !stopped)
         ok = run_steps(d, limit, tol, trace, &stopped, c->err);
@@ -1013,14 +1017,14 @@ static SlValue *b_descend(SlCall *c)
     SlValue *lr = NULL, *mom = NULL, *tol = NULL;
     bool ok = true;
     lr = lv ? number_arg(c->err, "descend", "lr", lv) : sl_float_d(0.1);
-    ok = lr && check_lr(c->err, "lr", lr, true);
+    ok = lr && check_lr(c->err, "descend: ", "lr", lr, true);
     if (ok) {
         mom = mv ? number_arg(c->err, "descend", "momentum", mv) : sl_int_si(0);
-        ok = mom && check_lr(c->err, "momentum", mom, false);
+        ok = mom && check_lr(c->err, "descend: ", "momentum", mom, false);
     }
     if (ok && tv && tv->kind != SL_NONE) {
         tol = number_arg(c->err, "descend", "tol", tv);
-        ok = tol && check_lr(c->err, "tol", tol, false);
+        ok = tol && check_lr(c->err, "descend: ", "tol", tol, false);
     }
     long steps = -1;
     if (ok && sv && sv->kind != SL_NONE)

@@ -68,6 +68,13 @@ static const Topic topics[] = {
      "branches): grad(f, point), jacobian(F, point).  :ad picks the engine for grad and f'(a);\n"
      "gradcheck(f, point) shows all of them; explain(diff(expr, x)) shows the rules step by step.\n"
      "At kinks: abs'(0) = 0, relu'(0) = 0 (as PyTorch), max/min follow the first argument on ties."},
+    {"descent", "gradient descent and plots",
+     "descend(f, x0, lr=0.1, steps=N) prints N steps (step, x, f(x), f'(x) or |∇f|); without steps= it returns a\n"
+     "descent d: d.step(), d.step(10), d.run(tol=1e-3, steps=10000, trace=False) (until |f(xₙ₊₁) − f(xₙ)| ≤ tol;\n"
+     "returns x), d.x d.fx d.grad d.history d.losses d.steps d.status, d.lr = ... between steps; momentum=0.9.\n"
+     "It says when it diverges, stalls or converges.  plot(f, a, b), plot(f, g, a, b), plot(d), plot(list),\n"
+     "plot(xs, ys); log=True, ylim=(lo, hi), width=, height=, title=, xlabel=, ylabel=, path=d;\n"
+     "file=\"out.svg\" writes an SVG, with animate=True an animated descent."},
     {"errors", "errors",
      "An error names the problem and shows where; the statement that failed changes nothing and the session\n"
      "keeps everything else. In a script the first error stops it with FILE:LINE:COL and exit status 1.\n"

@@ -315,6 +315,18 @@ static void nice_step(double x, int *m, int *e)
     *e = ex;
 }
 
+static void smaller_step(int *m, int *e)
+{
+    if (*m == 5)
+        *m = 2;
+    else if (*m == 2)
+        *m = 1;
+    else {
+        *m = 5;
+        (*e)--;
+    }
+}
+
 static void bigger_step(int *m, int *e)
 {
     if (*m == 1)
@@ -354,6 +366,7 @@ void sl_plot_ticks(double lo, double hi, int target, bool loose, bool integer, S
         m = 1;
         e = 0;
     }
+    bool grew = false;
     for (int tries = 0; tries < 64; tries++) {
         double step = m * pow(10, e);
         double a = lo / step, b = hi / step;
@@ -365,6 +378,11 @@ void sl_plot_ticks(double lo, double hi, int target, bool loose, bool integer, S
         long long kb = loose ? (long long)ceil(b - 1e-9) : (long long)floor(b + 1e-9);
         if (kb - ka + 1 > SL_TICKS_MAX || kb - ka + 1 > 2 * target + 2) {
             bigger_step(&m, &e);
+            grew = true;
+            continue;
+        }
+        if (kb - ka + 1 < 2 && !grew && !(integer && m == 1 && e == 0)) { /* at least two labels */
+            smaller_step(&m, &e);
             continue;
         }
         t->n = 0;
@@ -1638,8 +1656,8 @@ static SlValue *b_plot(SlCall *c)
         }
     } else {
         ok = sl_err(c->err, SL_E_TYPE,
-                    "plot cannot draw a %s; give a function and a range (plot(f, a, b)), a list of numbers, "
-                    "two lists (xs, ys) or a descent",
+                    "plot cannot draw a value of type %s; give a function and a range (plot(f, a, b)), a list "
+                    "of numbers, two lists (xs, ys) or a descent",
                     sl_type_name(a0));
     }
     if (ok && nf) {
@@ -1649,8 +1667,8 @@ static SlValue *b_plot(SlCall *c)
             ok = sl_err(c->err, SL_E_VALUE, "plot(f, a, b) needs the range a to b after the function%s",
                         nf == 1 ? "" : "s");
         else if (c->nargs - rest > 2)
-            ok = sl_err(c->err, SL_E_VALUE, "plot: argument %zu (a %s) comes after the range; plot(f, g, a, b) "
-                        "takes the functions first", rest + 3, sl_type_name(c->args[rest + 2]));
+            ok = sl_err(c->err, SL_E_VALUE, "plot: argument %zu comes after the range; plot(f, g, a, b) takes the "
+                        "functions first", rest + 3);
         if (ok) {
             char wa[16], wb[16];
             snprintf(wa, sizeof wa, "%zu (a)", rest + 1);
