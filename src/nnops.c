@@ -316,8 +316,8 @@ SlTensor *sl_ag_linear(SlTensor *x, SlTensor *w, SlTensor *b, SlError *err)
  *      halves), block sums added, then + bias.  grad_input: chains over o
  *      (same K-blocking), col2im over (i, j).  grad_weight: per image,
  *      16 lanes of strided chains reduced as a tree when 2 <= O <= 15
- *      (smalln_tn kernel), K-blocked chains when O >= 16, images added;
- *      sgemv's 8-lane chains when O == 1.
+ *      (smalln_tn kernel), images added; when O >= 16 K-blocked chains,
+ *      every block added to the total; sgemv's 8-lane chains when O == 1.
  *      grad_bias: per output row a sum from zero, rows added.
  * ------------------------------------------------------------------------- */
 
@@ -681,17 +681,18 @@ static void gemm_bwd_weight(const Cv *v, const float *g, const float *x, float *
                                 for (int q = 0; q < h; q++)
                                     lane[q] = lane[q] + lane[q + h];
                             part = lane[0];
+                            tot = n == 0 ? part : part + tot;
                         } else {
+                            /* each K-block is added into C (beta = 1 after the first) */
                             for (int64_t k0 = 0; k0 < S;) {
                                 int64_t k1 = k0 + kblock(S - k0);
                                 float acc = 0.0f;
                                 for (int64_t k = k0; k < k1; k++)
                                     acc = fmaf(gr[k], xat_f(v, x, n, c, k / v->ow, k % v->ow, i, j), acc);
-                                part = k0 == 0 ? acc : acc + part;
+                                tot = n == 0 && k0 == 0 ? acc : acc + tot;
                                 k0 = k1;
                             }
                         }
-                        tot = n == 0 ? part : part + tot;
                     }
                     dw[WI(v, o, c, i, j)] = tot;
                 }
