@@ -58,7 +58,7 @@ typedef struct SlDescent {
     bool dead;               /* an iterate is not finite: no further steps */
     SlDescentStatus status;  /* the judgement after the last step */
     char why[320];           /* its message ("diverging at step 7: ...") */
-    bool header_printed;     /* a trace has started (header and row 0 shown) */
+    bool header_printed;     /* a trace has started (its header is shown) */
 } SlDescent;
 
 /* A new descent at x0 (a number, or a list/tuple of numbers for several
