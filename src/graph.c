@@ -961,6 +961,8 @@ static SlValue *b_graph(SlCall *c)
         file = NULL;
     if (file && file->kind != SL_STR)
         return sl_err(c->err, SL_E_ARG_TYPE, "graph", "file", "a str", sl_type_name(file)), NULL;
+    if (file && file->u.str.len == 0)
+        return sl_err(c->err, SL_E_VALUE, "graph: file= needs a file name"), NULL;
     bool ascii = sl_expr_style() == SL_STYLE_ASCII;
     SlTensor *t = sl_tensor_of(v);
     SlBuf b;
