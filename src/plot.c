@@ -345,8 +345,13 @@ static void end_ticks(double lo, double hi, SlTicks *t)
     t->n = 2;
     t->v[0] = lo;
     t->v[1] = hi;
-    snprintf(t->label[0], sizeof t->label[0], "%.6g", lo);
-    snprintf(t->label[1], sizeof t->label[1], "%.6g", hi);
+    /* enough digits to tell the ends apart */
+    for (int digits = 6; digits <= 17; digits++) {
+        snprintf(t->label[0], sizeof t->label[0], "%.*g", digits, lo);
+        snprintf(t->label[1], sizeof t->label[1], "%.*g", digits, hi);
+        if (strcmp(t->label[0], t->label[1]) != 0)
+            break;
+    }
     t->lo = lo;
     t->hi = hi;
 }
@@ -404,8 +409,10 @@ void sl_plot_ticks(double lo, double hi, int target, bool loose, bool integer, S
 void sl_plot_log_ticks(double lo, double hi, int target, bool loose, SlTicks *t)
 {
     memset(t, 0, sizeof *t);
-    if (!(hi > lo) || !isfinite(lo) || !isfinite(hi) || fabs(lo) > 300 || fabs(hi) > 300) {
+    if (!(hi > lo) || !isfinite(lo) || !isfinite(hi) || fabs(lo) > 400 || fabs(hi) > 400) {
         end_ticks(lo, hi, t);
+        for (size_t k = 0; k < 2; k++) /* label the values, not their logarithms */
+            snprintf(t->label[k], sizeof t->label[k], "%.3g", pow(10, t->v[k]));
         return;
     }
     if (target < 2)
@@ -1483,6 +1490,10 @@ static bool flag_kw(SlCall *c, const char *name, bool *out)
     return true;
 }
 
+/* A range a picture can map with doubles: finite, and wide enough that
+ * dots per unit do not overflow. */
+static bool drawable(double lo, double hi) { return isfinite(hi - lo) && hi - lo > 1e-290; }
+
 static bool utf8_locale(void)
 {
     const char *cs = nl_langinfo(CODESET);
@@ -1714,6 +1725,16 @@ static SlValue *b_plot(SlCall *c)
         if (!data_range(&fig, &xlo, &xhi, &ylo, &yhi))
             ok = sl_err(c->err, SL_E_VALUE, logy ? "plot: nothing to draw on a log scale: no value is above 0"
                                                  : "plot: nothing to draw: every value is inf or nan");
+        else if (!drawable(xlo, xhi) || !drawable(ylo, yhi)) {
+            bool x = !drawable(xlo, xhi);
+            double lo = x ? xlo : ylo, hi = x ? xhi : yhi;
+            if (!x && logy) {
+                lo = pow(10, lo);
+                hi = pow(10, hi);
+            }
+            ok = sl_err(c->err, SL_E_VALUE, "plot: the %s values span %.3g to %.3g, too %s to draw in doubles",
+                        x ? "x" : "y", lo, hi, isfinite(hi - lo) ? "narrow" : "wide");
+        }
     }
     if (ok && file) {
         const char *path_s = file->u.str.s;
