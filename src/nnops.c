@@ -271,9 +271,8 @@ SlTensor *sl_ag_linear(SlTensor *x, SlTensor *w, SlTensor *b, SlError *err)
             sl_err(err, SL_E_VALUE, "mat1 and mat2 shapes cannot be multiplied (%lldx%lld and %lldx%lld)",
                    (long long)rows, (long long)x->shape[x->ndim - 1], (long long)wt->shape[0],
                    (long long)wt->shape[1]);
-        } else if (x->dtype != w->dtype) {
-            sl_err(err, SL_E_TYPE, "mat1 and mat2 must have the same dtype");
         } else {
+            /* a dtype mismatch is mm's "expected scalar type ... but found ..." */
             SlTensor *m = x->ndim >= 3 ? matmul_fold(x, wt, err) : sl_ag_matmul(x, wt, err);
             if (m && b) {
                 r = sl_ag_binary(SL_T_ADD, m, b, err);
@@ -1811,7 +1810,7 @@ SlTensor *sl_ag_bce_loss(SlTensor *input, SlTensor *target, SlTensor *weight, Sl
     return r;
 }
 
-/* binary_cross_entropy_backward: grad * (x - t) / max((1 - x) * x, 1e-12),
+/* binary_cross_entropy_backward: grad * (x - t) / max((1 - x) * x, 1e-12f),
  * times the weight, / numel for a mean.  The target's gradient:
  * (log(1 - x) - log(x)) * grad (Sleef logs, torch's log_), same scaling. */
 static bool bce_backward(SlNode *nd, SlTensor *g, SlTensor **r, SlError *err)

@@ -20,17 +20,28 @@
 typedef enum SlReduction { SL_RED_NONE, SL_RED_MEAN, SL_RED_SUM } SlReduction;
 
 /* F.linear(x, w, b): y = x @ w.T + b, w of shape (out, in), b (out) or NULL.
- * A 2-d x with a bias is torch's addmm (grad_fn AddmmBackward0: each
- * output is the dot product summed in order from zero, then the bias
- * added); other shapes are matmul then add, as torch does. */
+ * The graph is torch 1.13's: a 2-d x with a bias is addmm(b, x, w.t())
+ * (AddmmBackward0, the weight behind TBackward0; each output is the dot
+ * product summed in order from zero, then the bias added), a contiguous
+ * 3-d x with a bias is that addmm on x.view(-1, in) viewed back
+ * (ViewBackward0); other x of 3 or more dims fold their batch dims into
+ * one mm (UnsafeViewBackward0), a 1-d x is matmul (SqueezeBackward3),
+ * and a bias is then added (AddBackward0).  Without a bias: that matmul. */
 SlTensor *sl_ag_linear(SlTensor *x, SlTensor *w, SlTensor *b, SlError *err);
 
-/* F.conv2d(x, w, b, stride, padding): x (N, C, H, W) or (C, H, W),
- * w (O, C, kh, kw), b (O) or NULL; grad_fn ConvolutionBackward0. */
+/* F.conv2d(x, w, b, stride, padding): x (N, C, H, W) or (C, H, W) (then
+ * unsqueezed and squeezed as torch does: SqueezeBackward1), w (O, C, kh,
+ * kw), b (O) or NULL; stride NULL means (1, 1), padding NULL (0, 0);
+ * grad_fn ConvolutionBackward0.  float32 repeats, per pass, the order of
+ * the code torch runs on this machine (its own im2col + BLAS path or one
+ * of three oneDNN implementations; nnops.c lists them); float64 and mpfr
+ * take torch's im2col order. */
 SlTensor *sl_ag_conv2d(SlTensor *x, SlTensor *w, SlTensor *b, const int stride[2], const int padding[2],
                        SlError *err);
 
-/* softmax / log_softmax along dim (SoftmaxBackward0, LogSoftmaxBackward0). */
+/* softmax / log_softmax along dim (SoftmaxBackward0, LogSoftmaxBackward0),
+ * with torch's vectorised reductions, Sleef exp/log (vecmath.h) and the
+ * fused multiply-adds GCC put into torch's backward kernels. */
 SlTensor *sl_ag_softmax(SlTensor *x, int dim, bool log, SlError *err);
 
 /* leaky_relu(x, slope) (LeakyReluBackward0); relu, sigmoid and tanh are
@@ -46,12 +57,15 @@ SlTensor *sl_ag_l1_loss(SlTensor *input, SlTensor *target, SlReduction red, SlEr
  * weight NULL or broadcastable to input. */
 SlTensor *sl_ag_bce_loss(SlTensor *input, SlTensor *target, SlTensor *weight, SlReduction red, SlError *err);
 /* NLL: input (N, C) or (C) of log-probabilities, target int64 (N) or () of
- * class indices; weight NULL or (C); ignore_index as torch (-100). */
+ * class indices; weight NULL or (C); ignore_index as torch (-100).  The
+ * reduction is torch's 8-level cascade of partial sums; a mean divides by
+ * the total weight of the targets kept (their count without a weight). */
 SlTensor *sl_ag_nll_loss(SlTensor *input, SlTensor *target, SlTensor *weight, SlReduction red,
                          int64_t ignore_index, SlError *err);
 /* cross_entropy = nll_loss(log_softmax(input, 1)) for class-index targets
  * (input (N, C) or (C)); a float target of input's shape is the
- * probabilities form. */
+ * probabilities form, -(log_softmax * target [* weight]).sum() / (numel /
+ * C) for a mean (NegBackward0, DivBackward1), .sum(1) for none. */
 SlTensor *sl_ag_cross_entropy(SlTensor *input, SlTensor *target, SlTensor *weight, SlReduction red,
                               int64_t ignore_index, SlError *err);
 

@@ -704,6 +704,12 @@ START_TEST(test_errors)
     expect_err(sl_ag_linear(x22, W, b, &err), &err, "mat1 and mat2 shapes cannot be multiplied (2x2 and 3x4)");
     expect_err(sl_ag_linear(x2, W, b, &err), &err, "mat1 and mat2 shapes cannot be multiplied (1x2 and 3x4)");
     expect_err(sl_ag_linear(x23d, W, b, &err), &err, "mat1 and mat2 must have the same dtype");
+    SlTensor *x3d = zf(SL_DT_F64, 1, s3), *x3l = sl_tensor_zeros(SL_DT_I64, 1, s3, 0, NULL);
+    expect_err(sl_ag_linear(x3d, W, b, &err), &err, "expected scalar type Double but found Float");
+    expect_err(sl_ag_linear(x3l, W, NULL, &err), &err, "expected scalar type Long but found Float");
+    expect_err(sl_ag_linear(x23d, W, NULL, &err), &err, "expected scalar type Double but found Float");
+    sl_tensor_unref(x3d);
+    sl_tensor_unref(x3l);
     SlTensor *s0 = sl_tensor_scalar_d(SL_DT_F32, 1, 0);
     expect_err(sl_ag_linear(s0, W, b, &err), &err,
                "both arguments to matmul need to be at least 1D, but they are 0D and 2D");
