@@ -1727,13 +1727,21 @@ static SlValue *b_plot(SlCall *c)
                                                  : "plot: nothing to draw: every value is inf or nan");
         else if (!drawable(xlo, xhi) || !drawable(ylo, yhi)) {
             bool x = !drawable(xlo, xhi);
-            double lo = x ? xlo : ylo, hi = x ? xhi : yhi;
-            if (!x && logy) {
-                lo = pow(10, lo);
-                hi = pow(10, hi);
+            double lo = INFINITY, hi = -INFINITY; /* the data's own extent, before padding */
+            for (size_t k = 0; k < fig.nseries; k++)
+                for (size_t i = 0; i < fig.series[k].n; i++) {
+                    double v = x ? fig.series[k].x[i] : fig.series[k].y[i];
+                    if (isfinite(v) && (x || !logy || v > 0)) {
+                        lo = fmin(lo, v);
+                        hi = fmax(hi, v);
+                    }
+                }
+            if (x && fig.has_xlim) {
+                lo = fig.xlo;
+                hi = fig.xhi;
             }
             ok = sl_err(c->err, SL_E_VALUE, "plot: the %s values span %.3g to %.3g, too %s to draw in doubles",
-                        x ? "x" : "y", lo, hi, isfinite(hi - lo) ? "narrow" : "wide");
+                        x ? "x" : "y", lo, hi, isfinite((hi - lo) * 1.1) ? "narrow" : "wide");
         }
     }
     if (ok && file) {
