@@ -93,9 +93,9 @@ typedef struct SlFigure {
     SlSeries *series;   /* drawn in order (malloc'd) */
     size_t nseries;     /* how many */
     bool has_xlim;      /* x range given (a function's [a, b]) */
-    double xlo, xhi;
+    double xlo, xhi;    /* that range, when given */
     bool has_ylim;      /* y range given (ylim=) */
-    double ylo, yhi;
+    double ylo, yhi;    /* that range (data values, not logarithms), when given */
     bool logy;          /* log scale on y (points with y <= 0 are left out) */
     bool xint;          /* x are step numbers: integer ticks */
     char *title;        /* each malloc'd or NULL */
