@@ -129,7 +129,27 @@ static int64_t *geom_new(int n)
  * torch's addmm_impl_cpu_ calls sgemm('T', 'N', out, n, in, 1, W, in, x,
  * in, 1, result, out) on the result prefilled with the bias; the reference
  * BLAS forms each dot product from zero, then C = alpha*temp + beta*C.
+ * A column-major W (or x, for one output) makes it 'N': the bias first.
  * ------------------------------------------------------------------------- */
+
+/* Whether torch's addmm_impl_cpu_ calls sgemm with transa = 'N' for this
+ * x (n, k) @ wt (k, m): then C starts as the bias and accumulates the
+ * products in order; with 'T' each dot product is formed from zero and
+ * the bias added last.  (The result is row-major, so torch swaps the
+ * operands unless m == 1.) */
+static bool addmm_bias_first(const SlTensor *x, const SlTensor *wt)
+{
+    int64_t n = x->shape[0], k = x->shape[1], m = wt->shape[1];
+    const SlTensor *a = m == 1 ? x : wt;
+    int64_t rows = m == 1 ? n : m, s0 = m == 1 ? a->strides[0] : a->strides[1],
+            s1 = m == 1 ? a->strides[1] : a->strides[0];
+    /* s0: stride along the rows of op(a) as BLAS sees them, s1 along k */
+    if (s0 == 1 && s1 >= (rows > 1 ? rows : 1))
+        return true;
+    if (s1 == 1 && s0 >= (k > 1 ? k : 1))
+        return false;
+    return m != 1; /* copied to contiguous: transa = !transpose_c */
+}
 
 static SlTensor *addmm(SlTensor *b, SlTensor *x, SlTensor *wt, SlError *err)
 {
@@ -160,16 +180,17 @@ static SlTensor *addmm(SlTensor *b, SlTensor *x, SlTensor *wt, SlError *err)
     }
     int64_t xs0 = x->strides[0], xs1 = x->strides[1], ws0 = wt->strides[0], ws1 = wt->strides[1];
     int64_t bs0 = be->strides[0], bs1 = be->strides[1];
+    bool first = addmm_bias_first(x, wt);
     switch (x->dtype) {
     case SL_DT_F32: {
         const float *xa = FP(x), *wa = FP(wt), *ba = FP(be);
         float *ra = FP(r);
         for (int64_t i = 0; i < n; i++)
             for (int64_t j = 0; j < m; j++) {
-                float s = 0.0f;
+                float s = first ? ba[i * bs0 + j * bs1] : 0.0f;
                 for (int64_t l = 0; l < k; l++)
                     s = s + xa[i * xs0 + l * xs1] * wa[l * ws0 + j * ws1];
-                ra[i * m + j] = s + ba[i * bs0 + j * bs1];
+                ra[i * m + j] = first ? s : s + ba[i * bs0 + j * bs1];
             }
         break;
     }
@@ -178,10 +199,10 @@ static SlTensor *addmm(SlTensor *b, SlTensor *x, SlTensor *wt, SlError *err)
         double *ra = DP(r);
         for (int64_t i = 0; i < n; i++)
             for (int64_t j = 0; j < m; j++) {
-                double s = 0.0;
+                double s = first ? ba[i * bs0 + j * bs1] : 0.0;
                 for (int64_t l = 0; l < k; l++)
                     s = s + xa[i * xs0 + l * xs1] * wa[l * ws0 + j * ws1];
-                ra[i * m + j] = s + ba[i * bs0 + j * bs1];
+                ra[i * m + j] = first ? s : s + ba[i * bs0 + j * bs1];
             }
         break;
     }
@@ -192,12 +213,18 @@ static SlTensor *addmm(SlTensor *b, SlTensor *x, SlTensor *wt, SlError *err)
         mpfr_inits2(p, s, q, (mpfr_ptr)NULL);
         for (int64_t i = 0; i < n; i++)
             for (int64_t j = 0; j < m; j++) {
-                mpfr_set_zero(s, 1);
+                if (first)
+                    mpfr_set(s, &ba[i * bs0 + j * bs1], MPFR_RNDN);
+                else
+                    mpfr_set_zero(s, 1);
                 for (int64_t l = 0; l < k; l++) {
                     mpfr_mul(q, &xa[i * xs0 + l * xs1], &wa[l * ws0 + j * ws1], MPFR_RNDN);
                     mpfr_add(s, s, q, MPFR_RNDN);
                 }
-                mpfr_add(&ra[i * m + j], s, &ba[i * bs0 + j * bs1], MPFR_RNDN);
+                if (first)
+                    mpfr_set(&ra[i * m + j], s, MPFR_RNDN);
+                else
+                    mpfr_add(&ra[i * m + j], s, &ba[i * bs0 + j * bs1], MPFR_RNDN);
             }
         mpfr_clears(s, q, (mpfr_ptr)NULL);
         break;

@@ -95,6 +95,21 @@ def gen_linear():
                         w.case("linear", {"gradfn": grad_name(y)},
                                [("x", x), ("w", W), ("b", b), ("gy", gy), ("y", y), ("g_x", x.grad),
                                 ("g_w", W.grad), ("g_b", b.grad if bias else None)])
+    # column-major operands (W = V.t(): sgemm 'N', the bias first)
+    for dt in (torch.float32, torch.float64):
+        for (n, fin, fout) in shapes:
+            for xcol, wcol in ((0, 1), (1, 0), (1, 1)):
+                x = torch.randn(fin, n, dtype=dt).t() if xcol else torch.randn(n, fin, dtype=dt)
+                W = torch.randn(fin, fout, dtype=dt).t() if wcol else torch.randn(fout, fin, dtype=dt)
+                x.requires_grad_(True)
+                W.requires_grad_(True)
+                b = leaf(torch.randn(fout, dtype=dt) * 10)
+                y = F.linear(x, W, b)
+                gy = torch.randn_like(y)
+                y.backward(gy)
+                w.case("linear", {"gradfn": grad_name(y), "xcol": xcol, "wcol": wcol},
+                       [("x", x), ("w", W), ("b", b), ("gy", gy), ("y", y), ("g_x", x.grad), ("g_w", W.grad),
+                        ("g_b", b.grad)])
     w.close()
 
 

@@ -264,9 +264,27 @@ static void run_file(const char *file, CaseFn fn)
 #define LEAF(name)                                                                                             \
     (leaves[*nl] = leaf_of(c, name), names[*nl] = name, leaves[(*nl)++])
 
+/* leaves[k] replaced by a column-major leaf of the same values */
+static SlTensor *colmajor(SlTensor **slot)
+{
+    SlTensor *t = *slot, *tt = sl_tensor_transpose(t, 0, 1, NULL), *c = sl_tensor_clone(tt);
+    SlTensor *r = sl_tensor_transpose(c, 0, 1, NULL);
+    r->requires_grad = t->requires_grad;
+    sl_tensor_unref(tt);
+    sl_tensor_unref(c);
+    sl_tensor_unref(t);
+    *slot = r;
+    return r;
+}
+
 static SlTensor *case_linear(const Case *c, SlTensor **leaves, const char **names, int *nl, SlError *err)
 {
     SlTensor *x = LEAF("x"), *w = LEAF("w"), *b = LEAF("b");
+    const char *xc = param(c, "xcol"), *wc = param(c, "wcol");
+    if (xc && atoi(xc))
+        x = colmajor(&leaves[0]);
+    if (wc && atoi(wc))
+        w = colmajor(&leaves[1]);
     return sl_ag_linear(x, w, b, err);
 }
 
