@@ -1665,6 +1665,39 @@ static SlValue *m_fill_(SlCall *c)
     return ok ? sl_ref(c->self) : NULL;
 }
 
+/* t.uniform_(from=0, to=1), t.normal_(mean=0, std=1): refill from the
+ * generator, as torch draws them */
+static SlValue *refill(SlCall *c, const char *fname, bool normal)
+{
+    const char *const kw_u[] = {"from", "to", NULL}, *const kw_n[] = {"mean", "std", NULL};
+    const char *const *kw = normal ? kw_n : kw_u;
+    if (!check_kw(c, fname, kw) || !check_npos(c, fname, 0, 2))
+        return NULL;
+    double a = normal ? 0 : 0, b = 1;
+    SlValue *va = arg(c, 0, kw[0]), *vb = arg(c, 1, kw[1]);
+    if ((va && !get_double(c, fname, kw[0], va, &a)) || (vb && !get_double(c, fname, kw[1], vb, &b)))
+        return NULL;
+    SlTensor *t = SELF;
+    if (!sl_dtype_is_float(t->dtype))
+        return sl_err(c->err, SL_E_TYPE, "\"%s_cpu\" not implemented for '%s'", normal ? "normal_kernel" : "check_uniform_bounds",
+                      sl_dtype_name(t->dtype) + 6), NULL;
+    if (t->requires_grad && sl_grad_enabled())
+        return sl_err(c->err, SL_E_VALUE,
+                      "a leaf Variable that requires grad is being used in an in-place operation."), NULL;
+    if (normal && b < 0)
+        return sl_err(c->err, SL_E_VALUE, "normal expects std >= 0.0, but found std %g", b), NULL;
+    if (!normal && a > b)
+        return sl_err(c->err, SL_E_VALUE, "uniform_ expects to return a [from, to) range, but found from=%g > to=%g", a, b), NULL;
+    if (normal)
+        sl_tensor_normal_(t, a, b);
+    else
+        sl_tensor_uniform_(t, a, b);
+    return sl_ref(c->self);
+}
+
+static SlValue *m_uniform_(SlCall *c) { return refill(c, "uniform_", false); }
+static SlValue *m_normal_(SlCall *c) { return refill(c, "normal_", true); }
+
 static SlValue *inplace_call(SlCall *c, const char *fname, int which)
 {
     static const char *const kw[] = {"other", "alpha", NULL};
@@ -1978,6 +2011,8 @@ static const SlBuiltin tensor_methods[] = {
     {"requires_grad_", m_requires_grad_, "t.requires_grad_(True)", "Start (or stop) recording operations on t."},
     {"zero_", m_zero_, "t.zero_()", "Set every element to 0, in place."},
     {"fill_", m_fill_, "t.fill_(value)", "Set every element to value, in place."},
+    {"uniform_", m_uniform_, "t.uniform_(from=0, to=1)", "Refill with uniform numbers from the generator."},
+    {"normal_", m_normal_, "t.normal_(mean=0, std=1)", "Refill with normal numbers from the generator."},
     {"add_", m_add_, "t.add_(other, alpha=1)", "t += alpha*other, in place."},
     {"sub_", m_sub_, "t.sub_(other, alpha=1)", "t -= alpha*other, in place."},
     {"mul_", m_mul_, "t.mul_(other)", "t *= other, in place."},
