@@ -742,8 +742,8 @@ static void gemm_bwd_bias(const Cv *v, const float *g, float *db)
 /* ---- torch's slow path (float32 and float64) ---- */
 
 #define DEFINE_SLOW(T, NAME)                                                                                   \
-    static inline T NAME##_xat(const Cv *v, const T *x, int64_t n, int64_t c, int64_t oy, int64_t ox, int64_t i, \
-                               int64_t j)                                                                      \
+    static inline T NAME##_xat(const Cv *v, const T *x, int64_t n, int64_t c, int64_t oy, int64_t ox,          \
+                               int64_t i, int64_t j)                                                           \
     {                                                                                                          \
         int64_t iy = oy * v->sh - v->ph + i, ix = ox * v->sw - v->pw + j;                                      \
         return iy < 0 || iy >= v->h || ix < 0 || ix >= v->w ? (T)0 : x[XI(v, n, c, iy, ix)];                   \
@@ -1157,9 +1157,10 @@ static bool conv_backward(SlNode *nd, SlTensor *g, SlTensor **r, SlError *err)
  * summed in order.  exp and log are Sleef's.  softmax is exp(x - max) *
  * (1 / sum); log_softmax is (x - max) - log(sum).
  *
- * Along another dim the sums run down the dim in order, one per inner
- * position; positions past the last whole vector of the inner size take
- * glibc's exp instead of Sleef's.  softmax there divides by the sum.
+ * Along another dim (even one followed only by size-1 dims, and for a
+ * 0-d tensor) the sums run down the dim in order, one per inner position;
+ * positions past the last whole vector of the inner size take glibc's exp
+ * instead of Sleef's.  softmax there divides by the sum.
  *
  * GCC contracted torch's vector code (-mfma, -ffp-contract=fast): the
  * backward's grad - exp(y) * sum and its sum of grad * y are fused
@@ -1236,11 +1237,12 @@ static double f64_exp(double x) { return sl_vm_f64_1(SL_FN_EXP, x); }
 static double f64_log(double x) { return sl_vm_f64_1(SL_FN_LOG, x); }
 
 /* x: outer x dim x inner, contiguous; y likewise */
-#define DEFINE_SOFTMAX(T, NAME, V, VSUM, FSUM, FMA, VEXP, VLOG, CEXP)                                                     \
-    static void NAME##_fwd(const T *x, T *y, int64_t outer, int64_t dim, int64_t inner, bool lg, T *buf)       \
+#define DEFINE_SOFTMAX(T, NAME, V, VSUM, FSUM, FMA, VEXP, VLOG, CEXP)                                          \
+    static void NAME##_fwd(const T *x, T *y, int64_t outer, int64_t dim, int64_t inner, bool last, bool lg,    \
+                           T *buf)                                                                             \
     {                                                                                                          \
         for (int64_t a = 0; a < outer; a++) {                                                                  \
-            if (inner == 1) {                                                                                  \
+            if (last) {                                                                                        \
                 const T *xr = x + a * dim;                                                                     \
                 T *yr = y + a * dim;                                                                           \
                 T m = xr[0];                                                                                   \
@@ -1291,12 +1293,12 @@ static double f64_log(double x) { return sl_vm_f64_1(SL_FN_LOG, x); }
             }                                                                                                  \
         }                                                                                                      \
     }                                                                                                          \
-    /* g: incoming gradient, y: the saved result; gi: result */                                              \
-    static void NAME##_bwd(const T *g, const T *y, T *gi, int64_t outer, int64_t dim, int64_t inner, bool lg,   \
-                           T *buf)                                                                             \
+    /* g: incoming gradient, y: the saved result; gi: result */                                                \
+    static void NAME##_bwd(const T *g, const T *y, T *gi, int64_t outer, int64_t dim, int64_t inner,           \
+                           bool last, bool lg, T *buf)                                                         \
     {                                                                                                          \
         for (int64_t a = 0; a < outer; a++) {                                                                  \
-            if (inner == 1) {                                                                                  \
+            if (last) {                                                                                        \
                 const T *gr = g + a * dim, *yr = y + a * dim;                                                  \
                 T *ir = gi + a * dim;                                                                          \
                 if (lg) {                                                                                      \
@@ -1411,6 +1413,9 @@ static bool softmax_run(const SlTensor *xc, SlTensor *y, int dim, bool lg, SlErr
 {
     int64_t outer, size, inner;
     split_dims(xc, dim, &outer, &size, &inner);
+    /* torch takes its lastdim kernel only for the last dim itself, not
+     * for a dim followed by size-1 dims */
+    bool last = xc->ndim > 0 && dim == xc->ndim - 1;
     if (sl_tensor_numel(xc) == 0)
         return true;
     if (xc->dtype == SL_DT_MPFR) {
@@ -1421,9 +1426,9 @@ static bool softmax_run(const SlTensor *xc, SlTensor *y, int dim, bool lg, SlErr
     if (!buf)
         return sl_err(err, SL_E_NOMEM);
     if (xc->dtype == SL_DT_F32)
-        sm_f32_fwd(FP(xc), FP(y), outer, size, inner, lg, buf);
+        sm_f32_fwd(FP(xc), FP(y), outer, size, inner, last, lg, buf);
     else
-        sm_f64_fwd(DP(xc), DP(y), outer, size, inner, lg, buf);
+        sm_f64_fwd(DP(xc), DP(y), outer, size, inner, last, lg, buf);
     free(buf);
     return true;
 }
@@ -1458,6 +1463,7 @@ static bool softmax_backward(SlNode *nd, SlTensor *g, SlTensor **r, SlError *err
     bool lg = nd->kind == SL_N_LOG_SOFTMAX;
     int64_t outer, size, inner;
     split_dims(y, (int)nd->ival, &outer, &size, &inner);
+    bool last = y->ndim > 0 && nd->ival == y->ndim - 1;
     SlTensor *gc = as_contig(g, y->dtype, prec_of(y)), *yc = contig(y);
     SlTensor *gi = new_like(y, y->ndim, y->shape, err);
     bool ok = gi != NULL;
@@ -1469,9 +1475,9 @@ static bool softmax_backward(SlNode *nd, SlTensor *g, SlTensor **r, SlError *err
             if (!buf)
                 ok = sl_err(err, SL_E_NOMEM);
             else if (y->dtype == SL_DT_F32)
-                sm_f32_bwd(FP(gc), FP(yc), FP(gi), outer, size, inner, lg, buf);
+                sm_f32_bwd(FP(gc), FP(yc), FP(gi), outer, size, inner, last, lg, buf);
             else
-                sm_f64_bwd(DP(gc), DP(yc), DP(gi), outer, size, inner, lg, buf);
+                sm_f64_bwd(DP(gc), DP(yc), DP(gi), outer, size, inner, last, lg, buf);
             free(buf);
         }
     }

@@ -194,7 +194,8 @@ def gen_softmax():
     torch.manual_seed(303)
     cases = [((n,), 0) for n in range(1, 41)] + [((3, n), 1) for n in (1, 5, 8, 9, 16, 17, 33, 100)]
     cases += [((4, 5), 0), ((2, 3, 4), 0), ((2, 3, 4), 1), ((2, 3, 4), 2), ((2, 5, 9), 1), ((2, 3, 17), 1),
-              ((3, 4, 8), 1), ((2, 2, 3, 5), 1), ((), 0), ((6, 4), -1)]
+              ((3, 4, 8), 1), ((2, 2, 3, 5), 1), ((), 0), ((6, 4), -1),
+              ((38, 1), 0), ((27, 19, 1), 1), ((5, 9, 1, 1), 1)]  # not the last dim: torch's general kernel
     for dt in (torch.float32, torch.float64):
         for scale in (1.0, 10.0, 100.0) if dt == torch.float32 else (1.0, 30.0):
             for shape, dim in cases:
