@@ -115,22 +115,21 @@ static void list_all(SlSession *s)
     for (size_t i = 0; i < COUNT(commands); i++)
         fprintf(o, "  %-32s %s\n", commands[i].usage, commands[i].text);
     fputs("\nBuiltins (:help NAME for one):\n", o);
-    size_t width = 0;
-    for (size_t i = 0; sl_builtin_at(i); i++)
-        if (strlen(sl_builtin_at(i)->name) + 1 > width)
-            width = strlen(sl_builtin_at(i)->name) + 1;
-    size_t per_line = 78 / width, col = 0;
+    /* flowed like a paragraph: names two spaces apart, lines under 80 */
+    size_t col = 0;
     for (size_t i = 0; sl_builtin_at(i); i++) {
         const char *n = sl_builtin_at(i)->name;
-        if (col == 0)
-            fputs("  ", o);
-        if (++col == per_line || !sl_builtin_at(i + 1)) {
-            fprintf(o, "%s\n", n);
+        size_t len = strlen(n);
+        if (col > 0 && col + 2 + len > 78) {
+            fputc('\n', o);
             col = 0;
-        } else {
-            fprintf(o, "%-*s", (int)width, n);
         }
+        fputs("  ", o);
+        fputs(n, o);
+        col += 2 + len;
     }
+    if (col > 0)
+        fputc('\n', o);
     fputs("\nConstants: pi π e inf nan.  Methods: str.format upper lower strip split join replace\n"
           "startswith endswith; list.append extend pop insert index count copy reverse sort clear;\n"
           "expr.subs.\n",
