@@ -1,6 +1,8 @@
 /* value.c -- reference counting, constructors and printing of values. */
 #include "value.h"
 
+#include "pool.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +37,11 @@ static void *xrealloc(void *p, size_t n)
     return p;
 }
 
+static SlPool value_pool = {.max = 4096};
+
 static SlValue *alloc(SlKind kind)
 {
-    SlValue *v = xmalloc(sizeof *v);
-    memset(v, 0, sizeof *v);
+    SlValue *v = sl_pool_get(&value_pool, sizeof *v);
     v->refs = 1;
     v->kind = kind;
     return v;
@@ -74,7 +77,7 @@ static void destroy(SlValue *v)
     case SL_BOOL:
     case SL_BUILTIN: break;
     }
-    free(v);
+    sl_pool_put(&value_pool, v);
 }
 
 void sl_unref(SlValue *v)
