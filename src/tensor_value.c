@@ -1679,8 +1679,9 @@ static SlValue *refill(SlCall *c, const char *fname, bool normal)
         return NULL;
     SlTensor *t = SELF;
     if (!sl_dtype_is_float(t->dtype))
-        return sl_err(c->err, SL_E_TYPE, "\"%s_cpu\" not implemented for '%s'", normal ? "normal_kernel" : "check_uniform_bounds",
-                      sl_dtype_name(t->dtype) + 6), NULL;
+        return sl_err(c->err, SL_E_TYPE, "\"%s\" not implemented for '%s'",
+                      normal ? "normal_kernel_cpu" : "check_uniform_bounds", t->dtype == SL_DT_BOOL ? "Bool" : "Long"),
+               NULL;
     if (t->requires_grad && sl_grad_enabled())
         return sl_err(c->err, SL_E_VALUE,
                       "a leaf Variable that requires grad is being used in an in-place operation."), NULL;
