@@ -758,9 +758,10 @@ static bool node_backward(SlNode *n, SlTensor *g, SlTensor **out, SlError *err)
     case SL_N_ACCUMULATE:
     case SL_N_COUNT: break;
     default:
-        if (sl_nnops_owns(n->kind)) {
+        if (sl_nnops_owns(n->kind) || sl_extra_owns(n->kind)) {
             SlTensor *nr[SL_NODE_MAXNEXT] = {NULL, NULL, NULL};
-            if (sl_nnops_backward(n, g, nr, err))
+            bool done = sl_nnops_owns(n->kind) ? sl_nnops_backward(n, g, nr, err) : sl_extra_backward(n, g, nr, err);
+            if (done)
                 for (int i = 0; i < n->nnext; i++)
                     r[i] = K(s, nr[i]);
         }

@@ -60,7 +60,16 @@
     X(ADDMM, "AddmmBackward0") X(CONVOLUTION, "ConvolutionBackward0") X(SOFTMAX, "SoftmaxBackward0")         \
     X(LOG_SOFTMAX, "LogSoftmaxBackward0") X(MSE_LOSS, "MseLossBackward0") X(NLL_LOSS, "NllLossBackward0")     \
     X(BCE_LOSS, "BinaryCrossEntropyBackward0") X(LEAKY_RELU, "LeakyReluBackward0")                           \
-    X(DIV_SCALAR, "DivBackward1") X(NN_SPARE2, "NnSpare2Backward0")
+    X(DIV_SCALAR, "DivBackward1") X(NN_SPARE2, "NnSpare2Backward0")                                         \
+    /* tensor_extra.c from here on (rename the spares as needed) */                                          \
+    X(STD, "StdBackward0") X(VAR, "VarBackward0") X(PROD, "ProdBackward0") X(PROD_DIM, "ProdBackward1")       \
+    X(CUMSUM, "CumsumBackward0") X(CUMPROD, "CumprodBackward0") X(SORT, "SortBackward0")                      \
+    X(TOPK, "TopkBackward0") X(FLIP, "FlipBackward0") X(REPEAT, "RepeatBackward0")                            \
+    X(MASKED_FILL, "MaskedFillBackward0") X(GATHER, "GatherBackward0") X(INDEX_SELECT, "IndexSelectBackward0") \
+    X(LOGSUMEXP, "LogsumexpBackward0") X(TRIU, "TriuBackward0") X(TRIL, "TrilBackward0")                      \
+    X(TRACE, "TraceBackward0") X(SPLIT, "SplitBackward0") X(X_SPARE1, "XSpare1Backward0")                     \
+    X(X_SPARE2, "XSpare2Backward0") X(X_SPARE3, "XSpare3Backward0") X(X_SPARE4, "XSpare4Backward0")           \
+    X(X_SPARE5, "XSpare5Backward0") X(X_SPARE6, "XSpare6Backward0")
 
 typedef enum SlNodeKind {
 #define SL_NODE_ENUM(kind, name) SL_N_##kind,

@@ -23,5 +23,8 @@ void sl_ag_save(SlNode *n, SlTensor *t);
 bool sl_nnops_backward(SlNode *n, SlTensor *g, SlTensor **r, SlError *err);
 /* Whether kind is one of nnops.c's. */
 bool sl_nnops_owns(SlNodeKind kind);
+/* The same for tensor_extra.c's kinds (SL_N_STD and after). */
+bool sl_extra_backward(SlNode *n, SlTensor *g, SlTensor **r, SlError *err);
+bool sl_extra_owns(SlNodeKind kind);
 
 #endif

@@ -2279,7 +2279,7 @@ SlTensor *sl_ag_cross_entropy(SlTensor *input, SlTensor *target, SlTensor *weigh
  * Backward formulas of the nodes recorded here
  * ------------------------------------------------------------------------- */
 
-bool sl_nnops_owns(SlNodeKind kind) { return kind >= SL_N_ADDMM && kind < SL_N_COUNT; }
+bool sl_nnops_owns(SlNodeKind kind) { return kind >= SL_N_ADDMM && kind < SL_N_STD; }
 
 static bool addmm_backward(SlNode *nd, SlTensor *g, SlTensor **r, SlError *err)
 {

@@ -21,6 +21,7 @@
 #include "nn.h"
 #include "num.h"
 #include "optim.h"
+#include "tensor_extra.h"
 #include "tensor_print.h"
 
 /* ---------------------------------------------------------------------------
@@ -2080,7 +2081,7 @@ static const SlBuiltin *tensor_method(const SlValue *self, const char *name)
     for (size_t i = 0; i < sizeof tensor_methods / sizeof tensor_methods[0]; i++)
         if (strcmp(tensor_methods[i].name, name) == 0)
             return &tensor_methods[i];
-    return NULL;
+    return sl_tensor_extra_method(name);
 }
 
 #undef SELF
@@ -2709,7 +2710,9 @@ const SlBuiltin *sl_tensor_builtin_lookup(const char *name)
         if (strcmp(torch_shadowed[i].name, name) == 0)
             return &torch_shadowed[i];
     const SlBuiltin *b = sl_nn_builtin_lookup(name);
-    return b ? b : sl_optim_builtin_lookup(name);
+    if (!b)
+        b = sl_optim_builtin_lookup(name);
+    return b ? b : sl_tensor_extra_builtin(name);
 }
 
 const SlBuiltin *sl_tensor_builtin_at(size_t i)
