@@ -51,18 +51,36 @@ static size_t dtype_size(SlDType dt)
     return 1;
 }
 
-/* Pools: tensor headers, storages, and the data of small native storages
- * by size class (64-byte steps up to 1 KiB). */
-#define DATA_CLASSES 16
-static SlPool header_pool = {.max = 4096}, storage_pool = {.max = 4096};
-static SlPool data_pool[DATA_CLASSES + 1];
+/* Pools: tensor headers, storages, version counters, and the data of
+ * small storages by size class (powers of two from 64 bytes to 16 KiB,
+ * each class keeping at most about 1 MiB).  An mpfr storage is one block:
+ * the __mpfr_struct array, then every element's limbs (mpfr's custom
+ * interface), so making one costs no allocation per element; its elements
+ * must never be cleared, swapped or given another precision (nothing
+ * outside this file touches them but through mpfr_set and friends). */
+#define DATA_CLASSES 9
+static SlPool header_pool = {.max = 4096}, storage_pool = {.max = 4096}, version_pool = {.max = 4096};
+static SlPool data_pool[DATA_CLASSES] = {
+    {.max = 1024}, {.max = 1024}, {.max = 1024}, {.max = 1024}, {.max = 1024},
+    {.max = 512},  {.max = 256},  {.max = 128},  {.max = 64},
+};
 
-static size_t data_class(SlDType dt, size_t n)
+/* bytes of the data block of n elements */
+static size_t data_bytes(SlDType dt, size_t n, mpfr_prec_t prec)
 {
     if (dt == SL_DT_MPFR)
-        return 0;
-    size_t bytes = n * dtype_size(dt), c = (bytes + 63) / 64;
-    return c >= 1 && c <= DATA_CLASSES ? c : 0;
+        return n * (sizeof(__mpfr_struct) + mpfr_custom_get_size(prec));
+    return n * dtype_size(dt);
+}
+
+/* size class of a block (-1: too big, straight from malloc) */
+static int data_class(size_t bytes)
+{
+    int c = 0;
+    for (size_t sz = 64; sz < bytes; sz <<= 1)
+        if (++c == DATA_CLASSES)
+            return -1;
+    return c;
 }
 
 static SlStorage *storage_new(SlDType dt, size_t n, mpfr_prec_t prec)
@@ -72,14 +90,18 @@ static SlStorage *storage_new(SlDType dt, size_t n, mpfr_prec_t prec)
     s->dtype = dt;
     s->n = n;
     s->prec = dt == SL_DT_MPFR ? prec : 0;
-    size_t c = data_class(dt, n);
-    s->data = c ? sl_pool_get(&data_pool[c], c * 64) : xcalloc(n, dtype_size(dt));
+    size_t bytes = data_bytes(dt, n, prec);
+    int c = data_class(bytes);
     if (dt == SL_DT_MPFR) {
-        __mpfr_struct *m = s->data;
-        for (size_t i = 0; i < n; i++) {
-            mpfr_init2(&m[i], prec);
-            mpfr_set_zero(&m[i], 1);
-        }
+        char *blk = c >= 0 ? sl_pool_get_raw(&data_pool[c], (size_t)64 << c) : xcalloc(1, bytes);
+        __mpfr_struct *m = (__mpfr_struct *)(void *)blk;
+        size_t limb = mpfr_custom_get_size(prec);
+        char *lp = blk + n * sizeof(__mpfr_struct);
+        for (size_t i = 0; i < n; i++, lp += limb)
+            mpfr_custom_init_set(&m[i], MPFR_ZERO_KIND, 0, prec, lp);
+        s->data = blk;
+    } else {
+        s->data = c >= 0 ? sl_pool_get(&data_pool[c], (size_t)64 << c) : xcalloc(n, dtype_size(dt));
     }
     live_storages++;
     return s;
@@ -89,13 +111,8 @@ static void storage_unref(SlStorage *s)
 {
     if (!s || --s->refs > 0)
         return;
-    if (s->dtype == SL_DT_MPFR) {
-        __mpfr_struct *m = s->data;
-        for (size_t i = 0; i < s->n; i++)
-            mpfr_clear(&m[i]);
-    }
-    size_t c = data_class(s->dtype, s->n);
-    if (c)
+    int c = data_class(data_bytes(s->dtype, s->n, s->prec));
+    if (c >= 0)
         sl_pool_put(&data_pool[c], s->data);
     else
         free(s->data);
@@ -105,7 +122,7 @@ static void storage_unref(SlStorage *s)
 
 static SlVersion *version_new(void)
 {
-    SlVersion *v = xcalloc(1, sizeof *v);
+    SlVersion *v = sl_pool_get(&version_pool, sizeof *v);
     v->refs = 1;
     return v;
 }
@@ -113,7 +130,7 @@ static SlVersion *version_new(void)
 static void version_unref(SlVersion *v)
 {
     if (v && --v->refs == 0)
-        free(v);
+        sl_pool_put(&version_pool, v);
 }
 
 SlTensor *sl_tensor_ref(SlTensor *t)
