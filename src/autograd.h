@@ -67,9 +67,10 @@
     X(TOPK, "TopkBackward0") X(FLIP, "FlipBackward0") X(REPEAT, "RepeatBackward0")                            \
     X(MASKED_FILL, "MaskedFillBackward0") X(GATHER, "GatherBackward0") X(INDEX_SELECT, "IndexSelectBackward0") \
     X(LOGSUMEXP, "LogsumexpBackward0") X(TRIU, "TriuBackward0") X(TRIL, "TrilBackward0")                      \
-    X(TRACE, "TraceBackward0") X(SPLIT, "SplitBackward0") X(X_SPARE1, "XSpare1Backward0")                     \
-    X(X_SPARE2, "XSpare2Backward0") X(X_SPARE3, "XSpare3Backward0") X(X_SPARE4, "XSpare4Backward0")           \
-    X(X_SPARE5, "XSpare5Backward0") X(X_SPARE6, "XSpare6Backward0")
+    X(TRACE, "TraceBackward0") X(SPLIT, "SplitBackward0") X(ROLL, "RollBackward0")                            \
+    X(DIAG, "DiagBackward0") X(SPLIT_SIZES, "SplitWithSizesBackward0") X(LERP, "LerpBackward0")              \
+    X(LERP_T, "LerpBackward1") X(DIST, "DistBackward0") X(MASKED_FILL_T, "MaskedFillBackward1")              \
+    X(SORT_STABLE, "SortBackward1") X(UNIQUE, "Unique2Backward0")
 
 typedef enum SlNodeKind {
 #define SL_NODE_ENUM(kind, name) SL_N_##kind,
