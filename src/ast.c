@@ -51,6 +51,7 @@ void sl_source_unref(SlSource *s)
     }
     free(s->name);
     free(s->text);
+    free(s->lines);
     free(s);
 }
 
@@ -83,17 +84,31 @@ char *sl_arena_strndup(SlSource *s, const char *p, size_t n)
     return q;
 }
 
+/* Where each line starts, found the way the lookup below always has
+ * (strchr, so the text ends at a NUL byte); once per source. */
+static void index_lines(SlSource *s)
+{
+    size_t n = 1;
+    for (const char *p = s->text; (p = strchr(p, '\n')); p++)
+        n++;
+    s->lines = malloc(n * sizeof *s->lines);
+    if (!s->lines)
+        oom();
+    s->lines[0] = 0;
+    n = 1;
+    for (const char *p = s->text; (p = strchr(p, '\n')); p++)
+        s->lines[n++] = (size_t)(p + 1 - s->text);
+    s->nlines = n;
+}
+
 const char *sl_source_line(const SlSource *s, int line, size_t *len)
 {
-    int l = s->first_line;
-    const char *p = s->text;
-    while (l < line) {
-        p = strchr(p, '\n');
-        if (!p)
-            return NULL;
-        p++;
-        l++;
-    }
+    if (!s->lines)
+        index_lines((SlSource *)s); /* a cache: the text itself is unchanged */
+    size_t k = line > s->first_line ? (size_t)(line - s->first_line) : 0;
+    if (k >= s->nlines)
+        return NULL;
+    const char *p = s->text + s->lines[k];
     const char *end = strchr(p, '\n');
     *len = end ? (size_t)(end - p) : strlen(p);
     if (*len && p[*len - 1] == '\r')

@@ -25,6 +25,9 @@ struct SlSource {
     size_t len;           /* strlen(text) */
     int first_line;       /* line number of the chunk's first line */
     SlArenaBlock *arena;  /* blocks of AST memory */
+    size_t *lines;        /* byte offset of each line's start, built by the
+                             first sl_source_line (malloc'd), or NULL */
+    size_t nlines;        /* entries in lines */
 };
 
 /* New source with a copy of text; one reference. */
@@ -109,6 +112,22 @@ typedef enum SlOp {
 
 typedef struct SlAst SlAst;
 
+/* The evaluator's inline cache on a node (eval.c fills it in and checks it
+ * before each use; the arena hands nodes out zeroed, which means "empty").
+ * NAME, PRIME and assignment targets: the name's hash, its position in the
+ * globals as of a version of them, and what it means when no variable has
+ * it (a builtin, a module, a constant, a symbol).  ATTR callees: the method
+ * found for a receiver type, or the builtin after torch. / nn. ... */
+typedef struct SlAstCache {
+    unsigned long hash;  /* hash of text for scope lookups (0: not computed) */
+    unsigned long ver;   /* the globals' version pos belongs to (0: none) */
+    size_t pos;          /* position + 1 of text among the globals, 0: absent */
+    int kind;            /* what `val` is (eval.c's enum; 0: nothing cached) */
+    const void *key;     /* ATTR: the receiver's type (SlObjType) */
+    void (*hook)(void);  /* ATTR: that type's method hook, as it was */
+    const void *val;     /* the builtin, module or method found */
+} SlAstCache;
+
 /* One formal parameter: name, optional default (NULL when required). */
 typedef struct SlParam {
     const char *name; /* arena string */
@@ -130,6 +149,7 @@ struct SlAst {
     int *ops;           /* COMPARE: nitems-1 operators */
     SlParam *params;    /* FUNCDEF / DEF / OPTIMIZER */
     size_t nparams;     /* their number */
+    SlAstCache ic;      /* the evaluator's cache (see above); not part of the tree */
 };
 
 /* Constructors used by the parser (all memory from src's arena). */

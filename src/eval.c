@@ -24,6 +24,7 @@
 #include "lexer.h"
 #include "optim.h"
 #include "parser.h"
+#include "pool.h"
 #include "tensor_value.h"
 
 volatile sig_atomic_t sl_interrupted = 0;
@@ -37,29 +38,57 @@ static unsigned long hash_str(const char *s)
     unsigned long h = 5381;
     while (*s)
         h = h * 33 + (unsigned char)*s++;
-    return h;
+    return h ? h : 1; /* 0 means "not computed" in the AST caches */
 }
 
-void sl_scope_init(SlScope *sc) { memset(sc, 0, sizeof *sc); }
+/* The last scope version handed out: versions never repeat, so a cached
+ * (version, position) can only match the scope state it was taken from. */
+static unsigned long scope_versions;
+
+/* Arrays of SL_SCOPE_SMALL variables (every user function call makes one)
+ * come from a free list. */
+static SlPool vars_pool = {.max = 64};
+
+static void vars_release(SlVar *vars, size_t cap)
+{
+    if (cap == SL_SCOPE_SMALL)
+        sl_pool_put(&vars_pool, vars);
+    else
+        free(vars);
+}
+
+void sl_scope_init(SlScope *sc)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->version = ++scope_versions;
+}
+
+/* A user function's locals: names are the AST's own strings. */
+static void scope_init_borrowed(SlScope *sc)
+{
+    sl_scope_init(sc);
+    sc->borrowed = true;
+}
 
 void sl_scope_free(SlScope *sc)
 {
     for (size_t i = 0; i < sc->len; i++) {
         if (sc->vars[i].name) {
-            free(sc->vars[i].name);
+            if (!sc->borrowed)
+                free(sc->vars[i].name);
             sl_unref(sc->vars[i].value);
             sl_source_unref(sc->vars[i].src);
         }
     }
-    free(sc->vars);
+    if (sc->vars)
+        vars_release(sc->vars, sc->cap);
     free(sc->index);
     memset(sc, 0, sizeof *sc);
+    sc->version = ++scope_versions;
 }
 
 static size_t *find_slot(const SlScope *sc, const char *name, unsigned long h)
 {
-    if (!sc->icap)
-        return NULL;
     size_t mask = sc->icap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         size_t *slot = &sc->index[i];
@@ -71,18 +100,38 @@ static size_t *find_slot(const SlScope *sc, const char *name, unsigned long h)
     }
 }
 
+/* The variable called name (whose hash is h), or NULL. */
+static SlVar *scope_find(const SlScope *sc, const char *name, unsigned long h)
+{
+    if (!sc->index) {
+        for (size_t i = 0; i < sc->len; i++) {
+            SlVar *v = &sc->vars[i];
+            if (v->hash == h && v->name && (v->name == name || strcmp(v->name, name) == 0))
+                return v;
+        }
+        return NULL;
+    }
+    size_t *slot = find_slot(sc, name, h);
+    return *slot ? &sc->vars[*slot - 1] : NULL;
+}
+
 static void rebuild(SlScope *sc)
 {
-    /* compact removed entries, then re-index at twice the live size */
+    /* compact removed entries, then (past SL_SCOPE_SMALL) re-index at twice
+     * the live size */
     size_t j = 0;
     for (size_t i = 0; i < sc->len; i++)
         if (sc->vars[i].name)
             sc->vars[j++] = sc->vars[i];
     sc->len = j;
+    free(sc->index);
+    sc->index = NULL;
+    sc->icap = 0;
+    if (sc->len <= SL_SCOPE_SMALL)
+        return;
     size_t icap = 16;
     while (icap < 2 * (sc->len + 1))
         icap *= 2;
-    free(sc->index);
     sc->index = calloc(icap, sizeof *sc->index);
     if (!sc->index)
         abort();
@@ -95,56 +144,73 @@ static void rebuild(SlScope *sc)
 
 SlValue *sl_scope_get(const SlScope *sc, const char *name)
 {
-    size_t *slot = find_slot(sc, name, hash_str(name));
-    return slot && *slot ? sc->vars[*slot - 1].value : NULL;
+    SlVar *v = scope_find(sc, name, hash_str(name));
+    return v ? v->value : NULL;
 }
 
-static SlVar *scope_var(const SlScope *sc, const char *name)
-{
-    size_t *slot = find_slot(sc, name, hash_str(name));
-    return slot && *slot ? &sc->vars[*slot - 1] : NULL;
-}
+static SlVar *scope_var(const SlScope *sc, const char *name) { return scope_find(sc, name, hash_str(name)); }
 
-void sl_scope_set(SlScope *sc, const char *name, SlValue *v)
+/* Bind name (hash h) to v (a new reference); returns its position. */
+static size_t scope_set_h(SlScope *sc, const char *name, unsigned long h, SlValue *v)
 {
-    unsigned long h = hash_str(name);
-    size_t *slot = find_slot(sc, name, h);
-    if (slot && *slot) {
-        sl_assign(&sc->vars[*slot - 1].value, v);
-        return;
+    SlVar *var = scope_find(sc, name, h);
+    if (var) {
+        sl_assign(&var->value, v);
+        return (size_t)(var - sc->vars);
     }
     if (sc->len == sc->cap) {
-        sc->cap = sc->cap ? sc->cap * 2 : 8;
-        sc->vars = realloc(sc->vars, sc->cap * sizeof *sc->vars);
-        if (!sc->vars)
+        if (sc->cap == 0) {
+            sc->vars = sl_pool_get(&vars_pool, SL_SCOPE_SMALL * sizeof *sc->vars);
+            sc->cap = SL_SCOPE_SMALL;
+        } else {
+            SlVar *vars = malloc(2 * sc->cap * sizeof *vars);
+            if (!vars)
+                abort();
+            memcpy(vars, sc->vars, sc->len * sizeof *vars);
+            vars_release(sc->vars, sc->cap);
+            sc->vars = vars;
+            sc->cap *= 2;
+        }
+    }
+    var = &sc->vars[sc->len];
+    if (sc->borrowed) {
+        var->name = (char *)name;
+    } else {
+        var->name = strdup(name);
+        if (!var->name)
             abort();
     }
-    if (2 * (sc->len + 1) > sc->icap) {
-        rebuild(sc);
-    }
-    SlVar *var = &sc->vars[sc->len];
-    var->name = strdup(name);
     var->value = sl_ref(v);
     var->hash = h;
     var->src = NULL;
     sc->len++;
     sc->live++;
-    slot = find_slot(sc, name, h);
-    *slot = sc->len;
+    sc->version = ++scope_versions;
+    /* no removed entries are ever left behind (sl_scope_del compacts), so
+     * the new one stays last */
+    if (sc->index && 2 * (sc->len + 1) <= sc->icap)
+        *find_slot(sc, name, h) = sc->len;
+    else if (sc->index || sc->len > SL_SCOPE_SMALL)
+        rebuild(sc);
+    return sc->len - 1;
 }
+
+void sl_scope_set(SlScope *sc, const char *name, SlValue *v) { scope_set_h(sc, name, hash_str(name), v); }
 
 bool sl_scope_del(SlScope *sc, const char *name)
 {
     SlVar *v = scope_var(sc, name);
     if (!v)
         return false;
-    free(v->name);
+    if (!sc->borrowed)
+        free(v->name);
     v->name = NULL;
     sl_unref(v->value);
     sl_source_unref(v->src);
     v->value = NULL;
     v->src = NULL;
     sc->live--;
+    sc->version = ++scope_versions;
     rebuild(sc);
     return true;
 }
@@ -166,6 +232,8 @@ typedef struct Ctx {
     bool in_optimizer;  /* inside an optimizer body */
     bool top;           /* statements print their values */
 } Ctx;
+
+#define ARGS_ON_STACK 8 /* calls with more arguments allocate their arrays */
 
 static SlValue *eval(Ctx *c, const SlAst *n);
 static Flow exec(Ctx *c, const SlAst *n);
@@ -227,22 +295,94 @@ static SlValue *constant(const char *name)
     return NULL;
 }
 
-static SlValue *lookup(Ctx *c, const char *name)
+/* What a name means when no variable has it (cached per node: it depends
+ * on the name alone). */
+enum { RES_NONE, RES_CONST, RES_BUILTIN, RES_MODULE, RES_SYMBOL };
+
+/* The node's cache (the evaluator's own, written through const trees). */
+static SlAstCache *cache_of(const SlAst *n) { return (SlAstCache *)&n->ic; }
+
+static unsigned long node_hash(const SlAst *n)
+{
+    SlAstCache *ic = cache_of(n);
+    if (!ic->hash)
+        ic->hash = hash_str(n->text);
+    return ic->hash;
+}
+
+/* The global variable named by n (its text), through n's cache; NULL when
+ * there is none. */
+static SlVar *global_var(Ctx *c, const SlAst *n)
+{
+    SlScope *g = &c->s->globals;
+    SlAstCache *ic = cache_of(n);
+    if (ic->ver != g->version) {
+        SlVar *v = scope_find(g, n->text, node_hash(n));
+        ic->pos = v ? (size_t)(v - g->vars) + 1 : 0;
+        ic->ver = g->version;
+    }
+    return ic->pos ? &g->vars[ic->pos - 1] : NULL;
+}
+
+/* The variable n names in the running code's scopes (locals first). */
+static SlVar *var_of(Ctx *c, const SlAst *n)
+{
+    if (c->locals) {
+        SlVar *v = scope_find(c->locals, n->text, node_hash(n));
+        if (v)
+            return v;
+    }
+    return global_var(c, n);
+}
+
+/* A name's meaning, without making values for builtins and modules: a
+ * variable or constant or symbol in *v (a new reference), else a builtin
+ * in *b or a module in *m. */
+static void resolve(Ctx *c, const SlAst *n, SlValue **v, const SlBuiltin **b, const Module **m)
+{
+    *v = NULL;
+    *b = NULL;
+    *m = NULL;
+    SlVar *var = var_of(c, n);
+    if (var) {
+        *v = sl_ref(var->value);
+        return;
+    }
+    SlAstCache *ic = cache_of(n);
+    if (ic->kind == RES_NONE) {
+        SlValue *k = constant(n->text);
+        const SlBuiltin *bi = k ? NULL : sl_builtin_lookup_cached(n->text);
+        const Module *mod = NULL;
+        for (size_t i = 0; !k && !bi && !mod && i < sizeof modules / sizeof modules[0]; i++)
+            if (strcmp(modules[i].name, n->text) == 0)
+                mod = &modules[i];
+        sl_unref(k);
+        ic->kind = k ? RES_CONST : bi ? RES_BUILTIN : mod ? RES_MODULE : RES_SYMBOL;
+        ic->val = bi ? (const void *)bi : (const void *)mod;
+    }
+    switch (ic->kind) {
+    case RES_CONST: *v = constant(n->text); break;
+    case RES_BUILTIN: *b = ic->val; break;
+    case RES_MODULE: *m = ic->val; break;
+    default: *v = sl_expr_value(sl_expr_sym(n->text)); break;
+    }
+}
+
+static SlValue *module_value(const Module *m) { return sl_object_new(&module_type, (void *)m); }
+
+/* The value of a name (NAME or PRIME node): locals, globals, constants,
+ * builtins, modules, else a symbol. */
+static SlValue *lookup(Ctx *c, const SlAst *n)
 {
     SlValue *v;
-    if (c->locals && (v = sl_scope_get(c->locals, name)))
-        return sl_ref(v);
-    if ((v = sl_scope_get(&c->s->globals, name)))
-        return sl_ref(v);
-    if ((v = constant(name)))
-        return v;
-    const SlBuiltin *b = sl_builtin_lookup_cached(name);
+    const SlBuiltin *b;
+    const Module *m;
+    resolve(c, n, &v, &b, &m);
     if (b)
         return sl_builtin_value(b);
-    for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
-        if (strcmp(modules[i].name, name) == 0)
-            return sl_object_new(&module_type, (void *)&modules[i]);
-    return sl_expr_value(sl_expr_sym(name));
+    if (m)
+        return module_value(m);
+    return v;
 }
 
 /* Edit distance for "did you mean" hints (small strings only). */
@@ -827,11 +967,12 @@ static bool bind_params(SlFunc *f, SlScope *locals, SlValue **args, size_t nargs
             snprintf(what, sizeof what, "%zu positional %s", np, plural(np, "argument", "arguments"));
         return sl_err(err, SL_E_ARG_COUNT, f->name, what, (int)nargs, plural(nargs, "was", "were"));
     }
-    SlValue **vals = calloc(np ? np : 1, sizeof *vals);
+    SlValue *onstack[ARGS_ON_STACK];
+    SlValue **vals = np <= ARGS_ON_STACK ? onstack : calloc(np, sizeof *vals);
     if (!vals)
         abort();
-    for (size_t i = 0; i < nargs; i++)
-        vals[i] = args[i];
+    for (size_t i = 0; i < np; i++)
+        vals[i] = i < nargs ? args[i] : NULL;
     bool ok = true;
     for (size_t k = 0; k < nkw && ok; k++) {
         size_t i;
@@ -855,8 +996,9 @@ static bool bind_params(SlFunc *f, SlScope *locals, SlValue **args, size_t nargs
     }
     if (ok)
         for (size_t i = 0; i < np; i++)
-            sl_scope_set(locals, d->params[i].name, vals[i]);
-    free(vals);
+            scope_set_h(locals, d->params[i].name, hash_str(d->params[i].name), vals[i]);
+    if (vals != onstack)
+        free(vals);
     return ok;
 }
 
@@ -877,8 +1019,10 @@ static SlValue *call_user(SlSession *s, SlFunc *f, SlValue **args, size_t nargs,
         return sl_optim_user_new(s, f, args, nargs, kwnames, kwargs, nkw, err);
     if (s->depth >= SL_MAX_DEPTH)
         return sl_err(err, SL_E_RECURSION, SL_MAX_DEPTH), NULL;
+    /* every name bound in the body is a string of f's AST, which f->src
+     * keeps alive for as long as the caller holds f */
     SlScope locals;
-    sl_scope_init(&locals);
+    scope_init_borrowed(&locals);
     if (!bind_params(f, &locals, args, nargs, kwnames, kwargs, nkw, err)) {
         sl_scope_free(&locals);
         return NULL;
@@ -983,31 +1127,84 @@ done:
     return r ? r : fail_at(c, n);
 }
 
+/* What an ATTR node's cache holds. */
+enum { IC_METHOD = 16, IC_NAMESPACE };
+
+/* One address per non-object kind, as the method cache's key. */
+static const char kind_keys[SL_OBJECT + 1];
+
+/* The method self.NAME (attr's text) through attr's cache: a method hook's
+ * answer depends on the type and the name only (value.h). */
+static const SlBuiltin *method_of(const SlValue *self, const SlAst *attr)
+{
+    SlAstCache *ic = cache_of(attr);
+    const void *key = &kind_keys[self->kind];
+    void (*hook)(void) = NULL;
+    if (self->kind == SL_OBJECT) {
+        key = self->u.obj.type;
+        hook = (void (*)(void))self->u.obj.type->method;
+    }
+    if (ic->kind == IC_METHOD && ic->key == key && ic->hook == hook)
+        return ic->val;
+    const SlBuiltin *m = sl_method_lookup(self, attr->text);
+    if (m) {
+        ic->kind = IC_METHOD;
+        ic->key = key;
+        ic->hook = hook;
+        ic->val = m;
+    }
+    return m;
+}
+
+/* torch.NAME, nn.NAME ... as a builtin (the same for every module), through
+ * attr's cache. */
+static const SlBuiltin *namespace_of(const SlAst *attr)
+{
+    SlAstCache *ic = cache_of(attr);
+    if (ic->kind == IC_NAMESPACE)
+        return ic->val;
+    const SlBuiltin *b = sl_namespace_lookup(attr->text);
+    if (b) {
+        ic->kind = IC_NAMESPACE;
+        ic->val = b;
+    }
+    return b;
+}
+
+static bool is_module(const SlValue *v) { return v->kind == SL_OBJECT && v->u.obj.type == &module_type; }
+
 static SlValue *eval_call(Ctx *c, const SlAst *n)
 {
     const SlAst *callee = n->a;
     SlValue *fn = NULL;
     SlValue *self = NULL;
-    const SlBuiltin *method = NULL;
+    const SlBuiltin *direct = NULL; /* a builtin or method, called without a value for it */
     if (callee->kind == SL_AST_ATTR) {
-        self = eval(c, callee->a);
-        if (!self)
-            return NULL;
-        if (self->kind == SL_OBJECT && self->u.obj.type == &module_type) {
-            /* torch.ones, math.sin, nn.Linear: a namespace for builtins */
-            const SlBuiltin *b = sl_namespace_lookup(callee->text);
-            if (!b) {
-                const Module *m = self->u.obj.data;
-                sl_err_at(c->err, c->src, callee->loc, SL_E_NO_ATTR, m->name, callee->text);
-                sl_unref(self);
+        const Module *mod = NULL;
+        if (callee->a->kind == SL_AST_NAME) {
+            const SlBuiltin *b;
+            resolve(c, callee->a, &self, &b, &mod);
+            if (b)
+                self = sl_builtin_value(b);
+        } else {
+            self = eval(c, callee->a);
+            if (!self)
                 return NULL;
-            }
+        }
+        if (self && is_module(self))
+            mod = self->u.obj.data;
+        if (mod) {
+            /* torch.ones, math.sin, nn.Linear: a namespace for builtins */
             sl_unref(self);
             self = NULL;
-            fn = sl_builtin_value(b);
+            direct = namespace_of(callee);
+            if (!direct) {
+                sl_err_at(c->err, c->src, callee->loc, SL_E_NO_ATTR, mod->name, callee->text);
+                return NULL;
+            }
         } else {
-            method = sl_method_lookup(self, callee->text);
-            if (!method) {
+            direct = method_of(self, callee);
+            if (!direct) {
                 sl_err_at(c->err, c->src, callee->loc, SL_E_NO_ATTR, sl_type_name(self), callee->text);
                 sl_unref(self);
                 return NULL;
@@ -1017,8 +1214,14 @@ static SlValue *eval_call(Ctx *c, const SlAst *n)
                !sl_scope_get(&c->s->globals, "explain") && !(c->locals && sl_scope_get(c->locals, "explain"))) {
         return eval_explain(c, n);
     } else if (callee->kind == SL_AST_NAME) {
-        fn = lookup(c, callee->text);
-        if (fn->kind == SL_EXPR && fn->u.expr->kind == SL_EX_SYM) {
+        const SlBuiltin *b;
+        const Module *m;
+        resolve(c, callee, &fn, &b, &m);
+        if (b) {
+            direct = b;
+        } else if (m) {
+            fn = module_value(m);
+        } else if (fn->kind == SL_EXPR && fn->u.expr->kind == SL_EX_SYM) {
             sl_err_at(c->err, c->src, callee->loc, SL_E_NAME_UNKNOWN_FN, callee->text);
             hint_similar(c, callee->text);
             sl_unref(fn);
@@ -1033,11 +1236,16 @@ static SlValue *eval_call(Ctx *c, const SlAst *n)
     size_t npos = 0, nkw = 0;
     for (size_t i = 0; i < n->nitems; i++)
         *(n->items[i]->kind == SL_AST_KWARG ? &nkw : &npos) += 1;
-    SlValue **args = calloc(npos + 1, sizeof *args);
-    SlValue **kwargs = calloc(nkw + 1, sizeof *kwargs);
-    const char **kwnames = calloc(nkw + 1, sizeof *kwnames);
+    SlValue *argv[ARGS_ON_STACK + 1], *kwv[ARGS_ON_STACK + 1];
+    const char *kwn[ARGS_ON_STACK + 1];
+    SlValue **args = npos <= ARGS_ON_STACK ? argv : calloc(npos + 1, sizeof *args);
+    SlValue **kwargs = nkw <= ARGS_ON_STACK ? kwv : calloc(nkw + 1, sizeof *kwargs);
+    const char **kwnames = nkw <= ARGS_ON_STACK ? kwn : calloc(nkw + 1, sizeof *kwnames);
     if (!args || !kwargs || !kwnames)
         abort();
+    args[npos] = NULL;
+    kwargs[nkw] = NULL;
+    kwnames[nkw] = NULL;
     size_t ip = 0, ik = 0;
     SlValue *result = NULL;
     bool ok = true;
@@ -1063,10 +1271,10 @@ static SlValue *eval_call(Ctx *c, const SlAst *n)
     if (ok && !check_interrupt(c, n))
         ok = false;
     if (ok) {
-        if (method) {
+        if (direct) {
             SlCall call = {.s = c->s, .self = self, .args = args, .nargs = npos, .kwnames = kwnames,
                            .kwargs = kwargs, .nkw = nkw, .src = c->src, .loc = n->loc, .err = c->err};
-            result = method->fn(&call);
+            result = direct->fn(&call);
         } else {
             result = sl_call_value(c->s, fn, args, npos, kwnames, kwargs, nkw, c->src, n->loc, c->err);
         }
@@ -1077,9 +1285,12 @@ static SlValue *eval_call(Ctx *c, const SlAst *n)
         sl_unref(args[i]);
     for (size_t i = 0; i < ik; i++)
         sl_unref(kwargs[i]);
-    free(args);
-    free(kwargs);
-    free(kwnames);
+    if (args != argv)
+        free(args);
+    if (kwargs != kwv)
+        free(kwargs);
+    if (kwnames != kwn)
+        free(kwnames);
     sl_unref(fn);
     sl_unref(self);
     return result ? result : fail_at(c, n);
@@ -1091,12 +1302,12 @@ static SlValue *eval_attr(Ctx *c, const SlAst *n)
     if (!obj)
         return NULL;
     SlValue *r = NULL;
-    if (obj->kind == SL_OBJECT && obj->u.obj.type == &module_type) {
+    if (is_module(obj)) {
         const Module *mod = obj->u.obj.data;
         SlValue *k = sl_tensor_module_attr(mod->name, n->text);
         if (!k)
             k = constant(n->text);
-        const SlBuiltin *b = sl_namespace_lookup(n->text);
+        const SlBuiltin *b = k ? NULL : namespace_of(n);
         if (k)
             r = k;
         else if (b)
@@ -1112,7 +1323,7 @@ static SlValue *eval_attr(Ctx *c, const SlAst *n)
             }
         }
         if (!r) {
-            const SlBuiltin *m = sl_method_lookup(obj, n->text);
+            const SlBuiltin *m = method_of(obj, n);
             if (m)
                 r = sl_method_value(obj, m);
             else
@@ -1236,9 +1447,9 @@ static SlValue *eval(Ctx *c, const SlAst *n)
     case SL_AST_STR: return sl_str_new(n->text, n->len);
     case SL_AST_BOOL: return sl_bool(n->ival != 0);
     case SL_AST_NONE: return SL_NONE_V;
-    case SL_AST_NAME: return lookup(c, n->text);
+    case SL_AST_NAME: return lookup(c, n);
     case SL_AST_PRIME: {
-        SlValue *f = lookup(c, n->text);
+        SlValue *f = lookup(c, n);
         v = sl_ad_prime(c->s, f, n->text, (int)n->ival, c->err);
         sl_unref(f);
         return v ? v : fail_at(c, n);
@@ -1285,9 +1496,30 @@ static SlValue *eval(Ctx *c, const SlAst *n)
  * Statements
  * ------------------------------------------------------------------------- */
 
-static void bind(Ctx *c, const char *name, SlValue *v)
+/* Bind the name of node n (a NAME target, or a definition's text) to v. */
+static void bind(Ctx *c, const SlAst *n, SlValue *v)
 {
-    sl_scope_set(c->locals ? c->locals : &c->s->globals, name, v);
+    if (c->locals) {
+        scope_set_h(c->locals, n->text, node_hash(n), v);
+        return;
+    }
+    SlVar *var = global_var(c, n);
+    if (var) {
+        sl_assign(&var->value, v);
+        return;
+    }
+    SlScope *g = &c->s->globals;
+    size_t pos = scope_set_h(g, n->text, node_hash(n), v);
+    SlAstCache *ic = cache_of(n);
+    ic->ver = g->version;
+    ic->pos = pos + 1;
+}
+
+/* The variable an assignment to NAME node n would rebind, or NULL when
+ * it would make a new one. */
+static SlVar *var_in_target_scope(Ctx *c, const SlAst *n)
+{
+    return c->locals ? scope_find(c->locals, n->text, node_hash(n)) : global_var(c, n);
 }
 
 static bool assign_index(Ctx *c, const SlAst *target, SlValue *v)
@@ -1346,14 +1578,14 @@ static bool unpack_ok(Ctx *c, const SlAst *target, SlValue *v)
 static bool assign_to(Ctx *c, const SlAst *target, SlValue *v)
 {
     switch (target->kind) {
-    case SL_AST_NAME: bind(c, target->text, v); return true;
+    case SL_AST_NAME: bind(c, target, v); return true;
     case SL_AST_INDEX: return assign_index(c, target, v);
     case SL_AST_TUPLE:
     case SL_AST_LIST:
         if (!unpack_ok(c, target, v))
             return false;
         for (size_t i = 0; i < target->nitems; i++)
-            bind(c, target->items[i]->text, v->u.list.items[i]);
+            bind(c, target->items[i], v->u.list.items[i]);
         return true;
     case SL_AST_ATTR: {
         SlValue *obj = eval(c, target->a);
@@ -1463,7 +1695,7 @@ static Flow exec_define(Ctx *c, const SlAst *n)
         return FLOW_ERROR;
     }
     SlValue *v = sl_func_value(f);
-    bind(c, n->text, v);
+    bind(c, n, v);
     sl_unref(v);
     if (!c->locals) {
         SlVar *var = scope_var(&c->s->globals, n->text);
@@ -1553,9 +1785,15 @@ static Flow exec_for(Ctx *c, const SlAst *n)
         for (long i = start; step > 0 ? i < stop : i > stop; i += step) {
             if (!check_interrupt(c, n))
                 return FLOW_ERROR;
-            SlValue *iv = sl_int_si(i);
-            bind(c, n->a->text, iv);
-            sl_unref(iv);
+            /* the counter's int is reused when only the variable holds it */
+            SlVar *var = var_in_target_scope(c, n->a);
+            if (var && var->value->kind == SL_INT && var->value->refs == 1) {
+                mpz_set_si(var->value->u.z, i);
+            } else {
+                SlValue *iv = sl_int_si(i);
+                bind(c, n->a, iv);
+                sl_unref(iv);
+            }
             bool done;
             Flow f = loop_body(c, n->c, &done);
             if (done)

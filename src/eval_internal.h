@@ -12,20 +12,30 @@
 #include "builtins.h"
 #include "eval.h"
 
-/* An insertion-ordered string -> value map (globals and locals). */
+/* An insertion-ordered string -> value map (globals and locals).  Up to
+ * SL_SCOPE_SMALL entries it is scanned (comparing hashes first); beyond,
+ * an open-addressing index finds names. */
 typedef struct SlVar {
-    char *name;       /* malloc'd */
+    char *name;       /* malloc'd, or borrowed when the scope's `borrowed` is set */
     SlValue *value;   /* owned reference */
     unsigned long hash;
     SlSource *src;    /* definition source (functions), for :save; owned or NULL */
 } SlVar;
 
+#define SL_SCOPE_SMALL 8
+
 typedef struct SlScope {
     SlVar *vars;      /* in insertion order; removed entries have name NULL */
     size_t len, cap;  /* entries used / allocated */
-    size_t *index;    /* open-addressing table of (position + 1), 0 = empty */
+    size_t *index;    /* open-addressing table of (position + 1), 0 = empty;
+                         NULL while len <= SL_SCOPE_SMALL */
     size_t icap;      /* table size (power of two) */
     size_t live;      /* entries with a name */
+    unsigned long version; /* changes whenever a name is added or removed (or
+                         the scope is made or freed), never repeating across
+                         scopes: the evaluator caches positions under it */
+    bool borrowed;    /* names are not copied: a user function's locals, all
+                         named by strings of its own AST (eval.c) */
 } SlScope;
 
 void sl_scope_init(SlScope *sc);

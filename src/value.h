@@ -81,7 +81,9 @@ struct SlObjType {
     SlValue *(*getattr)(SlValue *self, const char *name, SlError *err);
     /* obj.name = v */
     bool (*setattr)(SlValue *self, const char *name, SlValue *v, SlError *err);
-    /* obj.name(...) methods (SlBuiltin with c->self = obj); NULL when none */
+    /* obj.name(...) methods (SlBuiltin with c->self = obj); NULL when none.
+     * The answer must depend on the type and the name only, never on the
+     * object's state: the evaluator caches it per call site and type */
     const SlBuiltin *(*method)(const SlValue *self, const char *name);
     /* obj[i, j:k, ...]: subscripts are numbers, SlSlice objects (sl_slice_type),
      * None, lists or other objects */
