@@ -53,6 +53,22 @@ static bool zero_val(const SlValue *v)
     return z;
 }
 
+/* The largest |a_i - b_i| over the coordinates, and the largest |a_i|, as doubles. */
+static void gap(const SlValue *a, const SlValue *b, double *d, double *size)
+{
+    *d = 0;
+    *size = 0;
+    size_t n = a->kind == SL_LIST ? a->u.list.len : 1;
+    for (size_t i = 0; i < n; i++) {
+        double x = sl_num_to_double(a->kind == SL_LIST ? a->u.list.items[i] : a);
+        double y = sl_num_to_double(b->kind == SL_LIST ? b->u.list.items[i] : b);
+        if (fabs(x - y) > *d)
+            *d = fabs(x - y);
+        if (fabs(x) > *size)
+            *size = fabs(x);
+    }
+}
+
 static bool same_val(const SlValue *a, const SlValue *b)
 {
     if (a->kind == SL_LIST) {
@@ -270,6 +286,7 @@ static const char *status_word(SlDescentStatus st)
     case SL_DESCENT_CONVERGED: return "converged";
     case SL_DESCENT_DIVERGING: return "diverging";
     case SL_DESCENT_STALLED: return "stalled";
+    case SL_DESCENT_OSCILLATING: return "oscillating";
     default: return "running";
     }
 }
@@ -313,6 +330,25 @@ static void judge(SlDescent *d, size_t n)
         sl_buf_puts(&m, ")");
         set_why(d, SL_DESCENT_DIVERGING, &m);
         return;
+    }
+    /* a 2-cycle: back where it was two steps ago, but not where it was
+     * one step ago (x² from 6 with lr = 1 jumps 6, −6, 6, ...) */
+    if (n >= 2) {
+        double back, across, size;
+        gap(x, sl_descent_x(d, n - 2), &back, &size);
+        double tiny = 1e-12 * (size > 1 ? size : 1);
+        gap(x, sl_descent_x(d, n - 1), &across, &size);
+        if (back <= tiny && across > 1e6 * tiny) {
+            sl_buf_printf(&m, "oscillating at step %zu: x jumps back and forth between ", n);
+            put_num(&m, sl_descent_x(d, n - 1));
+            sl_buf_puts(&m, " and ");
+            put_num(&m, x);
+            sl_buf_puts(&m, " without getting closer; try a smaller lr (now ");
+            put_num(&m, d->lr);
+            sl_buf_puts(&m, ")");
+            set_why(d, SL_DESCENT_OSCILLATING, &m);
+            return;
+        }
     }
     bool flat = zero_val(d->g);
     bool fixed = n > 0 && same_val(x, sl_descent_x(d, n - 1));
@@ -682,6 +718,24 @@ static bool tol_reached(SlDescent *d, SlValue *tol, SlError *err)
     if (!ad)
         return false;
     bool done = sl_num_cmp(ad, tol) <= 0;
+    double across, size;
+    gap(sl_descent_x(d, n), sl_descent_x(d, n - 1), &across, &size);
+    if (done && sl_num_cmp(sl_descent_fx(d, n), sl_descent_fx(d, n - 1)) >= 0 && across > 1e-6 * (size > 1 ? size : 1)) {
+        /* f did not fall although x moved a long way: bouncing across a
+         * valley (x² from 6 with lr = 1), not converging */
+        SlBuf m = {0};
+        sl_buf_init(&m);
+        sl_buf_printf(&m, "oscillating at step %zu: f(x) stopped falling but x still jumps from ", n);
+        put_num(&m, sl_descent_x(d, n - 1));
+        sl_buf_puts(&m, " to ");
+        put_num(&m, sl_descent_x(d, n));
+        sl_buf_puts(&m, "; try a smaller lr (now ");
+        put_num(&m, d->lr);
+        sl_buf_puts(&m, ")");
+        set_why(d, SL_DESCENT_OSCILLATING, &m);
+        sl_unref(ad);
+        return true;
+    }
     if (done) {
         SlBuf m = {0};
         sl_buf_init(&m);
@@ -972,9 +1026,9 @@ static SlValue *m_run(SlCall *c)
 static const SlBuiltin descent_methods[] = {
     {"step", m_step, "d.step(n=1)",
      "Take n steps of gradient descent, printing one row per step (the first time, with a header and the "
-     "starting point); stops early, saying why, when the descent converges, stalls or diverges."},
+     "starting point); stops early, saying why, when the descent converges, stalls, oscillates or diverges."},
     {"run", m_run, "d.run(tol=1e-06, steps=10000, trace=False)",
-     "Step until |f(xₙ₊₁) − f(xₙ)| ≤ tol, or until it converges, stalls or diverges, or after `steps` "
+     "Step until |f(xₙ₊₁) − f(xₙ)| ≤ tol, or until it converges, stalls, oscillates or diverges, or after `steps` "
      "steps; says which, and returns the last x. trace=True prints every row."},
 };
 
@@ -1051,7 +1105,7 @@ static const SlBuiltin descend_builtins[] = {
      "Gradient descent on f from x0 (a number, or a list for several variables): x -= lr·∇f(x), with "
      "heavy-ball momentum v = momentum·v + ∇f(x), x -= lr·v. With steps=N it prints a trace of N steps "
      "(step, x, f(x), f'(x) or |∇f|); without, it returns a descent to drive: d.step(), d.step(10), "
-     "d.run(tol=1e-3), d.x, d.history, d.losses, plot(d). It says when the iterates diverge or stall. "
+     "d.run(tol=1e-3), d.x, d.history, d.losses, plot(d). It says when the iterates diverge, oscillate or stall. "
      "Gradients come from the :ad engine."},
 };
 

@@ -35,7 +35,8 @@ typedef enum SlDescentStatus {
     SL_DESCENT_RUNNING,   /* nothing to report */
     SL_DESCENT_CONVERGED, /* at a minimum (gradient 0, x fixed, or |Δf| ≤ tol) */
     SL_DESCENT_DIVERGING, /* growing without bound or not finite */
-    SL_DESCENT_STALLED    /* stuck where f is not lowest */
+    SL_DESCENT_STALLED,   /* stuck where f is not lowest */
+    SL_DESCENT_OSCILLATING /* jumping back and forth in a 2-cycle */
 } SlDescentStatus;
 
 #define SL_DESCENT_RISES 5          /* steps of growing f that mean divergence */

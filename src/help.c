@@ -72,7 +72,7 @@ static const Topic topics[] = {
      "descend(f, x0, lr=0.1, steps=N) prints N steps (step, x, f(x), f'(x) or |∇f|); without steps= it returns a\n"
      "descent d: d.step(), d.step(10), d.run(tol=1e-3, steps=10000, trace=False) (until |f(xₙ₊₁) − f(xₙ)| ≤ tol;\n"
      "returns x), d.x d.fx d.grad d.history d.losses d.steps d.status, d.lr = ... between steps; momentum=0.9.\n"
-     "It says when it diverges, stalls or converges.  plot(f, a, b), plot(f, g, a, b), plot(d), plot(list),\n"
+     "It says when it diverges, oscillates, stalls or converges.  plot(f, a, b), plot(f, g, a, b), plot(d), plot(list),\n"
      "plot(xs, ys); log=True, ylim=(lo, hi), width=, height=, title=, xlabel=, ylabel=, path=d;\n"
      "file=\"out.svg\" writes an SVG, with animate=True an animated descent."},
     {"errors", "errors",

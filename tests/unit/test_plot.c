@@ -454,6 +454,27 @@ START_TEST(test_stall)
 }
 END_TEST
 
+START_TEST(test_oscillation)
+{
+    /* x² from 6 with lr 1: 6, -6, 6, ... a 2-cycle, not a descent */
+    SlDescent *d = start("sq(x) = x^2", "sq", "6", "1", "0");
+    bool changed = false;
+    steps(d, 1, &changed);
+    ck_assert_int_eq(d->status, SL_DESCENT_RUNNING);
+    steps(d, 1, &changed);
+    ck_assert(changed);
+    ck_assert_int_eq(d->status, SL_DESCENT_OSCILLATING);
+    ck_assert_str_eq(d->why, "oscillating at step 2: x jumps back and forth between -6 and 6 without getting "
+                             "closer; try a smaller lr (now 1)");
+    sl_descent_free(d);
+    /* lr just below the cycle converges, slowly, with alternating signs */
+    d = start("sq(x) = x^2", "sq", "6", "0.9", "0");
+    steps(d, 50, &changed);
+    ck_assert_int_eq(d->status, SL_DESCENT_RUNNING);
+    sl_descent_free(d);
+}
+END_TEST
+
 START_TEST(test_several_variables)
 {
     SlValue *g = global("g(x, y) = (x - 1)^2 + 2(y + 2)^2", "g");
@@ -514,6 +535,7 @@ int main(void)
     tcase_add_test(td, test_momentum);
     tcase_add_test(td, test_divergence);
     tcase_add_test(td, test_stall);
+    tcase_add_test(td, test_oscillation);
     tcase_add_test(td, test_several_variables);
     suite_add_tcase(su, td);
     SRunner *sr = srunner_create(su);
