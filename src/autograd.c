@@ -334,9 +334,96 @@ static SlTensor *log_const(Sc *s, const SlTensor *like, int base)
     return S(s, base == 2 ? 0.6931471805599453 : 2.302585092994046);
 }
 
+/* Fused formulas for the common case, one pass over contiguous operands
+ * of one shape, dtype and precision, with the same operations in the same
+ * order as the formula they replace (so the same roundings). */
+static bool flat_pair(const SlTensor *a, const SlTensor *b)
+{
+    return a->dtype == b->dtype && sl_dtype_is_float(a->dtype) && a->ndim == b->ndim &&
+           memcmp(a->shape, b->shape, (size_t)a->ndim * sizeof a->shape[0]) == 0 &&
+           (a->dtype != SL_DT_MPFR || a->storage->prec == b->storage->prec) && sl_tensor_is_contiguous(a) &&
+           sl_tensor_is_contiguous(b);
+}
+
+#define F32(t) ((float *)(t)->storage->data + (t)->offset)
+#define F64(t) ((double *)(t)->storage->data + (t)->offset)
+#define MPF(t) ((__mpfr_struct *)(t)->storage->data + (t)->offset)
+
+/* threshold_backward(grad, result, 0): where(result <= 0, 0, grad) */
+static SlTensor *relu_backward(const SlTensor *g, const SlTensor *y, SlError *err)
+{
+    SlTensor *r = sl_tensor_zeros(g->dtype, g->ndim, g->shape, sl_tensor_prec(g), err);
+    if (!r)
+        return NULL;
+    int64_t n = sl_tensor_numel(g);
+    switch (g->dtype) {
+    case SL_DT_F32: {
+        const float *gp = F32(g), *yp = F32(y);
+        float *rp = F32(r);
+        for (int64_t i = 0; i < n; i++)
+            rp[i] = yp[i] <= 0 ? 0.0f : gp[i];
+        break;
+    }
+    case SL_DT_F64: {
+        const double *gp = F64(g), *yp = F64(y);
+        double *rp = F64(r);
+        for (int64_t i = 0; i < n; i++)
+            rp[i] = yp[i] <= 0 ? 0.0 : gp[i];
+        break;
+    }
+    default: {
+        const __mpfr_struct *gp = MPF(g), *yp = MPF(y);
+        __mpfr_struct *rp = MPF(r);
+        for (int64_t i = 0; i < n; i++)
+            if (mpfr_nan_p(&yp[i]) || mpfr_sgn(&yp[i]) > 0) /* else r stays zero */
+                mpfr_set(&rp[i], &gp[i], MPFR_RNDN);
+        break;
+    }
+    }
+    return r;
+}
+
+/* sigmoid_backward: grad * (1 - y) * y */
+static SlTensor *sigmoid_backward(const SlTensor *g, const SlTensor *y, SlError *err)
+{
+    SlTensor *r = sl_tensor_zeros(g->dtype, g->ndim, g->shape, sl_tensor_prec(g), err);
+    if (!r)
+        return NULL;
+    int64_t n = sl_tensor_numel(g);
+    switch (g->dtype) {
+    case SL_DT_F32: {
+        const float *gp = F32(g), *yp = F32(y);
+        float *rp = F32(r);
+        for (int64_t i = 0; i < n; i++)
+            rp[i] = gp[i] * (1.0f - yp[i]) * yp[i];
+        break;
+    }
+    case SL_DT_F64: {
+        const double *gp = F64(g), *yp = F64(y);
+        double *rp = F64(r);
+        for (int64_t i = 0; i < n; i++)
+            rp[i] = gp[i] * (1.0 - yp[i]) * yp[i];
+        break;
+    }
+    default: {
+        const __mpfr_struct *gp = MPF(g), *yp = MPF(y);
+        __mpfr_struct *rp = MPF(r);
+        for (int64_t i = 0; i < n; i++) {
+            mpfr_ui_sub(&rp[i], 1, &yp[i], MPFR_RNDN);
+            mpfr_mul(&rp[i], &gp[i], &rp[i], MPFR_RNDN);
+            mpfr_mul(&rp[i], &rp[i], &yp[i], MPFR_RNDN);
+        }
+        break;
+    }
+    }
+    return r;
+}
+
 static bool node_backward(SlNode *n, SlTensor *g, SlTensor **out, SlError *err)
 {
-    Sc sc = {.n = 0, .err = err};
+    Sc sc; /* t[] is filled as it goes: no need to clear it */
+    sc.n = 0;
+    sc.err = err;
     Sc *s = &sc;
     SlTensor *r[SL_NODE_MAXNEXT] = {NULL, NULL, NULL};
     SlTensor **sv = n->saved;
@@ -497,10 +584,18 @@ static bool node_backward(SlNode *n, SlTensor *g, SlTensor **out, SlError *err)
     case SL_N_FILL: r[0] = zeros_like(s, g); break;
     case SL_N_SIGMOID:
         /* sigmoid_backward: a * (1 - b) * b */
+        if (flat_pair(g, sv[0])) {
+            r[0] = K(s, sigmoid_backward(g, sv[0], err));
+            break;
+        }
         r[0] = B(s, SL_T_MUL, B(s, SL_T_MUL, g, B(s, SL_T_SUB, SI(s, 1), sv[0])), sv[0]);
         break;
     case SL_N_RELU: {
         /* threshold_backward(grad, result, 0): result <= 0 ? 0 : grad */
+        if (flat_pair(g, sv[0])) {
+            r[0] = K(s, relu_backward(g, sv[0], err));
+            break;
+        }
         SlTensor *m = B(s, SL_T_LE, sv[0], SI(s, 0));
         SlTensor *z = K(s, sl_tensor_zeros(g->dtype, 0, NULL, sl_tensor_prec(g), err));
         r[0] = m && z ? K(s, sl_tensor_where(m, z, g, err)) : NULL;
@@ -575,9 +670,9 @@ static bool node_backward(SlNode *n, SlTensor *g, SlTensor **out, SlError *err)
         SlTensor *mat2 = need0 ? sv[0] : NULL, *self = need1 ? sv[need0 ? 1 : 0] : NULL;
         if (n->kind == SL_N_MM) {
             if (need0)
-                r[0] = mat2 ? K(s, sl_tensor_mm(g, K(s, sl_tensor_transpose(mat2, 0, 1, err)), err)) : NULL;
+                r[0] = mat2 ? K(s, sl_tensor_mm_ex(g, false, mat2, true, false, err)) : NULL;
             if (need1)
-                r[1] = self ? K(s, sl_tensor_mm(K(s, sl_tensor_transpose(self, 0, 1, err)), g, err)) : NULL;
+                r[1] = self ? K(s, sl_tensor_mm_ex(self, true, g, false, false, err)) : NULL;
         } else {
             if (need0)
                 r[0] = mat2 ? K(s, sl_tensor_bmm(g, K(s, sl_tensor_transpose(mat2, 1, 2, err)), err)) : NULL;
@@ -979,6 +1074,11 @@ static void local_grads(SlNode *x, const SlTensor *G, SlTensor **locs)
 static bool engine(SlTensor *root, SlTensor *gradient, bool retain_graph, SlAgTrace trace, void *ctx,
                    SlError *err);
 
+static SlNode **seen_cache;    /* the engine's graph list, kept between backwards */
+static size_t seen_cache_cap;
+static Heap ready_cache;       /* its ready queue */
+static bool engine_busy;       /* the caches are in use */
+
 bool sl_ag_backward(SlTensor *root, SlTensor *gradient, bool retain_graph, SlError *err)
 {
     return engine(root, gradient, retain_graph, NULL, NULL, err);
@@ -1042,8 +1142,12 @@ static bool engine(SlTensor *root, SlTensor *gradient, bool retain_graph, SlAgTr
     SlNode *start = edge_of(root);
     uint64_t gen = ++generation;
     /* discover the graph and count dependencies */
-    SlNode **seen = NULL;
-    size_t nseen = 0, capseen = 0, top = 0;
+    /* the work lists of the last backward are reused (a backward started
+     * from inside another one, by a trace hook, gets its own) */
+    bool cached = !engine_busy;
+    engine_busy = true;
+    SlNode **seen = cached ? seen_cache : NULL;
+    size_t nseen = 0, capseen = cached ? seen_cache_cap : 0, top = 0;
 #define PUSH_SEEN(x)                                                                                          \
     do {                                                                                                      \
         if (nseen == capseen) {                                                                               \
@@ -1073,7 +1177,8 @@ static bool engine(SlTensor *root, SlTensor *gradient, bool retain_graph, SlAgTr
             m->deps++;
         }
     }
-    Heap ready = {NULL, 0, 0};
+    Heap ready = cached ? ready_cache : (Heap){NULL, 0, 0};
+    ready.n = 0;
     start->buf = g;
     heap_push(&ready, start);
     bool ok = true;
@@ -1136,8 +1241,21 @@ static bool engine(SlTensor *root, SlTensor *gradient, bool retain_graph, SlAgTr
         sl_tensor_unref(seen[i]->buf);
         seen[i]->buf = NULL;
     }
-    free(seen);
-    free(ready.a);
+    if (cached && capseen <= 65536 && ready.cap <= 65536) {
+        seen_cache = seen;
+        seen_cache_cap = capseen;
+        ready_cache = ready;
+    } else {
+        free(seen);
+        free(ready.a);
+        if (cached) {
+            seen_cache = NULL;
+            seen_cache_cap = 0;
+            ready_cache = (Heap){NULL, 0, 0};
+        }
+    }
+    if (cached)
+        engine_busy = false;
     sl_node_unref(start);
     return ok;
 }

@@ -165,7 +165,8 @@ static SlTensor *addmm(SlTensor *b, SlTensor *x, SlTensor *wt, SlError *err)
     if (!need_float(x, "addmm_impl_cpu_", err))
         return NULL;
     int64_t shape[2] = {n, m};
-    SlTensor *be = sl_tensor_expand(b, 2, shape, err);
+    /* the bias broadcast to (n, m): a vector of m needs no view */
+    SlTensor *be = b->ndim == 1 && b->shape[0] == m ? sl_tensor_ref(b) : sl_tensor_expand(b, 2, shape, err);
     if (!be)
         return NULL;
     mpfr_prec_t p = prec_of(x);
@@ -179,31 +180,28 @@ static SlTensor *addmm(SlTensor *b, SlTensor *x, SlTensor *wt, SlError *err)
         return NULL;
     }
     int64_t xs0 = x->strides[0], xs1 = x->strides[1], ws0 = wt->strides[0], ws1 = wt->strides[1];
-    int64_t bs0 = be->strides[0], bs1 = be->strides[1];
+    int64_t bs0 = be->ndim == 1 ? 0 : be->strides[0], bs1 = be->ndim == 1 ? be->strides[0] : be->strides[1];
     bool first = addmm_bias_first(x, wt);
+    /* each element: the bias (or zero), + x*w for l in order, then the bias */
     switch (x->dtype) {
     case SL_DT_F32: {
-        const float *xa = FP(x), *wa = FP(wt), *ba = FP(be);
         float *ra = FP(r);
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t j = 0; j < m; j++) {
-                float s = first ? ba[i * bs0 + j * bs1] : 0.0f;
-                for (int64_t l = 0; l < k; l++)
-                    s = s + xa[i * xs0 + l * xs1] * wa[l * ws0 + j * ws1];
-                ra[i * m + j] = first ? s : s + ba[i * bs0 + j * bs1];
-            }
+        const float *ba = FP(be);
+        sl_tensor_gemm_f32(FP(x), xs0, xs1, FP(wt), ws0, ws1, n, k, m, ra, first ? ba : NULL, bs0, bs1);
+        if (!first)
+            for (int64_t i = 0; i < n; i++)
+                for (int64_t j = 0; j < m; j++)
+                    ra[i * m + j] = ra[i * m + j] + ba[i * bs0 + j * bs1];
         break;
     }
     case SL_DT_F64: {
-        const double *xa = DP(x), *wa = DP(wt), *ba = DP(be);
         double *ra = DP(r);
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t j = 0; j < m; j++) {
-                double s = first ? ba[i * bs0 + j * bs1] : 0.0;
-                for (int64_t l = 0; l < k; l++)
-                    s = s + xa[i * xs0 + l * xs1] * wa[l * ws0 + j * ws1];
-                ra[i * m + j] = first ? s : s + ba[i * bs0 + j * bs1];
-            }
+        const double *ba = DP(be);
+        sl_tensor_gemm_f64(DP(x), xs0, xs1, DP(wt), ws0, ws1, n, k, m, ra, first ? ba : NULL, bs0, bs1);
+        if (!first)
+            for (int64_t i = 0; i < n; i++)
+                for (int64_t j = 0; j < m; j++)
+                    ra[i * m + j] = ra[i * m + j] + ba[i * bs0 + j * bs1];
         break;
     }
     default: {
@@ -1671,8 +1669,11 @@ static SlTensor *mse_grad(const SlTensor *self, const SlTensor *other, const SlT
 {
     int64_t n = sl_tensor_numel(self);
     SlTensor *sc = as_contig(self, rt.dt, rt.prec), *oc = as_contig(other, rt.dt, rt.prec);
-    SlTensor *ge = sl_tensor_expand(g, self->ndim, self->shape, err);
-    SlTensor *gc = ge ? as_contig(ge, rt.dt, rt.prec) : NULL;
+    /* the gradient of a reduced loss is one number: read in place (step 0) */
+    bool one = sl_tensor_numel(g) == 1 && g->dtype == rt.dt && prec_of(g) == rt.prec;
+    int64_t gs = one ? 0 : 1;
+    SlTensor *ge = one ? sl_tensor_ref((SlTensor *)g) : sl_tensor_expand(g, self->ndim, self->shape, err);
+    SlTensor *gc = !ge ? NULL : one ? sl_tensor_ref(ge) : as_contig(ge, rt.dt, rt.prec);
     SlTensor *r = gc ? sl_tensor_zeros(rt.dt, self->ndim, self->shape, rt.prec, err) : NULL;
     double norm = red == SL_RED_MEAN ? 2.0 / (double)n : 2.0;
     if (r) {
@@ -1680,12 +1681,12 @@ static SlTensor *mse_grad(const SlTensor *self, const SlTensor *other, const SlT
         case SL_DT_F32: {
             float s = (float)norm;
             for (int64_t i = 0; i < n; i++)
-                FP(r)[i] = s * (FP(sc)[i] - FP(oc)[i]) * FP(gc)[i];
+                FP(r)[i] = s * (FP(sc)[i] - FP(oc)[i]) * FP(gc)[i * gs];
             break;
         }
         case SL_DT_F64:
             for (int64_t i = 0; i < n; i++)
-                DP(r)[i] = norm * (DP(sc)[i] - DP(oc)[i]) * DP(gc)[i];
+                DP(r)[i] = norm * (DP(sc)[i] - DP(oc)[i]) * DP(gc)[i * gs];
             break;
         default: {
             mpfr_t s, d;
@@ -1696,7 +1697,7 @@ static SlTensor *mse_grad(const SlTensor *self, const SlTensor *other, const SlT
             for (int64_t i = 0; i < n; i++) {
                 mpfr_sub(d, &MP(sc)[i], &MP(oc)[i], MPFR_RNDN);
                 mpfr_mul(d, s, d, MPFR_RNDN);
-                mpfr_mul(&MP(r)[i], d, &MP(gc)[i], MPFR_RNDN);
+                mpfr_mul(&MP(r)[i], d, &MP(gc)[i * gs], MPFR_RNDN);
             }
             mpfr_clears(s, d, (mpfr_ptr)NULL);
             break;
@@ -2286,24 +2287,12 @@ static bool addmm_backward(SlNode *nd, SlTensor *g, SlTensor **r, SlError *err)
     SlTensor *wt = nd->saved[0], *x = nd->saved[1];
     if (nd->next[0])
         r[0] = sl_tensor_ref(g);
-    if (nd->next[1]) {
-        /* mm_mat1_backward: grad.mm(mat2.t()) */
-        SlTensor *w = sl_tensor_transpose(wt, 0, 1, err);
-        r[1] = w ? sl_tensor_mm(g, w, err) : NULL;
-        sl_tensor_unref(w);
-        if (!r[1])
-            return false;
-    }
-    if (nd->next[2]) {
-        /* mm_mat2_backward for a transposed mat2: grad.t().mm(mat1).t() */
-        SlTensor *gt = sl_tensor_transpose(g, 0, 1, err);
-        SlTensor *m = gt ? sl_tensor_mm(gt, x, err) : NULL;
-        r[2] = m ? sl_tensor_transpose(m, 0, 1, err) : NULL;
-        sl_tensor_unref(gt);
-        sl_tensor_unref(m);
-        if (!r[2])
-            return false;
-    }
+    /* mm_mat1_backward: grad.mm(mat2.t()) */
+    if (nd->next[1] && !(r[1] = sl_tensor_mm_ex(g, false, wt, true, false, err)))
+        return false;
+    /* mm_mat2_backward for a transposed mat2: grad.t().mm(mat1).t() */
+    if (nd->next[2] && !(r[2] = sl_tensor_mm_ex(g, true, x, false, true, err)))
+        return false;
     return true;
 }
 

@@ -19,6 +19,11 @@
 #define SL_POOL_OFF 0
 #endif
 
+/* memset through a pointer: for the few hundred bytes of a header GCC
+ * would inline `rep stos`, whose start-up costs more than libc's vector
+ * stores. */
+static void *(*const volatile sl_pool_memset)(void *, int, size_t) = memset;
+
 typedef struct SlPool {
     void *free;      /* singly linked through each block's first word */
     size_t count;    /* blocks on the list */
@@ -31,7 +36,7 @@ static inline void *sl_pool_get(SlPool *p, size_t size)
         void *b = p->free;
         memcpy(&p->free, b, sizeof p->free);
         p->count--;
-        memset(b, 0, size);
+        sl_pool_memset(b, 0, size);
         return b;
     }
     void *b = calloc(1, size ? size : 1);

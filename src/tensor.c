@@ -545,6 +545,30 @@ static void iter_init(Iter *it, int nd, const int64_t *shape, const SlTensor *t0
 
 void sl_tensor_fill_d(SlTensor *t, double v)
 {
+    if (sl_tensor_is_contiguous(t)) {
+        int64_t n = sl_tensor_numel(t);
+        switch (t->dtype) {
+        case SL_DT_F32: {
+            float *d = F32P(t) + t->offset, f = (float)v;
+            for (int64_t i = 0; i < n; i++)
+                d[i] = f;
+            return;
+        }
+        case SL_DT_F64: {
+            double *d = F64P(t) + t->offset;
+            for (int64_t i = 0; i < n; i++)
+                d[i] = v;
+            return;
+        }
+        case SL_DT_MPFR: {
+            __mpfr_struct *d = MPP(t) + t->offset;
+            for (int64_t i = 0; i < n; i++)
+                mpfr_set_d(&d[i], v, MPFR_RNDN);
+            return;
+        }
+        default: break;
+        }
+    }
     Iter it;
     iter_init(&it, t->ndim, t->shape, t, NULL, NULL);
     ITER(&it, o, p, q, raw_set_d(t, o, v));
@@ -1706,6 +1730,120 @@ static bool any_zero_i(const SlTensor *t)
     return false;
 }
 
+/* The one element of t converted to float / double as elem_copy converts. */
+static float scalar_f(const SlTensor *t)
+{
+    int64_t o = t->offset;
+    switch (t->dtype) {
+    case SL_DT_F32: return F32P(t)[o];
+    case SL_DT_F64: return (float)F64P(t)[o];
+    case SL_DT_I64: return (float)I64P(t)[o];
+    case SL_DT_BOOL: return BOOLP(t)[o];
+    case SL_DT_MPFR: return mpfr_get_flt(&MPP(t)[o], MPFR_RNDN);
+    }
+    return 0;
+}
+
+static double scalar_d(const SlTensor *t)
+{
+    int64_t o = t->offset;
+    switch (t->dtype) {
+    case SL_DT_F32: return F32P(t)[o];
+    case SL_DT_F64: return F64P(t)[o];
+    case SL_DT_I64: return (double)I64P(t)[o];
+    case SL_DT_BOOL: return BOOLP(t)[o];
+    case SL_DT_MPFR: return mpfr_get_d(&MPP(t)[o], MPFR_RNDN);
+    }
+    return 0;
+}
+
+/* How t enters a flat loop over n elements of shape (nd, shape): 1 when it
+ * is contiguous of that shape (elements in order), 0 when it has one
+ * element (broadcast), -1 otherwise (the strided iterator). */
+static int flat_step(const SlTensor *t, int nd, const int64_t *shape, int64_t n)
+{
+    int64_t tn = sl_tensor_numel(t);
+    if (tn == 1 && t->ndim <= nd)
+        return 0;
+    if (tn != n || t->ndim != nd || !sl_tensor_is_contiguous(t))
+        return -1;
+    for (int d = 0; d < nd; d++)
+        if (t->shape[d] != shape[d])
+            return -1;
+    return 1;
+}
+
+/* binary() for float32/float64 arithmetic and comparisons on operands
+ * that are contiguous of the result's shape or single elements: the same
+ * per-element operations without the iterator or a converted copy (an
+ * operand of another dtype must be a single element, converted once). */
+static SlTensor *binary_flat(SlTOp op, const SlTensor *a, const SlTensor *b, double alpha, SlDTypeP ct, int nd,
+                             const int64_t *shape)
+{
+    if ((ct.dt != SL_DT_F32 && ct.dt != SL_DT_F64) ||
+        !(op == SL_T_ADD || op == SL_T_SUB || op == SL_T_MUL || op == SL_T_DIV || is_cmp(op)))
+        return NULL;
+    int64_t n = 1;
+    for (int d = 0; d < nd; d++)
+        n *= shape[d];
+    int sa = flat_step(a, nd, shape, n), sb = flat_step(b, nd, shape, n);
+    if (sa < 0 || sb < 0 || (sa && a->dtype != ct.dt) || (sb && b->dtype != ct.dt))
+        return NULL;
+    SlTensor *r = tensor_new(is_cmp(op) ? SL_DT_BOOL : ct.dt, nd, shape, 0);
+    if (ct.dt == SL_DT_F32) {
+        float av = 0, bv = 0, fal = (float)alpha;
+        const float *pa = sa ? F32P(a) + a->offset : (av = scalar_f(a), &av);
+        const float *pb = sb ? F32P(b) + b->offset : (bv = scalar_f(b), &bv);
+        if (is_cmp(op)) {
+            bool *pr = BOOLP(r);
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = cmp_d(op, pa[i * sa], pb[i * sb]);
+            return r;
+        }
+        float *pr = F32P(r);
+        switch (op) {
+        case SL_T_ADD:
+            if (fal == 1.0f)
+                for (int64_t i = 0; i < n; i++)
+                    pr[i] = pa[i * sa] + pb[i * sb];
+            else
+                for (int64_t i = 0; i < n; i++)
+                    pr[i] = fmaf(pb[i * sb], fal, pa[i * sa]);
+            break;
+        case SL_T_SUB:
+            if (fal == 1.0f)
+                for (int64_t i = 0; i < n; i++)
+                    pr[i] = pa[i * sa] - pb[i * sb];
+            else
+                for (int64_t i = 0; i < n; i++)
+                    pr[i] = fmaf(pb[i * sb], -fal, pa[i * sa]);
+            break;
+        case SL_T_MUL:
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = pa[i * sa] * pb[i * sb];
+            break;
+        default:
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = pa[i * sa] / pb[i * sb];
+            break;
+        }
+    } else {
+        double av = 0, bv = 0;
+        const double *pa = sa ? F64P(a) + a->offset : (av = scalar_d(a), &av);
+        const double *pb = sb ? F64P(b) + b->offset : (bv = scalar_d(b), &bv);
+        if (is_cmp(op)) {
+            bool *pr = BOOLP(r);
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = cmp_d(op, pa[i * sa], pb[i * sb]);
+            return r;
+        }
+        double *pr = F64P(r);
+        for (int64_t i = 0; i < n; i++)
+            pr[i] = d_op(op, pa[i * sa], pb[i * sb], alpha);
+    }
+    return r;
+}
+
 static SlTensor *binary(SlTOp op, const SlTensor *a, const SlTensor *b, double alpha, SlError *err)
 {
     SlTensor *ops[2] = {(SlTensor *)a, (SlTensor *)b};
@@ -1735,6 +1873,9 @@ static SlTensor *binary(SlTOp op, const SlTensor *a, const SlTensor *b, double a
     int64_t shape[SL_TENSOR_MAXDIM];
     if (!broadcast(a->ndim, a->shape, b->ndim, b->shape, &nd, shape, err))
         return NULL;
+    SlTensor *fr = binary_flat(op, a, b, alpha, ct, nd, shape);
+    if (fr)
+        return fr;
     SlTensor *A = as_type(a, ct), *B = as_type(b, ct);
     if (ct.dt == SL_DT_I64 && (op == SL_T_FLOORDIV || op == SL_T_MOD) && any_zero_i(B)) {
         sl_tensor_unref(A);
@@ -2088,6 +2229,32 @@ SlTensor *sl_tensor_unary(int fn, const SlTensor *x, SlError *err)
     } else if (dt == SL_DT_BOOL && fn != SL_TU_NOT) {
         dt = fn == SL_FN_ABS || fn == SL_FN_RELU || fn == SL_FN_SIGN ? SL_DT_BOOL : SL_DT_I64;
     }
+    if (dt == x->dtype && (dt == SL_DT_F32 || dt == SL_DT_F64) && fn != SL_FN_SIGMOID && !sl_vm_has(fn) &&
+        sl_tensor_is_contiguous(x)) {
+        /* the common small case: one pass, no iterator */
+        SlTensor *r = tensor_new(dt, x->ndim, x->shape, 0);
+        int64_t n = sl_tensor_numel(x);
+        if (dt == SL_DT_F32) {
+            const float *px = F32P(x) + x->offset;
+            float *pr = F32P(r);
+            if (fn == SL_FN_RELU)
+                for (int64_t i = 0; i < n; i++)
+                    pr[i] = px[i] < 0 ? 0.0f : px[i];
+            else
+                for (int64_t i = 0; i < n; i++)
+                    pr[i] = f_un(fn, px[i]);
+        } else {
+            const double *px = F64P(x) + x->offset;
+            double *pr = F64P(r);
+            if (fn == SL_FN_RELU)
+                for (int64_t i = 0; i < n; i++)
+                    pr[i] = px[i] < 0 ? 0.0 : px[i];
+            else
+                for (int64_t i = 0; i < n; i++)
+                    pr[i] = d_un(fn, px[i]);
+        }
+        return r;
+    }
     SlTensor *X = as_type(x, (SlDTypeP){dt, sl_tensor_prec(x)});
     SlTensor *r = tensor_new(dt, x->ndim, x->shape, sl_tensor_prec(x));
     Iter it;
@@ -2199,6 +2366,27 @@ SlTensor *sl_tensor_where(const SlTensor *cond, const SlTensor *a, const SlTenso
         return NULL;
     SlTensor *ops[2] = {(SlTensor *)a, (SlTensor *)b};
     SlDTypeP ct = sl_result_type(ops, 2);
+    int64_t fn = 1;
+    for (int d = 0; d < nd2; d++)
+        fn *= s2[d];
+    int sc = flat_step(cond, nd2, s2, fn), sa = flat_step(a, nd2, s2, fn), sb = flat_step(b, nd2, s2, fn);
+    if (sc >= 0 && sa >= 0 && sb >= 0 && cond->dtype == SL_DT_BOOL && a->dtype == ct.dt && b->dtype == ct.dt &&
+        (ct.dt == SL_DT_F32 || ct.dt == SL_DT_F64)) {
+        SlTensor *r = tensor_new(ct.dt, nd2, s2, 0);
+        const bool *pc = BOOLP(cond) + cond->offset;
+        if (ct.dt == SL_DT_F32) {
+            const float *pa = F32P(a) + a->offset, *pb = F32P(b) + b->offset;
+            float *pr = F32P(r);
+            for (int64_t i = 0; i < fn; i++)
+                pr[i] = pc[i * sc] ? pa[i * sa] : pb[i * sb];
+        } else {
+            const double *pa = F64P(a) + a->offset, *pb = F64P(b) + b->offset;
+            double *pr = F64P(r);
+            for (int64_t i = 0; i < fn; i++)
+                pr[i] = pc[i * sc] ? pa[i * sa] : pb[i * sb];
+        }
+        return r;
+    }
     SlTensor *A = as_type(a, ct), *B = as_type(b, ct);
     SlTensor *r = tensor_new(ct.dt, nd2, s2, ct.prec);
     Iter it;
@@ -2237,8 +2425,27 @@ static bool inplace_check(const SlTensor *t, SlDTypeP rt, SlError *err)
 /* t op= other for the common case of the training loop (gradient
  * accumulation, optimizer updates): one float dtype, both contiguous, of
  * one shape, computed as binary() would, without a temporary. */
-static bool inplace_fast(SlTOp op, SlTensor *t, const SlTensor *other, double alpha)
+static bool inplace_fast(SlTOp op, SlTensor *t, const SlTensor *other, double alpha, SlDTypeP rt)
 {
+    if (rt.dt == t->dtype && (t->dtype == SL_DT_F32 || t->dtype == SL_DT_F64) && other->ndim == 0 &&
+        (op == SL_T_ADD || op == SL_T_MUL || op == SL_T_DIV) && sl_tensor_is_contiguous(t) &&
+        t->storage != other->storage) {
+        /* t op= a number (mean's division, scaling): the number converted to
+         * t's dtype once, as binary() converts it */
+        int64_t n = sl_tensor_numel(t);
+        if (t->dtype == SL_DT_F32) {
+            float *a = F32P(t) + t->offset, v = scalar_f(other), fal = (float)alpha;
+            for (int64_t i = 0; i < n; i++)
+                a[i] = op == SL_T_ADD ? (fal == 1.0f ? a[i] + v : fmaf(v, fal, a[i])) : op == SL_T_MUL ? a[i] * v
+                                                                                          : a[i] / v;
+        } else {
+            double *a = F64P(t) + t->offset, v = scalar_d(other);
+            for (int64_t i = 0; i < n; i++)
+                a[i] = d_op(op, a[i], v, alpha);
+        }
+        sl_tensor_bump_version(t);
+        return true;
+    }
     if (t->dtype != other->dtype || (t->dtype != SL_DT_F32 && t->dtype != SL_DT_F64) || other->wrapped ||
         (op != SL_T_ADD && op != SL_T_MUL && op != SL_T_DIV) || t->ndim != other->ndim ||
         memcmp(t->shape, other->shape, (size_t)t->ndim * sizeof *t->shape) != 0 || !sl_tensor_is_contiguous(t) ||
@@ -2287,7 +2494,7 @@ static bool inplace_binary(SlTOp op, SlTensor *t, const SlTensor *other, double 
         rt.dt = SL_DT_F32;
     if (!inplace_check(t, rt, err))
         return false;
-    if (inplace_fast(op, t, other, alpha))
+    if (inplace_fast(op, t, other, alpha, rt))
         return true;
     SlTensor *r = binary(op, t, other, alpha, err);
     if (!r)
@@ -2344,6 +2551,18 @@ static int64_t ceil_log2(int64_t x)
         if (level_power < 4)                                                                                   \
             level_power = 4;                                                                                   \
         int64_t level_step = (int64_t)1 << level_power, level_mask = level_step - 1;                           \
+        if (size < level_step) {                                                                               \
+            /* no level is ever carried: level 0 sums in order from +0 (so it is                               \
+             * never -0) and the zero levels added to it change nothing */                                     \
+            for (int k = 0; k < nrows; k++)                                                                    \
+                for (int l = 0; l < L; l++) {                                                                  \
+                    T s = 0;                                                                                   \
+                    for (int64_t i = 0; i < size; i++)                                                         \
+                        s += base[i * row_stride + k * col_stride + l];                                        \
+                    out[k * L + l] = s;                                                                        \
+                }                                                                                              \
+            return;                                                                                            \
+        }                                                                                                      \
         T acc[NUM_LEVELS][4][8];                                                                               \
         memset(acc, 0, sizeof acc);                                                                            \
         int64_t i = 0;                                                                                         \
@@ -2465,6 +2684,12 @@ static SlTensor *reduce_layout(const SlTensor *t, uint32_t mask, int64_t *outer,
             perm[k++] = d;
             *inner *= t->shape[d];
         }
+    bool identity = true;
+    for (int d = 0; d < t->ndim; d++)
+        if (perm[d] != d)
+            identity = false;
+    if (identity)
+        return sl_tensor_contiguous(t);
     SlTensor *p = sl_tensor_permute(t, perm, NULL);
     SlTensor *c = sl_tensor_contiguous(p);
     sl_tensor_unref(p);
@@ -2705,6 +2930,8 @@ SlTensor *sl_tensor_sum_to(const SlTensor *t, int ndim, const int64_t *shape, Sl
     }
     if (mask == 0 && lead == 0)
         return sl_tensor_ref((SlTensor *)t);
+    if (mask == (1u << lead) - 1 && memcmp(t->shape + lead, shape, (size_t)ndim * sizeof *shape) == 0)
+        return sl_tensor_sum(t, mask, false, err); /* only leading dims go: the sum has the shape wanted */
     SlTensor *s = sl_tensor_sum(t, mask, true, err);
     if (!s)
         return NULL;
@@ -2730,35 +2957,63 @@ static bool same_float_dtype(const SlTensor *a, const SlTensor *b, const char *w
     return true;
 }
 
+/* Each element of C its own chain: the start value, then + a*b for l in
+ * order, unfused.  Four columns go side by side (independent chains, the
+ * row of A read once for them); the order per element is unchanged. */
+#define DEFINE_GEMM(T, NAME)                                                                                   \
+    void NAME(const T *a, int64_t as0, int64_t as1, const T *b, int64_t bs0, int64_t bs1, int64_t m,          \
+              int64_t k, int64_t n, T *c, const T *c0, int64_t c0s0, int64_t c0s1)                              \
+    {                                                                                                          \
+        for (int64_t i = 0; i < m; i++) {                                                                      \
+            const T *ar = a + i * as0;                                                                         \
+            const T *ir = c0 ? c0 + i * c0s0 : NULL;                                                           \
+            T *cr = c + i * n;                                                                                 \
+            int64_t j = 0;                                                                                     \
+            for (; j + 4 <= n; j += 4) {                                                                       \
+                T s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                                              \
+                if (ir) {                                                                                      \
+                    s0 = ir[j * c0s1];                                                                         \
+                    s1 = ir[(j + 1) * c0s1];                                                                   \
+                    s2 = ir[(j + 2) * c0s1];                                                                   \
+                    s3 = ir[(j + 3) * c0s1];                                                                   \
+                }                                                                                              \
+                const T *bp = b + j * bs1;                                                                     \
+                for (int64_t l = 0; l < k; l++, bp += bs0) {                                                   \
+                    T x = ar[l * as1];                                                                         \
+                    s0 = s0 + x * bp[0];                                                                       \
+                    s1 = s1 + x * bp[bs1];                                                                     \
+                    s2 = s2 + x * bp[2 * bs1];                                                                 \
+                    s3 = s3 + x * bp[3 * bs1];                                                                 \
+                }                                                                                              \
+                cr[j] = s0;                                                                                    \
+                cr[j + 1] = s1;                                                                                \
+                cr[j + 2] = s2;                                                                                \
+                cr[j + 3] = s3;                                                                                \
+            }                                                                                                  \
+            for (; j < n; j++) {                                                                               \
+                T s = ir ? ir[j * c0s1] : 0;                                                                   \
+                const T *bp = b + j * bs1;                                                                     \
+                for (int64_t l = 0; l < k; l++, bp += bs0)                                                     \
+                    s = s + ar[l * as1] * bp[0];                                                               \
+                cr[j] = s;                                                                                     \
+            }                                                                                                  \
+        }                                                                                                      \
+    }
+
+DEFINE_GEMM(float, sl_tensor_gemm_f32)
+DEFINE_GEMM(double, sl_tensor_gemm_f64)
+
 /* C[m][n] (contiguous) = A (m x k, strides) @ B (k x n, strides) */
 static void gemm(const SlTensor *A, int64_t ao, int64_t as0, int64_t as1, const SlTensor *B, int64_t bo,
                  int64_t bs0, int64_t bs1, int64_t m, int64_t k, int64_t n, SlTensor *C, int64_t co)
 {
     switch (C->dtype) {
-    case SL_DT_F32: {
-        const float *a = F32P(A), *b = F32P(B);
-        float *c = F32P(C);
-        for (int64_t i = 0; i < m; i++)
-            for (int64_t j = 0; j < n; j++) {
-                float s = 0.0f;
-                for (int64_t l = 0; l < k; l++)
-                    s = s + a[ao + i * as0 + l * as1] * b[bo + l * bs0 + j * bs1];
-                c[co + i * n + j] = s;
-            }
+    case SL_DT_F32:
+        sl_tensor_gemm_f32(F32P(A) + ao, as0, as1, F32P(B) + bo, bs0, bs1, m, k, n, F32P(C) + co, NULL, 0, 0);
         break;
-    }
-    case SL_DT_F64: {
-        const double *a = F64P(A), *b = F64P(B);
-        double *c = F64P(C);
-        for (int64_t i = 0; i < m; i++)
-            for (int64_t j = 0; j < n; j++) {
-                double s = 0.0;
-                for (int64_t l = 0; l < k; l++)
-                    s = s + a[ao + i * as0 + l * as1] * b[bo + l * bs0 + j * bs1];
-                c[co + i * n + j] = s;
-            }
+    case SL_DT_F64:
+        sl_tensor_gemm_f64(F64P(A) + ao, as0, as1, F64P(B) + bo, bs0, bs1, m, k, n, F64P(C) + co, NULL, 0, 0);
         break;
-    }
     case SL_DT_I64: {
         const int64_t *a = I64P(A), *b = I64P(B);
         int64_t *c = I64P(C);
@@ -2812,6 +3067,30 @@ SlTensor *sl_tensor_mm(const SlTensor *a, const SlTensor *b, SlError *err)
     SlTensor *c = mm_result(a, b, 2, shape);
     gemm(a, a->offset, a->strides[0], a->strides[1], b, b->offset, b->strides[0], b->strides[1], shape[0],
          a->shape[1], shape[1], c, 0);
+    return c;
+}
+
+SlTensor *sl_tensor_mm_ex(const SlTensor *a, bool ta, const SlTensor *b, bool tb, bool tc, SlError *err)
+{
+    if (a->ndim != 2 || b->ndim != 2)
+        return sl_err(err, SL_E_VALUE, "%s must be a matrix", a->ndim != 2 ? "self" : "mat2"), NULL;
+    int64_t am = a->shape[ta], ak = a->shape[!ta], as0 = a->strides[ta], as1 = a->strides[!ta];
+    int64_t bk = b->shape[tb], bn = b->shape[!tb], bs0 = b->strides[tb], bs1 = b->strides[!tb];
+    if (ak != bk)
+        return sl_err(err, SL_E_VALUE, "mat1 and mat2 shapes cannot be multiplied (%lldx%lld and %lldx%lld)",
+                      (long long)am, (long long)ak, (long long)bk, (long long)bn),
+               NULL;
+    if (!same_float_dtype(a, b, "addmm_impl_cpu_", err))
+        return NULL;
+    int64_t shape[2] = {am, bn};
+    SlTensor *c = mm_result(a, b, 2, shape);
+    gemm(a, a->offset, as0, as1, b, b->offset, bs0, bs1, am, ak, bn, c, 0);
+    if (tc) {
+        c->shape[0] = bn;
+        c->shape[1] = am;
+        c->strides[0] = 1;
+        c->strides[1] = bn;
+    }
     return c;
 }
 

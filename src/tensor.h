@@ -239,7 +239,20 @@ SlTensor *sl_tensor_sum_to(const SlTensor *t, int ndim, const int64_t *shape, Sl
 
 /* 2-d @ 2-d, 2-d @ 1-d, 1-d @ 1-d, batched 3-d @ 3-d (same batch). */
 SlTensor *sl_tensor_mm(const SlTensor *a, const SlTensor *b, SlError *err);
+/* op(a) @ op(b), op transposing when ta / tb are set, without making the
+ * transposed views (the same numbers as sl_tensor_mm on them); tc: the
+ * result comes back transposed (a non-contiguous view of fresh storage,
+ * what .t() of the product would be). */
+SlTensor *sl_tensor_mm_ex(const SlTensor *a, bool ta, const SlTensor *b, bool tb, bool tc, SlError *err);
 SlTensor *sl_tensor_mv(const SlTensor *a, const SlTensor *v, SlError *err);
+/* The kernel under them: c (m x n, contiguous) = c0 (or zeros when c0 is
+ * NULL; strides c0s0, c0s1) + a (m x k) @ b (k x n), every element summed
+ * from its start value over l in order, unfused (the reference BLAS's
+ * order).  Strides in elements. */
+void sl_tensor_gemm_f32(const float *a, int64_t as0, int64_t as1, const float *b, int64_t bs0, int64_t bs1,
+                        int64_t m, int64_t k, int64_t n, float *c, const float *c0, int64_t c0s0, int64_t c0s1);
+void sl_tensor_gemm_f64(const double *a, int64_t as0, int64_t as1, const double *b, int64_t bs0, int64_t bs1,
+                        int64_t m, int64_t k, int64_t n, double *c, const double *c0, int64_t c0s0, int64_t c0s1);
 SlTensor *sl_tensor_dot(const SlTensor *a, const SlTensor *b, SlError *err);
 SlTensor *sl_tensor_bmm(const SlTensor *a, const SlTensor *b, SlError *err);
 SlTensor *sl_tensor_outer(const SlTensor *a, const SlTensor *b, SlError *err);
