@@ -31,6 +31,8 @@ SlSource *sl_source_new(const char *name, const char *text, size_t len, int firs
     s->text[len] = '\0';
     s->len = len;
     s->first_line = first_line;
+    static unsigned long serials;
+    s->serial = ++serials;
     return s;
 }
 

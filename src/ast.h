@@ -28,6 +28,7 @@ struct SlSource {
     size_t *lines;        /* byte offset of each line's start, built by the
                              first sl_source_line (malloc'd), or NULL */
     size_t nlines;        /* entries in lines */
+    unsigned long serial; /* unique among every source the process makes */
 };
 
 /* New source with a copy of text; one reference. */
@@ -115,13 +116,18 @@ typedef struct SlAst SlAst;
 /* The evaluator's inline cache on a node (eval.c fills it in and checks it
  * before each use; the arena hands nodes out zeroed, which means "empty").
  * NAME, PRIME and assignment targets: the name's hash, its position in the
- * globals as of a version of them, and what it means when no variable has
+ * globals as of a version of them (and in the locals as of theirs), and what
+ * it means when no variable has
  * it (a builtin, a module, a constant, a symbol).  ATTR callees: the method
- * found for a receiver type, or the builtin after torch. / nn. ... */
+ * found for a receiver type, or the builtin after torch. / nn. ...  CALL:
+ * how many of the arguments are positional. */
 typedef struct SlAstCache {
     unsigned long hash;  /* hash of text for scope lookups (0: not computed) */
     unsigned long ver;   /* the globals' version pos belongs to (0: none) */
-    size_t pos;          /* position + 1 of text among the globals, 0: absent */
+    size_t pos;          /* position + 1 of text among the globals, 0: absent;
+                            CALL: positional arguments + 1 (0: not counted) */
+    unsigned long lver;  /* the same for the locals: their version (shape) */
+    size_t lpos;         /* ... and the position + 1 there, 0: absent */
     int kind;            /* what `val` is (eval.c's enum; 0: nothing cached) */
     const void *key;     /* ATTR: the receiver's type (SlObjType) */
     void (*hook)(void);  /* ATTR: that type's method hook, as it was */

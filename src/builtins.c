@@ -24,7 +24,7 @@
  * Argument helpers
  * ------------------------------------------------------------------------- */
 
-bool sl_call_arity(SlCall *c, const char *name, size_t min, size_t max)
+bool sl_call_arity_check(SlCall *c, const char *name, size_t min, size_t max)
 {
     if (c->nargs >= min && c->nargs <= max)
         return true;
@@ -39,7 +39,7 @@ bool sl_call_arity(SlCall *c, const char *name, size_t min, size_t max)
 }
 
 /* Reject keyword arguments other than the allowed ones (NULL-terminated). */
-bool sl_call_keywords(SlCall *c, const char *name, const char *const *allowed)
+bool sl_call_keywords_check(SlCall *c, const char *name, const char *const *allowed)
 {
     for (size_t k = 0; k < c->nkw; k++) {
         bool ok = false;
@@ -52,7 +52,7 @@ bool sl_call_keywords(SlCall *c, const char *name, const char *const *allowed)
     return true;
 }
 
-SlValue *sl_call_kwarg(SlCall *c, const char *name)
+SlValue *sl_call_kwarg_find(SlCall *c, const char *name)
 {
     for (size_t k = 0; k < c->nkw; k++)
         if (strcmp(c->kwnames[k], name) == 0)

@@ -34,9 +34,23 @@ typedef SlValue *(*SlBuiltinFn)(SlCall *c);
 /* Argument checks with Python's messages, for every builtin module:
  * between min and max positional arguments ((size_t)-1: no maximum);
  * only the keywords in the NULL-terminated `allowed`; a keyword's value. */
-bool sl_call_arity(SlCall *c, const char *name, size_t min, size_t max);
-bool sl_call_keywords(SlCall *c, const char *name, const char *const *allowed);
-SlValue *sl_call_kwarg(SlCall *c, const char *name);
+bool sl_call_arity_check(SlCall *c, const char *name, size_t min, size_t max);
+bool sl_call_keywords_check(SlCall *c, const char *name, const char *const *allowed);
+SlValue *sl_call_kwarg_find(SlCall *c, const char *name);
+
+/* The same, inline for the common case (the count is right, no keywords). */
+static inline bool sl_call_arity(SlCall *c, const char *name, size_t min, size_t max)
+{
+    return (c->nargs >= min && c->nargs <= max) || sl_call_arity_check(c, name, min, max);
+}
+static inline bool sl_call_keywords(SlCall *c, const char *name, const char *const *allowed)
+{
+    return c->nkw == 0 || sl_call_keywords_check(c, name, allowed);
+}
+static inline SlValue *sl_call_kwarg(SlCall *c, const char *name)
+{
+    return c->nkw == 0 ? NULL : sl_call_kwarg_find(c, name);
+}
 
 struct SlBuiltin {
     const char *name;   /* as the user calls it */

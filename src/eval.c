@@ -13,6 +13,7 @@
 #include "eval.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,71 @@ static unsigned long hash_str(const char *s)
  * (version, position) can only match the scope state it was taken from. */
 static unsigned long scope_versions;
 
+/* Shapes.  A function's locals start at the function's own version
+ * (f->shape) and every name added moves them to the version this table
+ * gives for (version, name), the same one at every call; names are keyed
+ * by pointer, which is enough: they are strings of the function's AST.
+ * So caches of positions in the locals carry over from call to call.  The
+ * table is emptied when it grows large (later insertions then take new
+ * numbers, which only costs cache misses). */
+typedef struct Shape {
+    unsigned long from;  /* a version (0: empty slot) */
+    const char *name;    /* the name added */
+    unsigned long to;    /* the version after */
+} Shape;
+
+#define SHAPES_MAX 65536 /* slots at most */
+
+static struct {
+    Shape *slots;        /* open addressing */
+    size_t cap, used;    /* slots allocated (power of two) / in use */
+} shapes;
+
+static void shapes_free(void) { free(shapes.slots); }
+
+static size_t shape_slot(unsigned long from, const char *name, size_t mask)
+{
+    unsigned long h = (from * 0x9E3779B97F4A7C15ul) ^ ((unsigned long)(uintptr_t)name >> 3);
+    size_t i = (size_t)(h ^ (h >> 29)) & mask;
+    while (shapes.slots[i].from && !(shapes.slots[i].from == from && shapes.slots[i].name == name))
+        i = (i + 1) & mask;
+    return i;
+}
+
+static unsigned long shape_next(unsigned long from, const char *name)
+{
+    if (2 * (shapes.used + 1) > shapes.cap) {
+        size_t cap = shapes.cap ? shapes.cap * 2 : 256;
+        Shape *old = shapes.slots;
+        size_t oldcap = shapes.cap;
+        if (cap > SHAPES_MAX) {
+            cap = SHAPES_MAX;
+            oldcap = 0; /* forget every transition */
+        }
+        if (!old)
+            atexit(shapes_free);
+        shapes.slots = calloc(cap, sizeof *shapes.slots);
+        if (!shapes.slots)
+            abort();
+        shapes.cap = cap;
+        shapes.used = 0;
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i].from) {
+                shapes.slots[shape_slot(old[i].from, old[i].name, cap - 1)] = old[i];
+                shapes.used++;
+            }
+        free(old);
+    }
+    Shape *sh = &shapes.slots[shape_slot(from, name, shapes.cap - 1)];
+    if (!sh->from) {
+        sh->from = from;
+        sh->name = name;
+        sh->to = ++scope_versions;
+        shapes.used++;
+    }
+    return sh->to;
+}
+
 /* Arrays of SL_SCOPE_SMALL variables (every user function call makes one)
  * come from a free list. */
 static SlPool vars_pool = {.max = 64};
@@ -63,11 +129,19 @@ void sl_scope_init(SlScope *sc)
     sc->version = ++scope_versions;
 }
 
-/* A user function's locals: names are the AST's own strings. */
-static void scope_init_borrowed(SlScope *sc)
+/* A user function's locals: names are the AST's own strings, and the
+ * first SL_SCOPE_SMALL variables live in the caller's array `room` (which
+ * must outlive the scope). */
+static void scope_init_local(SlScope *sc, SlVar *room, SlFunc *f)
 {
     sl_scope_init(sc);
+    if (!f->shape)
+        f->shape = ++scope_versions;
+    sc->version = f->shape;
     sc->borrowed = true;
+    sc->vars = room;
+    sc->cap = SL_SCOPE_SMALL;
+    sc->room = true;
 }
 
 void sl_scope_free(SlScope *sc)
@@ -80,7 +154,7 @@ void sl_scope_free(SlScope *sc)
             sl_source_unref(sc->vars[i].src);
         }
     }
-    if (sc->vars)
+    if (sc->vars && !sc->room)
         vars_release(sc->vars, sc->cap);
     free(sc->index);
     memset(sc, 0, sizeof *sc);
@@ -100,15 +174,15 @@ static size_t *find_slot(const SlScope *sc, const char *name, unsigned long h)
     }
 }
 
-/* The variable called name (whose hash is h), or NULL. */
-static SlVar *scope_find(const SlScope *sc, const char *name, unsigned long h)
+/* The variable called name (whose hash is h), or NULL.  (A removed entry
+ * never survives sl_scope_del's compaction, so every entry has a name.) */
+static inline SlVar *scope_find(const SlScope *sc, const char *name, unsigned long h)
 {
     if (!sc->index) {
-        for (size_t i = 0; i < sc->len; i++) {
-            SlVar *v = &sc->vars[i];
-            if (v->hash == h && v->name && (v->name == name || strcmp(v->name, name) == 0))
+        SlVar *v = sc->vars, *end = v + sc->len;
+        for (; v < end; v++)
+            if (v->hash == h && (v->name == name || strcmp(v->name, name) == 0))
                 return v;
-        }
         return NULL;
     }
     size_t *slot = find_slot(sc, name, h);
@@ -167,7 +241,9 @@ static size_t scope_set_h(SlScope *sc, const char *name, unsigned long h, SlValu
             if (!vars)
                 abort();
             memcpy(vars, sc->vars, sc->len * sizeof *vars);
-            vars_release(sc->vars, sc->cap);
+            if (!sc->room)
+                vars_release(sc->vars, sc->cap);
+            sc->room = false;
             sc->vars = vars;
             sc->cap *= 2;
         }
@@ -185,7 +261,7 @@ static size_t scope_set_h(SlScope *sc, const char *name, unsigned long h, SlValu
     var->src = NULL;
     sc->len++;
     sc->live++;
-    sc->version = ++scope_versions;
+    sc->version = sc->borrowed ? shape_next(sc->version, var->name) : ++scope_versions;
     /* no removed entries are ever left behind (sl_scope_del compacts), so
      * the new one stays last */
     if (sc->index && 2 * (sc->len + 1) <= sc->icap)
@@ -302,7 +378,7 @@ enum { RES_NONE, RES_CONST, RES_BUILTIN, RES_MODULE, RES_SYMBOL };
 /* The node's cache (the evaluator's own, written through const trees). */
 static SlAstCache *cache_of(const SlAst *n) { return (SlAstCache *)&n->ic; }
 
-static unsigned long node_hash(const SlAst *n)
+static inline unsigned long node_hash(const SlAst *n)
 {
     SlAstCache *ic = cache_of(n);
     if (!ic->hash)
@@ -312,7 +388,7 @@ static unsigned long node_hash(const SlAst *n)
 
 /* The global variable named by n (its text), through n's cache; NULL when
  * there is none. */
-static SlVar *global_var(Ctx *c, const SlAst *n)
+static inline SlVar *global_var(Ctx *c, const SlAst *n)
 {
     SlScope *g = &c->s->globals;
     SlAstCache *ic = cache_of(n);
@@ -324,11 +400,23 @@ static SlVar *global_var(Ctx *c, const SlAst *n)
     return ic->pos ? &g->vars[ic->pos - 1] : NULL;
 }
 
+/* The same in the locals sc, through n's locals entry. */
+static inline SlVar *local_var(SlScope *sc, const SlAst *n)
+{
+    SlAstCache *ic = cache_of(n);
+    if (ic->lver != sc->version) {
+        SlVar *v = scope_find(sc, n->text, node_hash(n));
+        ic->lpos = v ? (size_t)(v - sc->vars) + 1 : 0;
+        ic->lver = sc->version;
+    }
+    return ic->lpos ? &sc->vars[ic->lpos - 1] : NULL;
+}
+
 /* The variable n names in the running code's scopes (locals first). */
-static SlVar *var_of(Ctx *c, const SlAst *n)
+static inline SlVar *var_of(Ctx *c, const SlAst *n)
 {
     if (c->locals) {
-        SlVar *v = scope_find(c->locals, n->text, node_hash(n));
+        SlVar *v = local_var(c->locals, n);
         if (v)
             return v;
     }
@@ -1022,7 +1110,8 @@ static SlValue *call_user(SlSession *s, SlFunc *f, SlValue **args, size_t nargs,
     /* every name bound in the body is a string of f's AST, which f->src
      * keeps alive for as long as the caller holds f */
     SlScope locals;
-    scope_init_borrowed(&locals);
+    SlVar room[SL_SCOPE_SMALL];
+    scope_init_local(&locals, room, f);
     if (!bind_params(f, &locals, args, nargs, kwnames, kwargs, nkw, err)) {
         sl_scope_free(&locals);
         return NULL;
@@ -1210,7 +1299,7 @@ static SlValue *eval_call(Ctx *c, const SlAst *n)
                 return NULL;
             }
         }
-    } else if (callee->kind == SL_AST_NAME && strcmp(callee->text, "explain") == 0 &&
+    } else if (callee->kind == SL_AST_NAME && callee->text[0] == 'e' && strcmp(callee->text, "explain") == 0 &&
                !sl_scope_get(&c->s->globals, "explain") && !(c->locals && sl_scope_get(c->locals, "explain"))) {
         return eval_explain(c, n);
     } else if (callee->kind == SL_AST_NAME) {
@@ -1233,9 +1322,13 @@ static SlValue *eval_call(Ctx *c, const SlAst *n)
             return NULL;
     }
 
-    size_t npos = 0, nkw = 0;
-    for (size_t i = 0; i < n->nitems; i++)
-        *(n->items[i]->kind == SL_AST_KWARG ? &nkw : &npos) += 1;
+    SlAstCache *ic = cache_of(n);
+    if (!ic->pos) {
+        ic->pos = 1;
+        for (size_t i = 0; i < n->nitems; i++)
+            ic->pos += n->items[i]->kind != SL_AST_KWARG;
+    }
+    size_t npos = ic->pos - 1, nkw = n->nitems - npos;
     SlValue *argv[ARGS_ON_STACK + 1], *kwv[ARGS_ON_STACK + 1];
     const char *kwn[ARGS_ON_STACK + 1];
     SlValue **args = npos <= ARGS_ON_STACK ? argv : calloc(npos + 1, sizeof *args);
@@ -1499,27 +1592,28 @@ static SlValue *eval(Ctx *c, const SlAst *n)
 /* Bind the name of node n (a NAME target, or a definition's text) to v. */
 static void bind(Ctx *c, const SlAst *n, SlValue *v)
 {
-    if (c->locals) {
-        scope_set_h(c->locals, n->text, node_hash(n), v);
-        return;
-    }
-    SlVar *var = global_var(c, n);
+    SlScope *sc = c->locals ? c->locals : &c->s->globals;
+    SlVar *var = c->locals ? local_var(sc, n) : global_var(c, n);
     if (var) {
         sl_assign(&var->value, v);
         return;
     }
-    SlScope *g = &c->s->globals;
-    size_t pos = scope_set_h(g, n->text, node_hash(n), v);
+    size_t pos = scope_set_h(sc, n->text, node_hash(n), v);
     SlAstCache *ic = cache_of(n);
-    ic->ver = g->version;
-    ic->pos = pos + 1;
+    if (c->locals) {
+        ic->lver = sc->version;
+        ic->lpos = pos + 1;
+    } else {
+        ic->ver = sc->version;
+        ic->pos = pos + 1;
+    }
 }
 
 /* The variable an assignment to NAME node n would rebind, or NULL when
  * it would make a new one. */
 static SlVar *var_in_target_scope(Ctx *c, const SlAst *n)
 {
-    return c->locals ? scope_find(c->locals, n->text, node_hash(n)) : global_var(c, n);
+    return c->locals ? local_var(c->locals, n) : global_var(c, n);
 }
 
 static bool assign_index(Ctx *c, const SlAst *target, SlValue *v)

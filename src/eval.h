@@ -45,6 +45,8 @@ struct SlFunc {
     SlValue **defaults;   /* evaluated default values, one per param (or NULL) */
     SlValue *parent;      /* derived: the function differentiated (owned) */
     int order;            /* derived: how many primes */
+    unsigned long shape;  /* version its calls' locals start from (eval.c;
+                             0 until the first call) */
 };
 
 SlFunc *sl_func_ref(SlFunc *f);

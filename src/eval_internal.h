@@ -32,10 +32,15 @@ typedef struct SlScope {
     size_t icap;      /* table size (power of two) */
     size_t live;      /* entries with a name */
     unsigned long version; /* changes whenever a name is added or removed (or
-                         the scope is made or freed), never repeating across
-                         scopes: the evaluator caches positions under it */
+                         the scope is made or freed): the evaluator caches
+                         positions under it.  Equal versions mean equal
+                         layouts: a fresh number each time, except that a
+                         function's locals are numbered by the names put in
+                         so far (one "shape" per order of names, eval.c) */
     bool borrowed;    /* names are not copied: a user function's locals, all
                          named by strings of its own AST (eval.c) */
+    bool room;        /* vars is the caller's array (a function's locals
+                         until they outgrow it), not to be freed */
 } SlScope;
 
 void sl_scope_init(SlScope *sc);

@@ -147,7 +147,7 @@ static bool bind(SlCall *c, const char *fname, const char *const *names, size_t 
     while (names[n])
         n++;
     if (c->nargs > n)
-        return sl_call_arity(c, fname, required, n);
+        return sl_call_arity_check(c, fname, required, n); /* always an error here */
     for (size_t i = 0; i < n; i++)
         vals[i] = i < c->nargs ? c->args[i] : NULL;
     for (size_t k = 0; k < c->nkw; k++) {

@@ -100,7 +100,33 @@ static bool get_bool(SlCall *c, const char *fname, const char *argname, SlValue 
  * when it is a plain name or attribute chain; NULL otherwise. */
 static char receiver_buf[64];
 
+static const char *receiver_scan(SlCall *c, const char *method);
+
+/* The last answer, by call site (sources have unique serials): a training
+ * loop asks for the same one every step. */
+static struct {
+    unsigned long serial; /* the source's (0: nothing cached) */
+    SlLoc loc;            /* the call's span */
+    const char *method;   /* the method name asked for */
+    const char *text;     /* the answer: receiver_buf or NULL */
+} receiver_last;
+
 static const char *receiver_text(SlCall *c, const char *method)
+{
+    if (c->src && receiver_last.serial == c->src->serial && receiver_last.method == method &&
+        memcmp(&receiver_last.loc, &c->loc, sizeof c->loc) == 0)
+        return receiver_last.text;
+    const char *text = receiver_scan(c, method);
+    if (c->src) {
+        receiver_last.serial = c->src->serial;
+        receiver_last.loc = c->loc;
+        receiver_last.method = method;
+        receiver_last.text = text;
+    }
+    return text;
+}
+
+static const char *receiver_scan(SlCall *c, const char *method)
 {
     if (!c->src || c->loc.first_line != c->loc.last_line)
         return NULL;

@@ -47,18 +47,57 @@ static SlValue *alloc(SlKind kind)
     return v;
 }
 
-SlValue *sl_ref(SlValue *v)
+/* Freed ints and floats keep their GMP / MPFR storage for the next number
+ * made (a loop that makes and drops numbers then never calls malloc): at
+ * most NUM_KEEP of each, small ones only.  Off with the pools (sanitizers
+ * see every allocation). */
+#define NUM_KEEP 256
+#define KEEP_LIMBS 4      /* ints of at most this many limbs */
+#define KEEP_PREC 4096    /* floats of at most this many bits */
+
+static struct {
+    SlValue *v[NUM_KEEP]; /* kind set, number still initialised, refs 0 */
+    size_t n;             /* entries used */
+} kept_ints, kept_floats;
+
+static bool keep_number(SlValue *v)
 {
-    if (v && v->refs >= 0)
-        v->refs++;
+    if (SL_POOL_OFF)
+        return false;
+    if (v->kind == SL_INT && kept_ints.n < NUM_KEEP && mpz_size(v->u.z) <= KEEP_LIMBS) {
+        kept_ints.v[kept_ints.n++] = v;
+        return true;
+    }
+    if (v->kind == SL_FLOAT && kept_floats.n < NUM_KEEP && mpfr_get_prec(v->u.f) <= KEEP_PREC) {
+        kept_floats.v[kept_floats.n++] = v;
+        return true;
+    }
+    return false;
+}
+
+/* A kept int (its mpz holds some old value), or NULL. */
+static SlValue *reuse_int(void)
+{
+    if (!kept_ints.n)
+        return NULL;
+    SlValue *v = kept_ints.v[--kept_ints.n];
+    v->refs = 1;
+    v->tag = SL_TAG_NONE;
     return v;
 }
 
-static void destroy(SlValue *v)
+void sl_value_destroy(SlValue *v)
 {
     switch (v->kind) {
-    case SL_INT: mpz_clear(v->u.z); break;
-    case SL_FLOAT: mpfr_clear(v->u.f); break;
+    case SL_INT:
+    case SL_FLOAT:
+        if (keep_number(v))
+            return;
+        if (v->kind == SL_INT)
+            mpz_clear(v->u.z);
+        else
+            mpfr_clear(v->u.f);
+        break;
     case SL_STR: free(v->u.str.s); break;
     case SL_LIST:
     case SL_TUPLE:
@@ -80,14 +119,6 @@ static void destroy(SlValue *v)
     sl_pool_put(&value_pool, v);
 }
 
-void sl_unref(SlValue *v)
-{
-    if (!v || v->refs < 0)
-        return;
-    if (--v->refs == 0)
-        destroy(v);
-}
-
 void sl_assign(SlValue **slot, SlValue *v)
 {
     sl_ref(v);
@@ -99,27 +130,53 @@ SlValue *sl_bool(bool b) { return b ? SL_TRUE_V : SL_FALSE_V; }
 
 SlValue *sl_int_new(void)
 {
-    SlValue *v = alloc(SL_INT);
+    SlValue *v = reuse_int();
+    if (v) {
+        mpz_set_ui(v->u.z, 0);
+        return v;
+    }
+    v = alloc(SL_INT);
     mpz_init(v->u.z);
     return v;
 }
 
 SlValue *sl_int_si(long n)
 {
-    SlValue *v = alloc(SL_INT);
+    SlValue *v = reuse_int();
+    if (v) {
+        mpz_set_si(v->u.z, n);
+        return v;
+    }
+    v = alloc(SL_INT);
     mpz_init_set_si(v->u.z, n);
     return v;
 }
 
 SlValue *sl_int_z(const mpz_t z)
 {
-    SlValue *v = alloc(SL_INT);
+    SlValue *v = reuse_int();
+    if (v) {
+        mpz_set(v->u.z, z);
+        return v;
+    }
+    v = alloc(SL_INT);
     mpz_init_set(v->u.z, z);
     return v;
 }
 
 SlValue *sl_float_new(mpfr_prec_t prec)
 {
+    if (kept_floats.n) {
+        SlValue *v = kept_floats.v[--kept_floats.n];
+        v->refs = 1;
+        v->tag = SL_TAG_NONE;
+        /* as mpfr_init2 leaves it: a positive NaN of precision prec */
+        if (mpfr_get_prec(v->u.f) != prec)
+            mpfr_set_prec(v->u.f, prec);
+        mpfr_set_nan(v->u.f);
+        mpfr_setsign(v->u.f, v->u.f, 0, MPFR_RNDN);
+        return v;
+    }
     SlValue *v = alloc(SL_FLOAT);
     mpfr_init2(v->u.f, prec);
     return v;

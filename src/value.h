@@ -133,8 +133,23 @@ extern SlValue sl_none_value, sl_true_value, sl_false_value;
 #define SL_TRUE_V (&sl_true_value)
 #define SL_FALSE_V (&sl_false_value)
 
-SlValue *sl_ref(SlValue *v);
-void sl_unref(SlValue *v);
+/* Taking and dropping references (inline: the evaluator does it for every
+ * value it touches); the last sl_unref frees through sl_value_destroy. */
+void sl_value_destroy(SlValue *v);
+
+static inline SlValue *sl_ref(SlValue *v)
+{
+    if (v && v->refs >= 0)
+        v->refs++;
+    return v;
+}
+
+static inline void sl_unref(SlValue *v)
+{
+    if (v && v->refs >= 0 && --v->refs == 0)
+        sl_value_destroy(v);
+}
+
 /* Replace *slot with v (taking a new reference to v), releasing the old. */
 void sl_assign(SlValue **slot, SlValue *v);
 
