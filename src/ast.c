@@ -1,9 +1,16 @@
 /* ast.c -- source chunks, arenas, AST constructors and the tree dump. */
 #include "ast.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+struct SlSourceHook {
+    SlSourceHook *next;   /* the one registered before */
+    void (*fn)(void *);   /* what to call */
+    void *arg;            /* with what */
+};
 
 struct SlArenaBlock {
     SlArenaBlock *next; /* older block */
@@ -47,6 +54,8 @@ void sl_source_unref(SlSource *s)
 {
     if (!s || --s->refs > 0)
         return;
+    for (SlSourceHook *h = s->hooks; h; h = h->next)
+        h->fn(h->arg);
     for (SlArenaBlock *b = s->arena, *next; b; b = next) {
         next = b->next;
         free(b);
@@ -76,6 +85,25 @@ void *sl_arena_alloc(SlSource *s, size_t size)
     b->used += size;
     memset(p, 0, size);
     return p;
+}
+
+bool sl_source_owns(const SlSource *s, const void *p)
+{
+    for (const SlArenaBlock *b = s->arena; b; b = b->next) {
+        uintptr_t lo = (uintptr_t)b->data, at = (uintptr_t)p;
+        if (at >= lo && at < lo + b->used)
+            return true;
+    }
+    return false;
+}
+
+void sl_source_on_free(SlSource *s, void (*fn)(void *arg), void *arg)
+{
+    SlSourceHook *h = sl_arena_alloc(s, sizeof *h);
+    h->fn = fn;
+    h->arg = arg;
+    h->next = s->hooks;
+    s->hooks = h;
 }
 
 char *sl_arena_strndup(SlSource *s, const char *p, size_t n)

@@ -17,6 +17,7 @@
 #include "error.h"
 
 typedef struct SlArenaBlock SlArenaBlock;
+typedef struct SlSourceHook SlSourceHook;
 
 struct SlSource {
     int refs;             /* reference count */
@@ -29,6 +30,7 @@ struct SlSource {
                              first sl_source_line (malloc'd), or NULL */
     size_t nlines;        /* entries in lines */
     unsigned long serial; /* unique among every source the process makes */
+    SlSourceHook *hooks;  /* run when the source is freed (arena-allocated) */
 };
 
 /* New source with a copy of text; one reference. */
@@ -38,6 +40,11 @@ void sl_source_unref(SlSource *s);
 /* Zeroed memory from the chunk's arena (aborts on OOM). */
 void *sl_arena_alloc(SlSource *s, size_t size);
 char *sl_arena_strndup(SlSource *s, const char *p, size_t n);
+/* Whether p points into s's arena (a node parsed from s). */
+bool sl_source_owns(const SlSource *s, const void *p);
+/* Call fn(arg) when s is freed, before its arena goes (the evaluator
+ * releases the values its node caches hold). */
+void sl_source_on_free(SlSource *s, void (*fn)(void *arg), void *arg);
 /* The text of source line `line` (absolute number) without its newline. */
 const char *sl_source_line(const SlSource *s, int line, size_t *len);
 

@@ -386,29 +386,42 @@ static inline unsigned long node_hash(const SlAst *n)
     return ic->hash;
 }
 
+/* Refill n's globals entry from a search (the cache is stale). */
+static __attribute__((noinline)) SlVar *global_var_search(SlScope *g, const SlAst *n)
+{
+    SlAstCache *ic = cache_of(n);
+    SlVar *v = scope_find(g, n->text, node_hash(n));
+    ic->pos = v ? (size_t)(v - g->vars) + 1 : 0;
+    ic->ver = g->version;
+    return v;
+}
+
 /* The global variable named by n (its text), through n's cache; NULL when
  * there is none. */
 static inline SlVar *global_var(Ctx *c, const SlAst *n)
 {
     SlScope *g = &c->s->globals;
-    SlAstCache *ic = cache_of(n);
-    if (ic->ver != g->version) {
-        SlVar *v = scope_find(g, n->text, node_hash(n));
-        ic->pos = v ? (size_t)(v - g->vars) + 1 : 0;
-        ic->ver = g->version;
-    }
+    const SlAstCache *ic = &n->ic;
+    if (ic->ver != g->version)
+        return global_var_search(g, n);
     return ic->pos ? &g->vars[ic->pos - 1] : NULL;
+}
+
+static __attribute__((noinline)) SlVar *local_var_search(SlScope *sc, const SlAst *n)
+{
+    SlAstCache *ic = cache_of(n);
+    SlVar *v = scope_find(sc, n->text, node_hash(n));
+    ic->lpos = v ? (size_t)(v - sc->vars) + 1 : 0;
+    ic->lver = sc->version;
+    return v;
 }
 
 /* The same in the locals sc, through n's locals entry. */
 static inline SlVar *local_var(SlScope *sc, const SlAst *n)
 {
-    SlAstCache *ic = cache_of(n);
-    if (ic->lver != sc->version) {
-        SlVar *v = scope_find(sc, n->text, node_hash(n));
-        ic->lpos = v ? (size_t)(v - sc->vars) + 1 : 0;
-        ic->lver = sc->version;
-    }
+    const SlAstCache *ic = &n->ic;
+    if (ic->lver != sc->version)
+        return local_var_search(sc, n);
     return ic->lpos ? &sc->vars[ic->lpos - 1] : NULL;
 }
 
@@ -423,19 +436,11 @@ static inline SlVar *var_of(Ctx *c, const SlAst *n)
     return global_var(c, n);
 }
 
-/* A name's meaning, without making values for builtins and modules: a
- * variable or constant or symbol in *v (a new reference), else a builtin
- * in *b or a module in *m. */
-static void resolve(Ctx *c, const SlAst *n, SlValue **v, const SlBuiltin **b, const Module **m)
+/* What a name no variable has means: a constant or symbol in *v (a new
+ * reference), a builtin in *b or a module in *m. */
+static __attribute__((noinline)) void resolve_fixed(const SlAst *n, SlValue **v, const SlBuiltin **b,
+                                                    const Module **m)
 {
-    *v = NULL;
-    *b = NULL;
-    *m = NULL;
-    SlVar *var = var_of(c, n);
-    if (var) {
-        *v = sl_ref(var->value);
-        return;
-    }
     SlAstCache *ic = cache_of(n);
     if (ic->kind == RES_NONE) {
         SlValue *k = constant(n->text);
@@ -454,6 +459,26 @@ static void resolve(Ctx *c, const SlAst *n, SlValue **v, const SlBuiltin **b, co
     case RES_MODULE: *m = ic->val; break;
     default: *v = sl_expr_value(sl_expr_sym(n->text)); break;
     }
+}
+
+/* A name's meaning, without making values for builtins and modules: a
+ * variable or constant or symbol in *v (a new reference), else a builtin
+ * in *b or a module in *m. */
+static inline void resolve(Ctx *c, const SlAst *n, SlValue **v, const SlBuiltin **b, const Module **m)
+{
+    *v = NULL;
+    *b = NULL;
+    *m = NULL;
+    SlVar *var = var_of(c, n);
+    if (var) {
+        *v = sl_ref(var->value);
+        return;
+    }
+    if (n->ic.kind == RES_BUILTIN) {
+        *b = n->ic.val;
+        return;
+    }
+    resolve_fixed(n, v, b, m);
 }
 
 static SlValue *module_value(const Module *m) { return sl_object_new(&module_type, (void *)m); }
@@ -1527,17 +1552,46 @@ static SlValue *eval_literal_seq(Ctx *c, const SlAst *n)
     return r;
 }
 
+/* Literals: the value is made once and kept in the node (numbers and
+ * strings are never changed in place once made); a float's is remade
+ * when the precision changes.  The node's source releases it. */
+enum { IC_LITERAL = 32 };
+
+static void literal_drop(void *node) { sl_unref((SlValue *)((SlAst *)node)->ic.val); }
+
+static SlValue *literal(Ctx *c, const SlAst *n)
+{
+    SlAstCache *ic = cache_of(n);
+    unsigned long prec = n->kind == SL_AST_FLOAT ? (unsigned long)sl_num_prec() : 0;
+    if (ic->kind == IC_LITERAL && ic->ver == prec)
+        return sl_ref((SlValue *)ic->val);
+    SlValue *v = n->kind == SL_AST_INT     ? sl_num_parse_int(n->text, c->err)
+                 : n->kind == SL_AST_FLOAT ? sl_num_parse_float(n->text, c->err)
+                                           : sl_str_new(n->text, n->len);
+    if (!v)
+        return fail_at(c, n);
+    if (ic->kind == IC_LITERAL) {
+        sl_unref((SlValue *)ic->val);
+    } else {
+        /* kept only when the node is the running source's own (then the
+         * source outlives the node's uses and frees the value with it) */
+        if (!c->src || !sl_source_owns(c->src, n))
+            return v;
+        sl_source_on_free(c->src, literal_drop, (void *)n);
+        ic->kind = IC_LITERAL;
+    }
+    ic->val = sl_ref(v);
+    ic->ver = prec;
+    return v;
+}
+
 static SlValue *eval(Ctx *c, const SlAst *n)
 {
     SlValue *v;
     switch (n->kind) {
     case SL_AST_INT:
-        v = sl_num_parse_int(n->text, c->err);
-        return v ? v : fail_at(c, n);
     case SL_AST_FLOAT:
-        v = sl_num_parse_float(n->text, c->err);
-        return v ? v : fail_at(c, n);
-    case SL_AST_STR: return sl_str_new(n->text, n->len);
+    case SL_AST_STR: return literal(c, n);
     case SL_AST_BOOL: return sl_bool(n->ival != 0);
     case SL_AST_NONE: return SL_NONE_V;
     case SL_AST_NAME: return lookup(c, n);
