@@ -62,12 +62,6 @@ static SlNode *node_new(SlNodeKind kind)
     return n;
 }
 
-SlNode *sl_node_ref(SlNode *n)
-{
-    if (n)
-        n->refs++;
-    return n;
-}
 
 /* Freeing: a long chain of nodes is released with a work list instead of
  * recursion (freeing a node drops its references to the next ones). */
@@ -102,10 +96,8 @@ static void node_destroy(SlNode *n)
     live_nodes--;
 }
 
-void sl_node_unref(SlNode *n)
+void sl_node_free_(SlNode *n)
 {
-    if (!n || --n->refs > 0)
-        return;
     if (draining) {
         if (ndying == capdying) {
             capdying = capdying ? 2 * capdying : 64;
@@ -339,8 +331,7 @@ static SlTensor *log_const(Sc *s, const SlTensor *like, int base)
  * order as the formula they replace (so the same roundings). */
 static bool flat_pair(const SlTensor *a, const SlTensor *b)
 {
-    return a->dtype == b->dtype && sl_dtype_is_float(a->dtype) && a->ndim == b->ndim &&
-           memcmp(a->shape, b->shape, (size_t)a->ndim * sizeof a->shape[0]) == 0 &&
+    return a->dtype == b->dtype && sl_dtype_is_float(a->dtype) && sl_tensor_same_shape(a, b) &&
            (a->dtype != SL_DT_MPFR || a->storage->prec == b->storage->prec) && sl_tensor_is_contiguous(a) &&
            sl_tensor_is_contiguous(b);
 }
@@ -991,7 +982,9 @@ static SlTensor *validate(SlNode *n, int i, SlTensor *g, SlError *err)
     SlTensor *r = sl_tensor_ref(g);
     int nd = n->in_ndim[i];
     const int64_t *shape = n->in_shape[i];
-    bool same = g->ndim == nd && memcmp(g->shape, shape, (size_t)nd * sizeof *shape) == 0;
+    bool same = g->ndim == nd;
+    for (int d = 0; same && d < nd; d++)
+        same = g->shape[d] == shape[d];
     if (!same) {
         SlTensor *t = sl_tensor_sum_to(r, nd, shape, err);
         sl_tensor_unref(r);
@@ -1035,7 +1028,26 @@ static bool accumulate_leaf(SlTensor *leaf, SlTensor *g, SlError *err)
         leaf->grad->requires_grad = false;
         return true;
     }
-    return sl_tensor_add_(leaf->grad, g, 1.0, err);
+    SlTensor *t = leaf->grad;
+    if (t->dtype == g->dtype && (t->dtype == SL_DT_F32 || t->dtype == SL_DT_F64) && !g->wrapped &&
+        sl_tensor_same_shape(t, g) && t->storage != g->storage && sl_tensor_is_contiguous(t) &&
+        sl_tensor_is_contiguous(g)) {
+        /* what sl_tensor_add_ does here (its fast path), without its checks */
+        int64_t n = sl_tensor_numel(t);
+        if (t->dtype == SL_DT_F32) {
+            float *a = F32(t);
+            const float *b = F32(g);
+            for (int64_t i = 0; i < n; i++)
+                a[i] = a[i] + b[i];
+        } else {
+            double *a = F64(t);
+            const double *b = F64(g);
+            for (int64_t i = 0; i < n; i++)
+                a[i] = a[i] + b[i];
+        }
+        return true;
+    }
+    return sl_tensor_add_(t, g, 1.0, err);
 }
 
 /* Whether a node's formula is elementwise: the gradient for each input is

@@ -111,8 +111,21 @@ struct SlNode {
 };
 
 const char *sl_node_name(const SlNode *n);
-SlNode *sl_node_ref(SlNode *n);
-void sl_node_unref(SlNode *n);
+/* Called by sl_node_unref when the last reference goes. */
+void sl_node_free_(SlNode *n);
+
+static inline SlNode *sl_node_ref(SlNode *n)
+{
+    if (n)
+        n->refs++;
+    return n;
+}
+
+static inline void sl_node_unref(SlNode *n)
+{
+    if (n && --n->refs <= 0)
+        sl_node_free_(n);
+}
 long sl_node_live(void);
 
 /* Grad mode: recording happens when sl_no_grad_depth == 0 (value.h). */

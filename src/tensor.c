@@ -83,6 +83,37 @@ static int data_class(size_t bytes)
     return c;
 }
 
+/* A fresh small tensor is one block: its header, storage, version counter
+ * and data together (one pool get, one memset).  Views and .data keep
+ * using the parts independently; the block goes back to its pool when the
+ * last of the three is released. */
+typedef struct TBlock {
+    SlTensor t;
+    SlStorage s;
+    SlVersion v;
+    int live;      /* parts still in use */
+    int cls;       /* size class: 512 << cls bytes */
+    /* the data follows, aligned to 16 */
+} TBlock;
+
+#define TBLOCK_HEAD ((sizeof(TBlock) + 15) & ~(size_t)15)
+#define TBLOCK_CLASSES 5
+static SlPool tblock_pool[TBLOCK_CLASSES] = {{.max = 1024}, {.max = 1024}, {.max = 512}, {.max = 256}, {.max = 128}};
+
+static void tblock_release(TBlock *b)
+{
+    if (--b->live == 0)
+        sl_pool_put(&tblock_pool[b->cls], b);
+}
+
+static void mpfr_elems_init(__mpfr_struct *m, size_t n, mpfr_prec_t prec)
+{
+    size_t limb = mpfr_custom_get_size(prec);
+    char *lp = (char *)(m + n);
+    for (size_t i = 0; i < n; i++, lp += limb)
+        mpfr_custom_init_set(&m[i], MPFR_ZERO_KIND, 0, prec, lp);
+}
+
 static SlStorage *storage_new(SlDType dt, size_t n, mpfr_prec_t prec)
 {
     SlStorage *s = sl_pool_get(&storage_pool, sizeof *s);
@@ -94,11 +125,7 @@ static SlStorage *storage_new(SlDType dt, size_t n, mpfr_prec_t prec)
     int c = data_class(bytes);
     if (dt == SL_DT_MPFR) {
         char *blk = c >= 0 ? sl_pool_get_raw(&data_pool[c], (size_t)64 << c) : xcalloc(1, bytes);
-        __mpfr_struct *m = (__mpfr_struct *)(void *)blk;
-        size_t limb = mpfr_custom_get_size(prec);
-        char *lp = blk + n * sizeof(__mpfr_struct);
-        for (size_t i = 0; i < n; i++, lp += limb)
-            mpfr_custom_init_set(&m[i], MPFR_ZERO_KIND, 0, prec, lp);
+        mpfr_elems_init((__mpfr_struct *)(void *)blk, n, prec);
         s->data = blk;
     } else {
         s->data = c >= 0 ? sl_pool_get(&data_pool[c], (size_t)64 << c) : xcalloc(n, dtype_size(dt));
@@ -111,13 +138,17 @@ static void storage_unref(SlStorage *s)
 {
     if (!s || --s->refs > 0)
         return;
+    live_storages--;
+    if (s->in_block) {
+        tblock_release((TBlock *)(void *)((char *)s - offsetof(TBlock, s)));
+        return;
+    }
     int c = data_class(data_bytes(s->dtype, s->n, s->prec));
     if (c >= 0)
         sl_pool_put(&data_pool[c], s->data);
     else
         free(s->data);
     sl_pool_put(&storage_pool, s);
-    live_storages--;
 }
 
 static SlVersion *version_new(void)
@@ -129,29 +160,27 @@ static SlVersion *version_new(void)
 
 static void version_unref(SlVersion *v)
 {
-    if (v && --v->refs == 0)
+    if (!v || --v->refs > 0)
+        return;
+    if (v->in_block)
+        tblock_release((TBlock *)(void *)((char *)v - offsetof(TBlock, v)));
+    else
         sl_pool_put(&version_pool, v);
 }
 
-SlTensor *sl_tensor_ref(SlTensor *t)
+void sl_tensor_free_(SlTensor *t)
 {
-    if (t)
-        t->refs++;
-    return t;
-}
-
-void sl_tensor_unref(SlTensor *t)
-{
-    if (!t || --t->refs > 0)
-        return;
     sl_tensor_unref(t->grad);
     if (t->grad_fn && t->grad_fn->retain == t)
         t->grad_fn->retain = NULL;
     sl_node_unref(t->grad_fn);
     storage_unref(t->storage);
     version_unref(t->version);
-    sl_pool_put(&header_pool, t);
     live_tensors--;
+    if (t->in_block)
+        tblock_release((TBlock *)(void *)t);
+    else
+        sl_pool_put(&header_pool, t);
 }
 
 void sl_tensor_assign(SlTensor **slot, SlTensor *t)
@@ -200,17 +229,47 @@ static bool check_shape(int ndim, const int64_t *shape, int64_t *numel, SlError 
 /* A contiguous tensor with fresh (zeroed) storage; shape already checked. */
 static SlTensor *tensor_new(SlDType dt, int ndim, const int64_t *shape, mpfr_prec_t prec)
 {
-    SlTensor *t = header_new();
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++)
+        n *= shape[d];
+    size_t bytes = data_bytes(dt, (size_t)n, prec), need = TBLOCK_HEAD + bytes;
+    int c = 0;
+    while (c < TBLOCK_CLASSES && ((size_t)512 << c) < need)
+        c++;
+    SlTensor *t;
+    if (c < TBLOCK_CLASSES) {
+        TBlock *b = sl_pool_get_raw(&tblock_pool[c], (size_t)512 << c);
+        sl_pool_memset(b, 0, dt == SL_DT_MPFR ? TBLOCK_HEAD : need); /* mpfr elements are set below */
+        b->live = 3;
+        b->cls = c;
+        t = &b->t;
+        t->refs = 1;
+        t->in_block = true;
+        live_tensors++;
+        SlStorage *s = &b->s;
+        s->refs = 1;
+        s->dtype = dt;
+        s->n = (size_t)n;
+        s->prec = dt == SL_DT_MPFR ? prec : 0;
+        s->data = (char *)b + TBLOCK_HEAD;
+        s->in_block = true;
+        if (dt == SL_DT_MPFR)
+            mpfr_elems_init(s->data, (size_t)n, prec);
+        live_storages++;
+        b->v.refs = 1;
+        b->v.in_block = true;
+        t->storage = s;
+        t->version = &b->v;
+    } else {
+        t = header_new();
+        t->storage = storage_new(dt, (size_t)n, prec);
+        t->version = version_new();
+    }
     t->dtype = dt;
     t->ndim = ndim;
-    int64_t n = 1;
-    for (int d = 0; d < ndim; d++) {
+    for (int d = 0; d < ndim; d++)
         t->shape[d] = shape[d];
-        n *= shape[d];
-    }
     contiguous_strides(t);
-    t->storage = storage_new(dt, (size_t)n, prec);
-    t->version = version_new();
     return t;
 }
 
@@ -225,29 +284,6 @@ SlTensor *sl_tensor_zeros(SlDType dt, int ndim, const int64_t *shape, mpfr_prec_
 /* ---------------------------------------------------------------------------
  * Metadata
  * ------------------------------------------------------------------------- */
-
-int64_t sl_tensor_numel(const SlTensor *t)
-{
-    int64_t n = 1;
-    for (int d = 0; d < t->ndim; d++)
-        n *= t->shape[d];
-    return n;
-}
-
-bool sl_tensor_is_contiguous(const SlTensor *t)
-{
-    int64_t s = 1;
-    for (int d = t->ndim - 1; d >= 0; d--) {
-        if (t->shape[d] == 1)
-            continue;
-        if (t->strides[d] != s)
-            return t->shape[d] == 0;
-        s *= t->shape[d];
-    }
-    return true;
-}
-
-bool sl_dtype_is_float(SlDType dt) { return dt == SL_DT_F32 || dt == SL_DT_F64 || dt == SL_DT_MPFR; }
 
 const char *sl_dtype_name(SlDType dt)
 {
@@ -2609,10 +2645,28 @@ static int64_t ceil_log2(int64_t x)
         for (int l = 0; l < L; l++)                                                                            \
             out[l] = ps[l];                                                                                    \
     }                                                                                                          \
+    /* One lane of row_sum for size < 64 (no level is carried): four                                       \
+     * partial sums over every fourth element, the rest into the first */                                      \
+    static T NAME##_ilp1(const T *base, int64_t stride, int64_t size)                                          \
+    {                                                                                                          \
+        T p0 = 0, p1 = 0, p2 = 0, p3 = 0;                                                                      \
+        int64_t i = 0;                                                                                         \
+        for (; i + 4 <= size; i += 4) {                                                                        \
+            p0 += base[i * stride];                                                                            \
+            p1 += base[(i + 1) * stride];                                                                      \
+            p2 += base[(i + 2) * stride];                                                                      \
+            p3 += base[(i + 3) * stride];                                                                      \
+        }                                                                                                      \
+        for (; i < size; i++)                                                                                  \
+            p0 += base[i * stride];                                                                            \
+        return ((p0 + p1) + p2) + p3;                                                                          \
+    }                                                                                                          \
     /* sum of size0 elements at base with stride (in elements) */                                              \
     static T NAME##_inner_sum(const T *base, int64_t stride, int64_t size0, int V)                             \
     {                                                                                                          \
         T r;                                                                                                   \
+        if (!(stride == 1 && size0 >= V) && size0 < 64)                                                        \
+            return (T)0 + NAME##_ilp1(base, stride, size0);                                                    \
         if (stride == 1 && size0 >= V) {                                                                       \
             int64_t vec_size = size0 / V;                                                                      \
             T vacc[8];                                                                                         \
@@ -2634,6 +2688,21 @@ static int64_t ceil_log2(int64_t x)
     {                                                                                                          \
         int64_t j = 0;                                                                                         \
         T tmp[4 * 8];                                                                                          \
+        if (size0 < 16) {                                                                                      \
+            /* few rows: no level is carried anywhere, so each column is                                       \
+             * either one chain (the multi-row blocks below) or row_sum's                                      \
+             * four partial sums (the rest) */                                                                 \
+            int64_t direct = size1 >= V ? size1 / (4 * V) * (4 * V) : size1 / 4 * 4;                           \
+            for (; j < direct; j++) {                                                                          \
+                T s = 0;                                                                                       \
+                for (int64_t i = 0; i < size0; i++)                                                            \
+                    s += base[i * row_stride + j];                                                             \
+                out[j * out_stride] = (T)0 + s;                                                                \
+            }                                                                                                  \
+            for (; j < size1; j++)                                                                             \
+                out[j * out_stride] = (T)0 + NAME##_ilp1(base + j, row_stride, size0);                         \
+            return;                                                                                            \
+        }                                                                                                      \
         if (size1 >= V) {                                                                                      \
             for (; j + 4 * V <= size1; j += 4 * V) {                                                           \
                 NAME##_multi_row_sum(base + j, row_stride, V, size0, 4, V, tmp);                               \
@@ -2684,12 +2753,16 @@ static SlTensor *reduce_layout(const SlTensor *t, uint32_t mask, int64_t *outer,
             perm[k++] = d;
             *inner *= t->shape[d];
         }
+    /* the permuted order is t's own when only size-1 dims move */
     bool identity = true;
-    for (int d = 0; d < t->ndim; d++)
-        if (perm[d] != d)
-            identity = false;
-    if (identity)
-        return sl_tensor_contiguous(t);
+    for (int d = 0, last = -1; d < t->ndim; d++)
+        if (t->shape[perm[d]] != 1) {
+            if (perm[d] < last)
+                identity = false;
+            last = perm[d];
+        }
+    if (identity && sl_tensor_is_contiguous(t))
+        return sl_tensor_ref((SlTensor *)t);
     SlTensor *p = sl_tensor_permute(t, perm, NULL);
     SlTensor *c = sl_tensor_contiguous(p);
     sl_tensor_unref(p);
@@ -2957,18 +3030,40 @@ static bool same_float_dtype(const SlTensor *a, const SlTensor *b, const char *w
     return true;
 }
 
-/* Each element of C its own chain: the start value, then + a*b for l in
- * order, unfused.  Four columns go side by side (independent chains, the
- * row of A read once for them); the order per element is unchanged. */
-#define DEFINE_GEMM(T, NAME)                                                                                   \
-    void NAME(const T *a, int64_t as0, int64_t as1, const T *b, int64_t bs0, int64_t bs1, int64_t m,          \
-              int64_t k, int64_t n, T *c, const T *c0, int64_t c0s0, int64_t c0s1)                              \
+/* The matrix kernel: C (m x n, strides cs0, cs1) = C0 (or zeros) + A @ B.
+ * Each element of C is its own chain: its start value, then + a*b for l in
+ * order, unfused.  Several elements go side by side -- in vector lanes
+ * along a row of B when B's rows are contiguous, else four columns of
+ * scalars -- which changes nothing in any element's order.  (GCC's vector
+ * extensions: lane-wise * and +, no contraction under C17.) */
+#define DEFINE_GEMM(T, V, L, NAME)                                                                             \
+    typedef T V __attribute__((vector_size(L * sizeof(T))));                                                   \
+    static void NAME##_core(const T *a, int64_t as0, int64_t as1, const T *b, int64_t bs0, int64_t bs1,       \
+                            int64_t m, int64_t k, int64_t n, T *c, int64_t cs0, int64_t cs1, const T *c0,     \
+                            int64_t c0s0, int64_t c0s1)                                                        \
     {                                                                                                          \
         for (int64_t i = 0; i < m; i++) {                                                                      \
             const T *ar = a + i * as0;                                                                         \
             const T *ir = c0 ? c0 + i * c0s0 : NULL;                                                           \
-            T *cr = c + i * n;                                                                                 \
+            T *cr = c + i * cs0;                                                                               \
             int64_t j = 0;                                                                                     \
+            if (bs1 == 1)                                                                                      \
+                for (; j + L <= n; j += L) {                                                                   \
+                    V acc;                                                                                     \
+                    for (int q = 0; q < L; q++)                                                                \
+                        acc[q] = ir ? ir[(j + q) * c0s1] : 0;                                                  \
+                    const T *bp = b + j;                                                                       \
+                    for (int64_t l = 0; l < k; l++, bp += bs0) {                                               \
+                        V bv;                                                                                  \
+                        memcpy(&bv, bp, sizeof bv);                                                            \
+                        acc = acc + ar[l * as1] * bv;                                                          \
+                    }                                                                                          \
+                    if (cs1 == 1)                                                                              \
+                        memcpy(cr + j, &acc, sizeof acc);                                                      \
+                    else                                                                                       \
+                        for (int q = 0; q < L; q++)                                                            \
+                            cr[(j + q) * cs1] = acc[q];                                                        \
+                }                                                                                              \
             for (; j + 4 <= n; j += 4) {                                                                       \
                 T s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                                              \
                 if (ir) {                                                                                      \
@@ -2985,23 +3080,33 @@ static bool same_float_dtype(const SlTensor *a, const SlTensor *b, const char *w
                     s2 = s2 + x * bp[2 * bs1];                                                                 \
                     s3 = s3 + x * bp[3 * bs1];                                                                 \
                 }                                                                                              \
-                cr[j] = s0;                                                                                    \
-                cr[j + 1] = s1;                                                                                \
-                cr[j + 2] = s2;                                                                                \
-                cr[j + 3] = s3;                                                                                \
+                cr[j * cs1] = s0;                                                                              \
+                cr[(j + 1) * cs1] = s1;                                                                        \
+                cr[(j + 2) * cs1] = s2;                                                                        \
+                cr[(j + 3) * cs1] = s3;                                                                        \
             }                                                                                                  \
             for (; j < n; j++) {                                                                               \
                 T s = ir ? ir[j * c0s1] : 0;                                                                   \
                 const T *bp = b + j * bs1;                                                                     \
                 for (int64_t l = 0; l < k; l++, bp += bs0)                                                     \
                     s = s + ar[l * as1] * bp[0];                                                               \
-                cr[j] = s;                                                                                     \
+                cr[j * cs1] = s;                                                                               \
             }                                                                                                  \
         }                                                                                                      \
+    }                                                                                                          \
+    void NAME(const T *a, int64_t as0, int64_t as1, const T *b, int64_t bs0, int64_t bs1, int64_t m,          \
+              int64_t k, int64_t n, T *c, const T *c0, int64_t c0s0, int64_t c0s1)                              \
+    {                                                                                                          \
+        /* C^T = B^T A^T when that puts a longer run of unit stride in the                                     \
+         * lanes (x*y == y*x exactly: the same numbers) */                                                     \
+        if (as0 == 1 && m >= L && (bs1 != 1 || n < L))                                                         \
+            NAME##_core(b, bs1, bs0, a, as1, as0, n, k, m, c, 1, n, c0, c0s1, c0s0);                           \
+        else                                                                                                   \
+            NAME##_core(a, as0, as1, b, bs0, bs1, m, k, n, c, n, 1, c0, c0s0, c0s1);                           \
     }
 
-DEFINE_GEMM(float, sl_tensor_gemm_f32)
-DEFINE_GEMM(double, sl_tensor_gemm_f64)
+DEFINE_GEMM(float, SlV4f, 4, sl_tensor_gemm_f32)
+DEFINE_GEMM(double, SlV2d, 2, sl_tensor_gemm_f64)
 
 /* C[m][n] (contiguous) = A (m x k, strides) @ B (k x n, strides) */
 static void gemm(const SlTensor *A, int64_t ao, int64_t as0, int64_t as1, const SlTensor *B, int64_t bo,

@@ -47,6 +47,7 @@ typedef struct SlStorage {
     mpfr_prec_t prec;  /* MPFR: the elements' precision */
     size_t n;          /* elements allocated */
     void *data;        /* float[], double[], int64_t[], bool[], __mpfr_struct[] */
+    bool in_block;     /* allocated with its tensor (tensor.c's blocks) */
 } SlStorage;
 
 /* In-place modifications bump a version counter shared by a tensor and
@@ -55,6 +56,7 @@ typedef struct SlStorage {
 typedef struct SlVersion {
     int refs;          /* reference count */
     uint64_t v;        /* bumped by every in-place change */
+    bool in_block;     /* allocated with its tensor (tensor.c's blocks) */
 } SlVersion;
 
 typedef struct SlTensor {
@@ -74,14 +76,29 @@ typedef struct SlTensor {
     SlNode *grad_fn;                    /* owned, or NULL for leaves */
     SlNode *grad_acc;                   /* weak: a leaf's AccumulateGrad node while one exists */
     bool view_of_leaf;                  /* a differentiable view of a leaf that requires grad */
+    bool in_block;                      /* allocated with its storage (tensor.c's blocks) */
 } SlTensor;
 
 /* Live object counts, for leak tests. */
 long sl_tensor_live(void);
 long sl_storage_live(void);
 
-SlTensor *sl_tensor_ref(SlTensor *t);
-void sl_tensor_unref(SlTensor *t);
+/* Called by sl_tensor_unref when the last reference goes. */
+void sl_tensor_free_(SlTensor *t);
+
+static inline SlTensor *sl_tensor_ref(SlTensor *t)
+{
+    if (t)
+        t->refs++;
+    return t;
+}
+
+/* NULL is fine (nothing happens). */
+static inline void sl_tensor_unref(SlTensor *t)
+{
+    if (t && --t->refs <= 0)
+        sl_tensor_free_(t);
+}
 /* Replace *slot with t (taking a reference), releasing the old one. */
 void sl_tensor_assign(SlTensor **slot, SlTensor *t);
 
@@ -116,9 +133,41 @@ SlTensor *sl_tensor_randint(int64_t low, int64_t high, int ndim, const int64_t *
 
 /* ---- metadata ---------------------------------------------------------- */
 
-int64_t sl_tensor_numel(const SlTensor *t);
-bool sl_tensor_is_contiguous(const SlTensor *t);
-bool sl_dtype_is_float(SlDType dt);   /* F32, F64, MPFR */
+static inline int64_t sl_tensor_numel(const SlTensor *t)
+{
+    int64_t n = 1;
+    for (int d = 0; d < t->ndim; d++)
+        n *= t->shape[d];
+    return n;
+}
+
+/* Row-major without gaps (size-1 dims may have any stride). */
+static inline bool sl_tensor_is_contiguous(const SlTensor *t)
+{
+    int64_t s = 1;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        if (t->shape[d] == 1)
+            continue;
+        if (t->strides[d] != s)
+            return t->shape[d] == 0;
+        s *= t->shape[d];
+    }
+    return true;
+}
+
+/* F32, F64, MPFR */
+static inline bool sl_dtype_is_float(SlDType dt) { return dt == SL_DT_F32 || dt == SL_DT_F64 || dt == SL_DT_MPFR; }
+
+/* Whether a and b have one shape. */
+static inline bool sl_tensor_same_shape(const SlTensor *a, const SlTensor *b)
+{
+    if (a->ndim != b->ndim)
+        return false;
+    for (int d = 0; d < a->ndim; d++)
+        if (a->shape[d] != b->shape[d])
+            return false;
+    return true;
+}
 const char *sl_dtype_name(SlDType dt); /* "torch.float32", ... */
 mpfr_prec_t sl_tensor_prec(const SlTensor *t); /* MPFR precision, 53 for F64, 24 for F32 */
 /* "(2, 3)" for messages; buf of 16 * SL_TENSOR_MAXDIM bytes is enough. */
