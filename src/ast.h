@@ -146,6 +146,7 @@ typedef struct SlParam {
     const char *name; /* arena string */
     SlAst *def;       /* default value expression, or NULL */
     SlLoc loc;        /* where the parameter is written */
+    unsigned long hash; /* the name's hash, the evaluator's (0: not yet) */
 } SlParam;
 
 struct SlAst {

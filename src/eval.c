@@ -151,12 +151,14 @@ void sl_scope_free(SlScope *sc)
             if (!sc->borrowed)
                 free(sc->vars[i].name);
             sl_unref(sc->vars[i].value);
-            sl_source_unref(sc->vars[i].src);
+            if (sc->vars[i].src)
+                sl_source_unref(sc->vars[i].src);
         }
     }
     if (sc->vars && !sc->room)
         vars_release(sc->vars, sc->cap);
-    free(sc->index);
+    if (sc->index)
+        free(sc->index);
     memset(sc, 0, sizeof *sc);
     sc->version = ++scope_versions;
 }
@@ -485,7 +487,7 @@ static SlValue *module_value(const Module *m) { return sl_object_new(&module_typ
 
 /* The value of a name (NAME or PRIME node): locals, globals, constants,
  * builtins, modules, else a symbol. */
-static SlValue *lookup(Ctx *c, const SlAst *n)
+static inline SlValue *lookup(Ctx *c, const SlAst *n)
 {
     SlValue *v;
     const SlBuiltin *b;
@@ -1107,9 +1109,27 @@ static bool bind_params(SlFunc *f, SlScope *locals, SlValue **args, size_t nargs
                 ok = sl_err(err, SL_E_ARG_MISSING, f->name, d->params[i].name);
         }
     }
-    if (ok)
+    if (ok && np <= SL_SCOPE_SMALL && locals->len == 0 && locals->cap >= np) {
+        /* the parameters are distinct (the parser checks), so they go in
+         * as they are, and the shape they make is always the same */
+        for (size_t i = 0; i < np; i++) {
+            SlParam *p = &d->params[i];
+            if (!p->hash)
+                p->hash = hash_str(p->name);
+            locals->vars[i] = (SlVar){.name = (char *)p->name, .value = sl_ref(vals[i]), .hash = p->hash};
+        }
+        locals->len = locals->live = np;
+        if (!f->shape_bound) {
+            unsigned long ver = locals->version;
+            for (size_t i = 0; i < np; i++)
+                ver = shape_next(ver, d->params[i].name);
+            f->shape_bound = ver;
+        }
+        locals->version = f->shape_bound;
+    } else if (ok) {
         for (size_t i = 0; i < np; i++)
             scope_set_h(locals, d->params[i].name, hash_str(d->params[i].name), vals[i]);
+    }
     if (vals != onstack)
         free(vals);
     return ok;
@@ -1287,47 +1307,95 @@ static const SlBuiltin *namespace_of(const SlAst *attr)
 
 static bool is_module(const SlValue *v) { return v->kind == SL_OBJECT && v->u.obj.type == &module_type; }
 
+/* OBJ.NAME(...) as a call: the method (with *self its receiver, a new
+ * reference) or, after torch. / nn. ..., the builtin (*self NULL); false
+ * after an error. */
+static bool attr_callee(Ctx *c, const SlAst *callee, SlValue **self, const SlBuiltin **direct)
+{
+    const Module *mod = NULL;
+    *self = NULL;
+    if (callee->a->kind == SL_AST_NAME) {
+        const SlBuiltin *b;
+        resolve(c, callee->a, self, &b, &mod);
+        if (b)
+            *self = sl_builtin_value(b);
+    } else {
+        *self = eval(c, callee->a);
+        if (!*self)
+            return false;
+    }
+    if (*self && is_module(*self))
+        mod = (*self)->u.obj.data;
+    if (mod) {
+        /* torch.ones, math.sin, nn.Linear: a namespace for builtins */
+        sl_unref(*self);
+        *self = NULL;
+        *direct = namespace_of(callee);
+        if (!*direct)
+            return sl_err_at(c->err, c->src, callee->loc, SL_E_NO_ATTR, mod->name, callee->text);
+        return true;
+    }
+    *direct = method_of(*self, callee);
+    if (!*direct) {
+        sl_err_at(c->err, c->src, callee->loc, SL_E_NO_ATTR, sl_type_name(*self), callee->text);
+        sl_unref(*self);
+        *self = NULL;
+        return false;
+    }
+    return true;
+}
+
+/* Run a call whose arguments are in *call (the callee is fn, or direct
+ * with call->self its receiver). */
+static inline SlValue *invoke(Ctx *c, const SlAst *n, SlCall *call, SlValue *fn, const SlBuiltin *direct)
+{
+    SlValue *result;
+    if (direct)
+        result = direct->fn(call);
+    else if (fn->kind == SL_OBJECT && fn->u.obj.type->call)
+        result = fn->u.obj.type->call(call->self = fn, call);
+    else
+        result = sl_call_value(c->s, fn, call->args, call->nargs, call->kwnames, call->kwargs, call->nkw, c->src,
+                               n->loc, c->err);
+    if (!result && fn && fn->kind == SL_FUNC)
+        note_call_site(c, n, fn->u.func);
+    return result;
+}
+
+/* The common call: up to three positional arguments, on the stack. */
+static SlValue *call_positional(Ctx *c, const SlAst *n, SlCall *call, SlValue *fn, const SlBuiltin *direct,
+                                size_t npos)
+{
+    SlValue *argv[4] = {NULL, NULL, NULL, NULL}, *kwv[1] = {NULL};
+    const char *kwn[1] = {NULL};
+    SlValue *result = NULL;
+    size_t i = 0;
+    while (i < npos && (argv[i] = eval(c, n->items[i])))
+        i++;
+    call->args = argv;
+    call->nargs = npos;
+    call->kwnames = kwn;
+    call->kwargs = kwv;
+    if (i == npos && check_interrupt(c, n))
+        result = invoke(c, n, call, fn, direct);
+    for (size_t k = 0; k < i; k++)
+        sl_unref(argv[k]);
+    sl_unref(fn);
+    if (direct)
+        sl_unref(call->self);
+    return result ? result : fail_at(c, n);
+}
+
 static SlValue *eval_call(Ctx *c, const SlAst *n)
 {
     const SlAst *callee = n->a;
-    SlValue *fn = NULL;
-    SlValue *self = NULL;
-    const SlBuiltin *direct = NULL; /* a builtin or method, called without a value for it */
-    if (callee->kind == SL_AST_ATTR) {
-        const Module *mod = NULL;
-        if (callee->a->kind == SL_AST_NAME) {
-            const SlBuiltin *b;
-            resolve(c, callee->a, &self, &b, &mod);
-            if (b)
-                self = sl_builtin_value(b);
-        } else {
-            self = eval(c, callee->a);
-            if (!self)
-                return NULL;
-        }
-        if (self && is_module(self))
-            mod = self->u.obj.data;
-        if (mod) {
-            /* torch.ones, math.sin, nn.Linear: a namespace for builtins */
-            sl_unref(self);
-            self = NULL;
-            direct = namespace_of(callee);
-            if (!direct) {
-                sl_err_at(c->err, c->src, callee->loc, SL_E_NO_ATTR, mod->name, callee->text);
-                return NULL;
-            }
-        } else {
-            direct = method_of(self, callee);
-            if (!direct) {
-                sl_err_at(c->err, c->src, callee->loc, SL_E_NO_ATTR, sl_type_name(self), callee->text);
-                sl_unref(self);
-                return NULL;
-            }
-        }
-    } else if (callee->kind == SL_AST_NAME && callee->text[0] == 'e' && strcmp(callee->text, "explain") == 0 &&
-               !sl_scope_get(&c->s->globals, "explain") && !(c->locals && sl_scope_get(c->locals, "explain"))) {
-        return eval_explain(c, n);
-    } else if (callee->kind == SL_AST_NAME) {
+    SlCall call = {.s = c->s, .src = c->src, .loc = n->loc, .err = c->err};
+    SlValue *fn = NULL;             /* the callee as a value, or */
+    const SlBuiltin *direct = NULL; /* a builtin or method called without one */
+    if (callee->kind == SL_AST_NAME) {
+        if (callee->text[0] == 'e' && strcmp(callee->text, "explain") == 0 &&
+            !sl_scope_get(&c->s->globals, "explain") && !(c->locals && sl_scope_get(c->locals, "explain")))
+            return eval_explain(c, n);
         const SlBuiltin *b;
         const Module *m;
         resolve(c, callee, &fn, &b, &m);
@@ -1341,6 +1409,9 @@ static SlValue *eval_call(Ctx *c, const SlAst *n)
             sl_unref(fn);
             return NULL;
         }
+    } else if (callee->kind == SL_AST_ATTR) {
+        if (!attr_callee(c, callee, &call.self, &direct))
+            return NULL;
     } else {
         fn = eval(c, callee);
         if (!fn)
@@ -1354,63 +1425,53 @@ static SlValue *eval_call(Ctx *c, const SlAst *n)
             ic->pos += n->items[i]->kind != SL_AST_KWARG;
     }
     size_t npos = ic->pos - 1, nkw = n->nitems - npos;
+    if (nkw == 0 && npos <= 3)
+        return call_positional(c, n, &call, fn, direct, npos);
     SlValue *argv[ARGS_ON_STACK + 1], *kwv[ARGS_ON_STACK + 1];
     const char *kwn[ARGS_ON_STACK + 1];
-    SlValue **args = npos <= ARGS_ON_STACK ? argv : calloc(npos + 1, sizeof *args);
-    SlValue **kwargs = nkw <= ARGS_ON_STACK ? kwv : calloc(nkw + 1, sizeof *kwargs);
-    const char **kwnames = nkw <= ARGS_ON_STACK ? kwn : calloc(nkw + 1, sizeof *kwnames);
-    if (!args || !kwargs || !kwnames)
+    call.args = npos <= ARGS_ON_STACK ? argv : calloc(npos + 1, sizeof *call.args);
+    call.kwargs = nkw <= ARGS_ON_STACK ? kwv : calloc(nkw + 1, sizeof *call.kwargs);
+    call.kwnames = nkw <= ARGS_ON_STACK ? kwn : calloc(nkw + 1, sizeof *call.kwnames);
+    if (!call.args || !call.kwargs || !call.kwnames)
         abort();
-    args[npos] = NULL;
-    kwargs[nkw] = NULL;
-    kwnames[nkw] = NULL;
-    size_t ip = 0, ik = 0;
+    call.args[npos] = NULL;
+    call.kwargs[nkw] = NULL;
+    call.kwnames[nkw] = NULL;
     SlValue *result = NULL;
     bool ok = true;
     for (size_t i = 0; i < n->nitems && ok; i++) {
         const SlAst *arg = n->items[i];
-        if (arg->kind == SL_AST_KWARG) {
-            for (size_t j = 0; j < ik; j++)
-                if (strcmp(kwnames[j], arg->text) == 0) {
-                    ok = sl_err_at(c->err, c->src, arg->loc, SL_E_TYPE, "keyword argument repeated: %s",
-                                   arg->text);
-                    break;
-                }
-            if (!ok)
-                break;
-            kwnames[ik] = arg->text;
-            kwargs[ik] = eval(c, arg->a);
-            ok = kwargs[ik++] != NULL;
-        } else {
-            args[ip] = eval(c, arg);
-            ok = args[ip++] != NULL;
+        if (arg->kind != SL_AST_KWARG) {
+            ok = (call.args[call.nargs] = eval(c, arg)) != NULL;
+            call.nargs += ok;
+            continue;
         }
+        for (size_t j = 0; j < call.nkw && ok; j++)
+            if (strcmp(call.kwnames[j], arg->text) == 0)
+                ok = sl_err_at(c->err, c->src, arg->loc, SL_E_TYPE, "keyword argument repeated: %s", arg->text);
+        if (!ok)
+            break;
+        call.kwnames[call.nkw] = arg->text;
+        ok = (call.kwargs[call.nkw] = eval(c, arg->a)) != NULL;
+        call.nkw += ok;
     }
     if (ok && !check_interrupt(c, n))
         ok = false;
-    if (ok) {
-        if (direct) {
-            SlCall call = {.s = c->s, .self = self, .args = args, .nargs = npos, .kwnames = kwnames,
-                           .kwargs = kwargs, .nkw = nkw, .src = c->src, .loc = n->loc, .err = c->err};
-            result = direct->fn(&call);
-        } else {
-            result = sl_call_value(c->s, fn, args, npos, kwnames, kwargs, nkw, c->src, n->loc, c->err);
-        }
-    }
-    if (!result && ok && fn && fn->kind == SL_FUNC)
-        note_call_site(c, n, fn->u.func);
-    for (size_t i = 0; i < ip; i++)
-        sl_unref(args[i]);
-    for (size_t i = 0; i < ik; i++)
-        sl_unref(kwargs[i]);
-    if (args != argv)
-        free(args);
-    if (kwargs != kwv)
-        free(kwargs);
-    if (kwnames != kwn)
-        free(kwnames);
+    if (ok)
+        result = invoke(c, n, &call, fn, direct);
+    for (size_t i = 0; i < call.nargs; i++)
+        sl_unref(call.args[i]);
+    for (size_t i = 0; i < call.nkw; i++)
+        sl_unref(call.kwargs[i]);
+    if (call.args != argv)
+        free(call.args);
+    if (call.kwargs != kwv)
+        free(call.kwargs);
+    if (call.kwnames != kwn)
+        free(call.kwnames);
     sl_unref(fn);
-    sl_unref(self);
+    if (direct)
+        sl_unref(call.self);
     return result ? result : fail_at(c, n);
 }
 

@@ -47,6 +47,8 @@ struct SlFunc {
     int order;            /* derived: how many primes */
     unsigned long shape;  /* version its calls' locals start from (eval.c;
                              0 until the first call) */
+    unsigned long shape_bound; /* their version once the parameters are
+                             bound (0 until known) */
 };
 
 SlFunc *sl_func_ref(SlFunc *f);
