@@ -301,6 +301,280 @@ static void view_mark(SlTensor *x, SlTensor *v, SlNode *n)
 }
 
 /* ---------------------------------------------------------------------------
+ * Sums in torch's order (SumKernel.cpp's cascade_sum driven by a
+ * TensorIterator: dims reordered with the reduced ones innermost, by
+ * stride, adjacent dims coalesced, then 2-d blocks), for float32/float64;
+ * reduction orders of other dtypes don't show, they take tensor.c's sum.
+ * tensor.c's own sum takes this order for one run of reduced dims of a
+ * contiguous tensor; backward formulas here reduce non-adjacent dims
+ * (repeat) and transposed tensors (var), which need the general case.
+ * ------------------------------------------------------------------------- */
+
+static int64_t ceil_log2(int64_t x)
+{
+    int64_t r = 0;
+    for (uint64_t v = x > 1 ? (uint64_t)(x - 1) : 0; v; v >>= 1)
+        r++;
+    return r;
+}
+
+/* multi_row_sum: nrows accumulators of L lanes; element (i, k, lane) at
+ * base[i * rs + k * cs + lane] */
+#define DEFINE_TSUM(T, N)                                                                                        \
+    static void N##_mrs(const T *base, int64_t rs, int64_t cs, int64_t size, int nrows, int L, T *out)           \
+    {                                                                                                            \
+        enum { LV = 4 };                                                                                         \
+        int64_t lp = ceil_log2(size) / LV;                                                                       \
+        if (lp < 4)                                                                                              \
+            lp = 4;                                                                                              \
+        int64_t step = (int64_t)1 << lp, lmask = step - 1;                                                       \
+        T acc[LV][4][8];                                                                                         \
+        memset(acc, 0, sizeof acc);                                                                              \
+        int64_t i = 0;                                                                                           \
+        while (i + step <= size) {                                                                               \
+            for (int64_t j = 0; j < step; j++, i++)                                                              \
+                for (int k = 0; k < nrows; k++)                                                                  \
+                    for (int l = 0; l < L; l++)                                                                  \
+                        acc[0][k][l] += base[i * rs + k * cs + l];                                               \
+            for (int j = 1; j < LV; j++) {                                                                       \
+                for (int k = 0; k < nrows; k++)                                                                  \
+                    for (int l = 0; l < L; l++) {                                                                \
+                        acc[j][k][l] += acc[j - 1][k][l];                                                        \
+                        acc[j - 1][k][l] = 0;                                                                    \
+                    }                                                                                            \
+                if ((i & (lmask << (j * lp))) != 0)                                                              \
+                    break;                                                                                       \
+            }                                                                                                    \
+        }                                                                                                        \
+        for (; i < size; i++)                                                                                    \
+            for (int k = 0; k < nrows; k++)                                                                      \
+                for (int l = 0; l < L; l++)                                                                      \
+                    acc[0][k][l] += base[i * rs + k * cs + l];                                                   \
+        for (int j = 1; j < LV; j++)                                                                             \
+            for (int k = 0; k < nrows; k++)                                                                      \
+                for (int l = 0; l < L; l++)                                                                      \
+                    acc[0][k][l] += acc[j][k][l];                                                                \
+        for (int k = 0; k < nrows; k++)                                                                          \
+            for (int l = 0; l < L; l++)                                                                          \
+                out[k * L + l] = acc[0][k][l];                                                                   \
+    }                                                                                                            \
+    /* row_sum: 4 interleaved rows of the cascade, then the rest, then the rows added */                       \
+    static void N##_rs(const T *base, int64_t stride, int64_t size, int L, T *out)                               \
+    {                                                                                                            \
+        T ps[4 * 8];                                                                                             \
+        int64_t ilp = size / 4;                                                                                  \
+        N##_mrs(base, stride * 4, stride, ilp, 4, L, ps);                                                        \
+        for (int64_t i = ilp * 4; i < size; i++)                                                                 \
+            for (int l = 0; l < L; l++)                                                                          \
+                ps[l] += base[i * stride + l];                                                                   \
+        for (int k = 1; k < 4; k++)                                                                              \
+            for (int l = 0; l < L; l++)                                                                          \
+                ps[l] += ps[k * L + l];                                                                          \
+        for (int l = 0; l < L; l++)                                                                              \
+            out[l] = ps[l];                                                                                      \
+    }                                                                                                            \
+    /* one 2-d block of cascade_sum (strides in elements); out accumulates */                                   \
+    static void N##_block(const T *in, T *out, int64_t is0, int64_t is1, int64_t os0, int64_t os1, int64_t size0, \
+                          int64_t size1, int V)                                                                  \
+    {                                                                                                            \
+        if (os0 != 0 && os1 == 0) {                                                                              \
+            int64_t t;                                                                                           \
+            t = is0, is0 = is1, is1 = t;                                                                         \
+            t = os0, os0 = os1, os1 = t;                                                                         \
+            t = size0, size0 = size1, size1 = t;                                                                 \
+        }                                                                                                        \
+        T tmp[4 * 8];                                                                                            \
+        if (os0 != 0 && os1 != 0) {                                                                              \
+            for (int64_t j = 0; j < size1; j++)                                                                  \
+                for (int64_t i = 0; i < size0; i++)                                                              \
+                    out[i * os0 + j * os1] += in[i * is0 + j * is1];                                             \
+            return;                                                                                              \
+        }                                                                                                        \
+        int64_t ost = os1;                                                                                       \
+        if (is0 == 1 && size0 >= V) {                                                                            \
+            int64_t vs = size0 / V;                                                                              \
+            for (int64_t j = 0; j < size1; j++) {                                                                \
+                const T *row = in + j * is1;                                                                     \
+                N##_rs(row, V, vs, V, tmp);                                                                      \
+                T fin = 0;                                                                                       \
+                for (int64_t k = vs * V; k < size0; k++)                                                         \
+                    fin += row[k];                                                                               \
+                for (int k = 0; k < V; k++)                                                                      \
+                    fin += tmp[k];                                                                               \
+                out[j * ost] += fin;                                                                             \
+            }                                                                                                    \
+        } else if (is1 == 1 && size1 >= V) {                                                                     \
+            int64_t j = 0;                                                                                       \
+            for (; j + 4 * V <= size1; j += 4 * V) {                                                             \
+                N##_mrs(in + j, is0, V, size0, 4, V, tmp);                                                       \
+                for (int k = 0; k < 4 * V; k++)                                                                  \
+                    out[(j + k) * ost] += tmp[k];                                                                \
+            }                                                                                                    \
+            for (; j + V <= size1; j += V) {                                                                     \
+                N##_rs(in + j, is0, size0, V, tmp);                                                              \
+                for (int k = 0; k < V; k++)                                                                      \
+                    out[(j + k) * ost] += tmp[k];                                                                \
+            }                                                                                                    \
+            for (; j < size1; j++) {                                                                             \
+                N##_rs(in + j, is0, size0, 1, tmp);                                                              \
+                out[j * ost] += tmp[0];                                                                          \
+            }                                                                                                    \
+        } else if (is0 < is1) {                                                                                  \
+            for (int64_t j = 0; j < size1; j++) {                                                                \
+                N##_rs(in + j * is1, is0, size0, 1, tmp);                                                        \
+                out[j * ost] += tmp[0];                                                                          \
+            }                                                                                                    \
+        } else {                                                                                                 \
+            int64_t j = 0;                                                                                       \
+            for (; j + 3 < size1; j += 4) {                                                                      \
+                N##_mrs(in + j * is1, is0, is1, size0, 4, 1, tmp);                                               \
+                for (int k = 0; k < 4; k++)                                                                      \
+                    out[(j + k) * ost] += tmp[k];                                                                \
+            }                                                                                                    \
+            for (; j < size1; j++) {                                                                             \
+                N##_rs(in + j * is1, is0, size0, 1, tmp);                                                        \
+                out[j * ost] += tmp[0];                                                                          \
+            }                                                                                                    \
+        }                                                                                                        \
+    }
+
+DEFINE_TSUM(float, tsf)
+DEFINE_TSUM(double, tsd)
+
+/* sum over the dims in mask in torch's order (float32/float64; others and
+ * mpfr through tensor.c) */
+static SlTensor *torch_sum(const SlTensor *x, uint32_t mask, bool keepdim, SlError *err)
+{
+    mask &= all_mask(x->ndim);
+    if (!(x->dtype == SL_DT_F32 || x->dtype == SL_DT_F64) || x->ndim == 0 || mask == 0)
+        return sl_tensor_sum(x, mask, keepdim, err);
+    int n = x->ndim, rnd = 0;
+    int64_t rshape[SL_TENSOR_MAXDIM], ostr[SL_TENSOR_MAXDIM], shape[SL_TENSOR_MAXDIM], is[SL_TENSOR_MAXDIM];
+    for (int d = 0; d < n; d++)
+        if (!(mask & (1u << d)) || keepdim)
+            rshape[rnd++] = mask & (1u << d) ? 1 : x->shape[d];
+    SlTensor *r = sl_tensor_zeros(x->dtype, rnd, rshape, 0, err);
+    if (!r)
+        return NULL;
+    /* the output's strides over x's dims: 0 where reduced */
+    int64_t st = 1;
+    for (int d = n - 1; d >= 0; d--) {
+        ostr[d] = mask & (1u << d) ? 0 : st;
+        if (!(mask & (1u << d)))
+            st *= x->shape[d];
+    }
+    /* reorder_dimensions: perm starts n-1 .. 0; insertion sort */
+    int perm[SL_TENSOR_MAXDIM];
+    for (int i = 0; i < n; i++)
+        perm[i] = n - 1 - i;
+    for (int i = 1; i < n; i++) {
+        int d1 = i;
+        for (int d0 = i - 1; d0 >= 0; d0--) {
+            int a = perm[d0], b = perm[d1], cmp = 0;
+            /* the output: reduced dims to the front */
+            if ((ostr[a] == 0) != (ostr[b] == 0)) {
+                cmp = ostr[b] == 0 ? 1 : -1;
+            } else {
+                const int64_t *ss[2] = {ostr, x->strides};
+                for (int op = 0; op < 2 && cmp == 0; op++) {
+                    int64_t s0 = ss[op][a], s1 = ss[op][b];
+                    if (s0 == 0 || s1 == 0)
+                        continue;
+                    if (s0 < s1) {
+                        cmp = -1;
+                        break;
+                    }
+                    if (s0 > s1) {
+                        cmp = 1;
+                        break;
+                    }
+                    if (x->shape[a] > x->shape[b])
+                        cmp = 1;
+                }
+            }
+            if (cmp > 0) {
+                int t = perm[d0];
+                perm[d0] = perm[d1];
+                perm[d1] = t;
+                d1 = d0;
+            } else if (cmp < 0) {
+                break;
+            }
+        }
+    }
+    int64_t os[SL_TENSOR_MAXDIM];
+    for (int i = 0; i < n; i++) {
+        shape[i] = x->shape[perm[i]];
+        is[i] = x->strides[perm[i]];
+        os[i] = ostr[perm[i]];
+    }
+    /* coalesce_dimensions */
+    int prev = 0;
+    for (int d = 1; d < n; d++) {
+        bool ok = shape[prev] == 1 || shape[d] == 1 ||
+                  (shape[prev] * is[prev] == is[d] && shape[prev] * os[prev] == os[d]);
+        if (ok) {
+            if (shape[prev] == 1) {
+                is[prev] = is[d];
+                os[prev] = os[d];
+            }
+            shape[prev] *= shape[d];
+        } else {
+            prev++;
+            if (prev != d) {
+                is[prev] = is[d];
+                os[prev] = os[d];
+                shape[prev] = shape[d];
+            }
+        }
+    }
+    n = prev + 1;
+    int64_t size0 = shape[0], size1 = n > 1 ? shape[1] : 1, is1 = n > 1 ? is[1] : 0, os1 = n > 1 ? os[1] : 0;
+    int64_t oc[SL_TENSOR_MAXDIM] = {0}, nouter = 1;
+    for (int d = 2; d < n; d++)
+        nouter *= shape[d];
+    for (int64_t o = 0; o < nouter; o++) {
+        int64_t io = x->offset, oo = 0;
+        for (int d = 2; d < n; d++) {
+            io += oc[d] * is[d];
+            oo += oc[d] * os[d];
+        }
+        if (x->dtype == SL_DT_F32)
+            tsf_block(F32(x) + io, F32(r) + oo, is[0], is1, os[0], os1, size0, size1, 8);
+        else
+            tsd_block(F64(x) + io, F64(r) + oo, is[0], is1, os[0], os1, size0, size1, 4);
+        for (int d = 2; d < n; d++) { /* dim 2 varies fastest */
+            if (++oc[d] < shape[d])
+                break;
+            oc[d] = 0;
+        }
+    }
+    return r;
+}
+
+/* mean as torch's: sum / count (div_ by an int) */
+static SlTensor *torch_mean(const SlTensor *x, uint32_t mask, bool keepdim, SlError *err)
+{
+    mask &= all_mask(x->ndim);
+    SlTensor *s = torch_sum(x, mask, keepdim, err);
+    if (!s)
+        return NULL;
+    int64_t cnt = 1;
+    for (int d = 0; d < x->ndim; d++)
+        if (mask & (1u << d))
+            cnt *= x->shape[d];
+    SlTensor *k = sl_tensor_scalar_i(SL_DT_I64, cnt, 0);
+    k->wrapped = true;
+    bool ok = sl_tensor_div_(s, k, err);
+    sl_tensor_unref(k);
+    if (!ok) {
+        sl_tensor_unref(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* ---------------------------------------------------------------------------
  * var / std
  * ------------------------------------------------------------------------- */
 
@@ -416,7 +690,7 @@ SlTensor *sl_ag_var(SlTensor *x, uint32_t mask, bool all, int64_t correction, bo
     } else if (nout == 1) {
         /* std_var_all_cpu: torch's mean, then the squared deviations in
          * double in visiting order */
-        SlTensor *m = sl_tensor_mean(x, all_mask(x->ndim), false, err);
+        SlTensor *m = torch_mean(x, all_mask(x->ndim), false, err);
         if (!m) {
             sl_tensor_unref(r);
             return NULL;
@@ -503,17 +777,16 @@ static bool var_backward(SlNode *n, SlTensor *g, SlTensor **out, SlError *err)
         if (mask & (1u << d))
             cnt *= self->shape[d];
     int64_t dof = cnt - n->ival;
-    SlTensor *mean = A(a, sl_tensor_mean(self, mask, true, err));
+    SlTensor *mean = A(a, torch_mean(self, mask, true, err));
     SlTensor *gk = g;
     if (g && !n->keepdim && nd > 0 && !n->ival2)
         gk = A(a, keep_dims(g, nd, self->shape, mask, err));
     SlTensor *r = NULL;
-    if (n->ival2 && dof <= 0) {
-        /* grad * where(self == self.mean(), nan, inf) */
-        SlTensor *eq = Bin(a, SL_T_EQ, self, mean);
-        SlTensor *nan = A(a, konst(self, NAN, 1)), *inf = A(a, konst(self, INFINITY, 1));
-        SlTensor *w = eq ? A(a, sl_tensor_where(eq, nan, inf, err)) : NULL;
-        r = Bin(a, SL_T_MUL, gk, w);
+    if (n->ival2 && dof == 0) {
+        /* torch 1.13: INFINITY * grad (grad's shape; torch then fails
+         * on a 0-d grad, slope spreads it over the input) */
+        SlTensor *t = Bin(a, SL_T_MUL, A(a, konst(self, INFINITY, 1)), gk);
+        r = t ? A(a, sl_tensor_expand(t, nd, self->shape, err)) : NULL;
     } else {
         /* (2.0 / dof) * grad * (self - self.mean(dim, true)) */
         SlTensor *c = A(a, konst(self, 2, (double)dof));
@@ -893,7 +1166,7 @@ static SlTensor *repeat_backward(SlNode *n, SlTensor *g, SlError *err)
             return sl_tensor_zeros(g->dtype, ind, ishape, prec_of(g), err);
     SlTensor *cur = sl_tensor_ref(g);
     for (int i = 0; i < nrep - ind && cur; i++) {
-        SlTensor *s = sl_tensor_sum(cur, 1u, false, err);
+        SlTensor *s = torch_sum(cur, 1u, false, err);
         sl_tensor_unref(cur);
         cur = s;
     }
@@ -916,7 +1189,7 @@ static SlTensor *repeat_backward(SlNode *n, SlTensor *g, SlError *err)
     if (sum && k <= SL_TENSOR_MAXDIM) {
         bool copied;
         SlTensor *v = sl_tensor_reshape(cur, k, gs, &copied, err);
-        SlTensor *s = v ? sl_tensor_sum(v, sum, false, err) : NULL;
+        SlTensor *s = v ? torch_sum(v, sum, false, err) : NULL;
         sl_tensor_unref(v);
         sl_tensor_unref(cur);
         cur = s;
@@ -1181,15 +1454,13 @@ static int64_t *gather_map(int nd, const int64_t *xshape, int dim, const SlTenso
     int64_t size = nd ? xshape[dim] : 1;
     for (int64_t i = 0; i < n; i++) {
         int64_t v = I64(ic)[ic->offset + i];
-        if (v < -size || v >= size) {
+        if (v < 0 || v >= size) {
             sl_err(err, SL_E_VALUE, "index %lld is out of bounds for dimension %d with size %lld", (long long)v, dim,
                    (long long)size);
             free(map);
             sl_tensor_unref(ic);
             return NULL;
         }
-        if (v < 0)
-            v += size;
         for (int d = 0; d < nd; d++)
             s[d] = d == dim ? v : c[d];
         map[i] = nd ? ravel(nd, xshape, s) : 0;
@@ -1245,8 +1516,12 @@ static int64_t *index_select_map(int xnd, const int64_t *xshape, int dim, const 
     for (int64_t i = 0; i < len; i++) {
         int64_t v = I64(ic)[ic->offset + i];
         if (v < 0 || v >= size) {
-            sl_err(err, SL_E_VALUE, "INDICES element is out of DATA bounds, id=%lld axis_dim=%lld", (long long)v,
-                   (long long)size);
+            /* torch's 2-d dim-1 kernel words it its own way */
+            if (xnd == 2 && dim == 1)
+                sl_err(err, SL_E_TENSOR_INDEX, "INDICES element is out of DATA bounds, id=%lld axis_dim=%lld",
+                       (long long)v, (long long)size);
+            else
+                sl_err(err, SL_E_TENSOR_INDEX, "index out of range in self");
             sl_tensor_unref(ic);
             return NULL;
         }
@@ -1885,12 +2160,17 @@ static const uint64_t primes[] = {
     3791104843, 4101556399, 4294967291,
 };
 
-/* _Prime_rehash_policy::_M_next_bkt */
-static uint64_t next_bkt(uint64_t n)
+/* _Prime_rehash_policy::_M_next_bkt (it sets the next resize too; the
+ * maximum load factor is 1) */
+static uint64_t next_bkt(uint64_t n, uint64_t *next_resize)
 {
     static const unsigned char fast[] = {2, 2, 2, 3, 5, 5, 7, 7, 11, 11, 11, 11, 13, 13};
-    if (n < sizeof fast)
-        return n == 0 ? 1 : fast[n];
+    if (n < sizeof fast) {
+        if (n == 0)
+            return 1;
+        *next_resize = fast[n];
+        return fast[n];
+    }
     size_t lo = 6, hi = sizeof primes / sizeof primes[0] - 1;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -1899,7 +2179,75 @@ static uint64_t next_bkt(uint64_t n)
         else
             hi = mid;
     }
+    *next_resize = primes[lo];
     return primes[lo];
+}
+
+/* libstdc++'s _Hashtable for unique keys, as far as the order of its
+ * nodes goes: a singly linked list; each bucket knows the node before
+ * its first one (BEFORE: the list's head) */
+enum { U_EMPTY = -2, U_BEFORE = -1 };
+
+typedef struct Uset {
+    uint64_t nb;          /* bucket count */
+    uint64_t next_resize; /* _M_next_resize */
+    int64_t *bb;          /* per bucket: the node before its first, U_BEFORE, U_EMPTY */
+    int64_t head;         /* the first node, -1 */
+    int64_t *next;        /* per node: the next one, -1 */
+    uint64_t *hash;       /* per node: its hash code */
+} Uset;
+
+/* _M_insert_bucket_begin */
+static void uset_link(Uset *s, int64_t m)
+{
+    uint64_t b = s->hash[m] % s->nb;
+    if (s->bb[b] != U_EMPTY) {
+        if (s->bb[b] == U_BEFORE) {
+            s->next[m] = s->head;
+            s->head = m;
+        } else {
+            s->next[m] = s->next[s->bb[b]];
+            s->next[s->bb[b]] = m;
+        }
+    } else {
+        s->next[m] = s->head;
+        s->head = m;
+        if (s->next[m] >= 0)
+            s->bb[s->hash[s->next[m]] % s->nb] = m;
+        s->bb[b] = U_BEFORE;
+    }
+}
+
+/* _M_rehash_aux for unique keys: the old list relinked in order */
+static void uset_rehash(Uset *s, uint64_t nb)
+{
+    free(s->bb);
+    s->nb = nb;
+    s->bb = xmalloc((size_t)nb * sizeof *s->bb);
+    for (uint64_t b = 0; b < nb; b++)
+        s->bb[b] = U_EMPTY;
+    int64_t p = s->head;
+    s->head = -1;
+    while (p >= 0) {
+        int64_t nx = s->next[p];
+        uset_link(s, p);
+        p = nx;
+    }
+}
+
+/* _M_need_rehash(bucket count, elements, 1) before an insertion */
+static void uset_grow(Uset *s, uint64_t count)
+{
+    if (count + 1 <= s->next_resize)
+        return;
+    uint64_t lo = s->next_resize ? 0 : 11;
+    double min_bkts = (double)(count + 1 > lo ? count + 1 : lo);
+    if (min_bkts >= (double)s->nb) {
+        uint64_t want = (uint64_t)floor(min_bkts) + 1, grow = s->nb * 2;
+        uset_rehash(s, next_bkt(want > grow ? want : grow, &s->next_resize));
+    } else {
+        s->next_resize = s->nb;
+    }
 }
 
 static uint64_t shift_mix(uint64_t v) { return v ^ (v >> 47); }
@@ -2084,21 +2432,19 @@ bool sl_tensor_unique(SlTensor *x, bool sorted, bool use_dim, int dim, SlTensor 
     SlTensor *c = sl_tensor_contiguous(x);
     int64_t n = sl_tensor_numel(c);
     SlDType dt = c->dtype;
-    uint64_t nb = next_bkt((uint64_t)n);
-    enum { EMPTY = -2, BEFORE = -1 };
-    int64_t *bb = xmalloc((size_t)nb * sizeof *bb);
-    for (uint64_t b = 0; b < nb; b++)
-        bb[b] = EMPTY;
     Item *node = xcalloc((size_t)(n ? n : 1), sizeof *node); /* idx: the input element */
-    int64_t *next = xmalloc((size_t)(n ? n : 1) * sizeof *next), *bucket = xmalloc((size_t)(n ? n : 1) * sizeof *bucket);
     int64_t *of = xmalloc((size_t)(n ? n : 1) * sizeof *of); /* input element -> its node */
-    int64_t head = -1, nn = 0;
+    Uset set = {.nb = 1, .bb = xmalloc(sizeof(int64_t)), .head = -1};
+    set.bb[0] = U_EMPTY;
+    set.next = xmalloc((size_t)(n ? n : 1) * sizeof *set.next);
+    set.hash = xmalloc((size_t)(n ? n : 1) * sizeof *set.hash);
+    int64_t nn = 0;
     for (int64_t i = 0; i < n; i++) {
         Item it;
         load_item(&it, c, c->offset + i, i);
+        int64_t found = -1;
         if (dt == SL_DT_MPFR && !sorted) {
             /* no std::hash for mpfr: the order of first occurrence */
-            int64_t found = -1;
             for (int64_t k = 0; k < nn; k++)
                 if (eeq(&node[k], &it, dt)) {
                     found = k;
@@ -2106,47 +2452,34 @@ bool sl_tensor_unique(SlTensor *x, bool sorted, bool use_dim, int dim, SlTensor 
                 }
             if (found < 0) {
                 node[nn] = it;
-                next[nn] = -1;
+                set.next[nn] = -1;
                 if (nn)
-                    next[nn - 1] = nn;
+                    set.next[nn - 1] = nn;
                 else
-                    head = 0;
+                    set.head = 0;
                 found = nn++;
             }
             of[i] = found;
             continue;
         }
-        uint64_t b = ehash(&it, dt) % nb;
-        int64_t found = -1;
-        if (bb[b] != EMPTY)
-            for (int64_t k = bb[b] == BEFORE ? head : next[bb[b]]; k >= 0 && (uint64_t)bucket[k] == b; k = next[k])
+        uint64_t h = ehash(&it, dt), b = h % set.nb;
+        if (set.bb[b] != U_EMPTY)
+            for (int64_t k = set.bb[b] == U_BEFORE ? set.head : set.next[set.bb[b]];
+                 k >= 0 && set.hash[k] % set.nb == b; k = set.next[k])
                 if (eeq(&node[k], &it, dt)) {
                     found = k;
                     break;
                 }
         if (found < 0) {
-            int64_t m = nn++;
-            node[m] = it;
-            bucket[m] = (int64_t)b;
-            if (bb[b] != EMPTY) {
-                if (bb[b] == BEFORE) {
-                    next[m] = head;
-                    head = m;
-                } else {
-                    next[m] = next[bb[b]];
-                    next[bb[b]] = m;
-                }
-            } else {
-                next[m] = head;
-                head = m;
-                if (next[m] >= 0)
-                    bb[bucket[next[m]]] = m;
-                bb[b] = BEFORE;
-            }
-            found = m;
+            uset_grow(&set, (uint64_t)nn);
+            found = nn++;
+            node[found] = it;
+            set.hash[found] = h;
+            uset_link(&set, found);
         }
         of[i] = found;
     }
+    int64_t head = set.head, *next = set.next;
     /* the set's order, then std::sort when sorted */
     Item *vec = xcalloc((size_t)(nn ? nn : 1), sizeof *vec);
     int64_t k = 0;
@@ -2187,10 +2520,10 @@ bool sl_tensor_unique(SlTensor *x, bool sorted, bool use_dim, int dim, SlTensor 
         else
             sl_tensor_unref(cn);
     }
-    free(bb);
+    free(set.bb);
+    free(set.hash);
     free(node);
     free(next);
-    free(bucket);
     free(of);
     free(vec);
     free(pos);
@@ -2352,15 +2685,8 @@ static SlTensor *norm_kernel(const SlTensor *d, double p, SlError *err)
         const double *x = F64(c) + o;
         double acc = 0;
         if (p == 2) {
-            double lane[4] = {0};
-            int64_t k = 0;
-            for (; k + 4 <= n; k += 4)
-                for (int l = 0; l < 4; l++)
-                    lane[l] = fma(x[k + l], x[k + l], lane[l]);
-            acc = lane[0];
-            for (int l = 1; l < 4; l++)
-                acc = acc + lane[l];
-            for (; k < n; k++)
+            /* NormTwoOps in order (the vectorised lastdim path is float's) */
+            for (int64_t k = 0; k < n; k++)
                 acc = fma(x[k], x[k], acc);
             acc = sqrt(acc);
         } else if (p == 0) {
@@ -2573,7 +2899,7 @@ SlTensor *sl_ag_logsumexp(SlTensor *x, uint32_t mask, bool keepdim, SlError *err
         SlTensor *inf = mx ? A(z, sl_tensor_isnan(mx, true, err)) : NULL;
         SlTensor *m0 = inf ? A(z, sl_tensor_where(inf, Zero0(z, mx), mx, err)) : NULL;
         SlTensor *e = Un(z, SL_FN_EXP, Bin(z, SL_T_SUB, x, m0));
-        SlTensor *s = e ? A(z, sl_tensor_sum(e, mask, keepdim, err)) : NULL;
+        SlTensor *s = e ? A(z, torch_sum(e, mask, keepdim, err)) : NULL;
         SlTensor *l = Un(z, SL_FN_LOG, s);
         SlTensor *ms = NULL;
         if (l && m0) {
@@ -2844,7 +3170,13 @@ static SlTensor *prod_backward(Ar *z, SlNode *n, SlTensor *g)
             return Bin(z, SL_T_MUL, g, Bin(z, SL_T_DIV, res, self));
         if (zeros > 1)
             return A(z, sl_tensor_zeros_like(self, err));
-        return Bin(z, SL_T_MUL, g, A(z, omitted_products(self, 0, err)));
+        /* prod_safe_zeros_backward(grad, input.contiguous().view(-1), 0).view_as(input) */
+        int64_t total = sl_tensor_numel(self);
+        bool copied;
+        SlTensor *flat = A(z, sl_tensor_reshape(self, 1, &total, &copied, err));
+        SlTensor *om = flat ? A(z, omitted_products(flat, 0, err)) : NULL;
+        SlTensor *omv = om ? A(z, sl_tensor_reshape(om, self->ndim, self->shape, &copied, err)) : NULL;
+        return Bin(z, SL_T_MUL, g, omv);
     }
     int dim = (int)n->ival;
     SlTensor *gk = g, *rk = res;
@@ -2915,7 +3247,7 @@ static SlTensor *cumprod_backward(Ar *z, SlNode *n, SlTensor *g)
     SlTensor *cs = f ? A(z, cum_kernel(f, dim, false, err)) : NULL;
     SlTensor *before = Bin(z, SL_T_DIV, cs ? A(z, flip_kernel(cs, 1u << dim, err)) : NULL, ic);
     SlTensor *cpp = A(z, cum_kernel(cp, dim, true, err));
-    SlTensor *sum = cpp ? A(z, sl_tensor_sum(Bin(z, SL_T_MUL, cpp, gm), 1u << dim, true, err)) : NULL;
+    SlTensor *sum = cpp ? A(z, torch_sum(Bin(z, SL_T_MUL, cpp, gm), 1u << dim, true, err)) : NULL;
     SlTensor *r = before ? A(z, sl_tensor_zeros_like(before, err)) : NULL;
     if (r && sum) {
         SlTensor *sc = A(z, sl_tensor_contiguous(sum));
