@@ -81,6 +81,10 @@ static bool get_long(SlCall *c, const char *fname, const char *argname, SlValue 
 static SlValue *apply_math(SlCall *c, SlMathFn fn)
 {
     const SlMathFnInfo *info = &sl_math_fns[fn];
+    /* relu(t), sin(t): one object with a math hook (tensors, AD numbers) */
+    if (c->nargs == 1 && c->nkw == 0 && fn != SL_FN_MIN && fn != SL_FN_MAX && info->min_args <= 1 &&
+        c->args[0]->kind == SL_OBJECT && c->args[0]->u.obj.type->math)
+        return c->args[0]->u.obj.type->math(fn, c->args, 1, c->err);
     if (!sl_call_keywords(c, info->name, NULL))
         return NULL;
     SlValue **args = c->args;

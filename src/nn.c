@@ -849,8 +849,13 @@ static SlValue *forward(SlValue *self, SlCall *c)
     static const char *const one[] = {"input", NULL}, *const two[] = {"input", "target", NULL};
     Module *m = self->u.obj.data;
     SlValue *v[2];
-    if (!bind(c, "forward", is_loss(m->kind) ? two : one, is_loss(m->kind) ? 2 : 1, v))
+    size_t want = is_loss(m->kind) ? 2 : 1;
+    if (c->nkw == 0 && c->nargs == want) { /* the usual m(x), loss(y, t) */
+        v[0] = c->args[0];
+        v[1] = want == 2 ? c->args[1] : NULL;
+    } else if (!bind(c, "forward", want == 2 ? two : one, want, v)) {
         return NULL;
+    }
     if (m->kind == K_IDENTITY)
         return sl_ref(v[0]);
     if (m->kind == K_SEQUENTIAL) {

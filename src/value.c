@@ -39,11 +39,22 @@ static void *xrealloc(void *p, size_t n)
 
 static SlPool value_pool = {.max = 4096};
 
+/* A value of the kind with one reference; the payload is for the caller to
+ * set (a free-list block is not cleared: every constructor below sets
+ * what its kind uses). */
 static SlValue *alloc(SlKind kind)
 {
-    SlValue *v = sl_pool_get(&value_pool, sizeof *v);
+    SlValue *v;
+    if (!SL_POOL_OFF && value_pool.free) {
+        v = value_pool.free;
+        memcpy(&value_pool.free, v, sizeof value_pool.free);
+        value_pool.count--;
+    } else {
+        v = sl_pool_get(&value_pool, sizeof *v);
+    }
     v->refs = 1;
     v->kind = kind;
+    v->tag = SL_TAG_NONE;
     return v;
 }
 
@@ -210,6 +221,7 @@ SlValue *sl_str_take(char *s, size_t len)
 static SlValue *seq_new(SlKind kind, size_t cap)
 {
     SlValue *v = alloc(kind);
+    v->u.list.len = 0;
     v->u.list.cap = cap;
     v->u.list.items = cap ? xmalloc(cap * sizeof(SlValue *)) : NULL;
     return v;
