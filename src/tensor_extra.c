@@ -3044,6 +3044,56 @@ bool sl_ag_pow_(SlTensor *t, double e, SlError *err)
     return ok;
 }
 
+/* t.masked_fill_(mask, value): mask broadcast to t's shape (not the other
+ * way); MaskedFillBackward0 (a number) or MaskedFillBackward1 (a tensor) */
+bool sl_ag_masked_fill_(SlTensor *t, SlTensor *mask, SlTensor *value, SlError *err)
+{
+    if (sl_dtype_is_float(mask->dtype))
+        return sl_err(err, SL_E_VALUE, "masked_fill_ only supports boolean masks, but got mask with dtype %s",
+                      mask->dtype == SL_DT_F32 ? "float" : mask->dtype == SL_DT_F64 ? "double" : "mpfr");
+    if (value->ndim != 0)
+        return sl_err(err, SL_E_VALUE,
+                      "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with %d dimension(s).",
+                      value->ndim);
+    int nd;
+    int64_t shape[SL_TENSOR_MAXDIM];
+    if (!bshape(t, mask, &nd, shape, err))
+        return false;
+    if (nd != t->ndim || memcmp(shape, t->shape, (size_t)nd * sizeof *shape) != 0) {
+        char a[16 * SL_TENSOR_MAXDIM], b[16 * SL_TENSOR_MAXDIM];
+        sizes_str(a, sizeof a, t->ndim, t->shape);
+        sizes_str(b, sizeof b, nd, shape);
+        return sl_err(err, SL_E_VALUE, "output with shape %s doesn't match the broadcast shape %s", a, b);
+    }
+    bool tval = !value->wrapped;
+    if (!inplace_ok(t, err))
+        return false;
+    SlTensor *r = masked_fill_kernel(t, mask, value, t->ndim, t->shape, err);
+    if (!r)
+        return false;
+    bool track = sl_grad_enabled() && (t->requires_grad || (tval && value->requires_grad));
+    SlTensor *holder = NULL;
+    if (track) {
+        holder = sl_tensor_alias(t);
+        holder->requires_grad = t->requires_grad;
+        holder->grad_fn = sl_node_ref(t->grad_fn);
+    }
+    bool ok = sl_tensor_copy_(t, r, err);
+    sl_tensor_unref(r);
+    if (ok && track) {
+        bool retained = t->grad_fn && t->grad_fn->retain == t;
+        SlTensor *in[2] = {holder, value};
+        SlNode *n = sl_ag_record(tval ? SL_N_MASKED_FILL_T : SL_N_MASKED_FILL, t, tval ? 2 : 1, in);
+        if (n) {
+            if (retained)
+                n->retain = t;
+            sl_ag_save(n, mask);
+        }
+    }
+    sl_tensor_unref(holder);
+    return ok;
+}
+
 bool sl_ag_clamp_(SlTensor *t, bool has_min, double lo, bool has_max, double hi, SlError *err)
 {
     if (!has_min && !has_max)

@@ -134,6 +134,8 @@ SlTensor *sl_ag_outer(SlTensor *a, SlTensor *b, SlError *err);
 bool sl_ag_unary_(int fn, SlTensor *t, SlError *err);
 bool sl_ag_pow_(SlTensor *t, double e, SlError *err);
 bool sl_ag_clamp_(SlTensor *t, bool has_min, double lo, bool has_max, double hi, SlError *err);
+/* t.masked_fill_(mask, value): value as sl_ag_masked_fill's; mask broadcast to t */
+bool sl_ag_masked_fill_(SlTensor *t, SlTensor *mask, SlTensor *value, SlError *err);
 
 /* ---- language ----------------------------------------------------------- */
 

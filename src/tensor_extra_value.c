@@ -893,6 +893,25 @@ static SlValue *m_masked_fill(SlCall *c)
     return sl_tensor_value(r);
 }
 
+static SlValue *m_masked_fill_(SlCall *c)
+{
+    static const char *const kw[] = {"mask", "value", NULL};
+    if (!check(c, "masked_fill_", 0, 2, kw))
+        return NULL;
+    SlTensor *mask = tensor_arg(c, "masked_fill_", "mask", arg(c, 0, "mask"));
+    if (!mask)
+        return NULL;
+    SlValue *vv = arg(c, 1, "value");
+    if (!vv)
+        return sl_err(c->err, SL_E_ARG_MISSING, "masked_fill_", "value"), NULL;
+    SlTensor *v = sl_tensor_operand(vv, c->err);
+    if (!v)
+        return NULL;
+    bool ok = sl_ag_masked_fill_(SELF, mask, v, c->err);
+    sl_tensor_unref(v);
+    return ok ? sl_ref(c->self) : NULL;
+}
+
 static SlValue *m_nonzero(SlCall *c)
 {
     static const char *const kw[] = {"as_tuple", NULL};
@@ -1128,6 +1147,7 @@ static const SlBuiltin methods[] = {
     {"gather", m_gather, "t.gather(dim, index)", "out[i][j] = t[index[i][j]][j] (for dim 0), and so on."},
     {"index_select", m_index_select, "t.index_select(dim, index)", "The slices of t at index along dim."},
     {"masked_fill", m_masked_fill, "t.masked_fill(mask, value)", "t with value where mask is true."},
+    {"masked_fill_", m_masked_fill_, "t.masked_fill_(mask, value)", "value where mask is true, in place."},
     {"nonzero", m_nonzero, "t.nonzero(as_tuple=False)", "Indices of the nonzero elements."},
     {"isnan", m_isnan, "t.isnan()", "Where t is NaN."},
     {"isinf", m_isinf, "t.isinf()", "Where t is infinite."},

@@ -353,7 +353,7 @@ def gen_math():
         w.case("outer", {}, [("x", a), ("other", b), ("y", y), ("gy", gy), ("g_x", al.grad), ("g_other", bl.grad)])
         # in place on a non-leaf: y = (x * 1).fn_(), gradient through fn's formula
         for fn in ("exp_", "log_", "abs_", "sqrt_", "neg_", "pow2_", "pow0.5_", "pow3_", "clamp_", "clampmin_",
-                   "square"):
+                   "square", "masked_fill_"):
             x = (torch.rand(37) * 3 + 0.1).to(dt) if fn in ("log_", "sqrt_", "pow0.5_") else torch.randn(37).to(dt) * 2
             xl = leaf(x)
             h = xl * 1
@@ -365,6 +365,8 @@ def gen_math():
                 y = h.clamp_(min=0.2)
             elif fn == "square":
                 y = xl.square()
+            elif fn == "masked_fill_":
+                y = h.masked_fill_(x > 0.5, -0.25)
             else:
                 y = getattr(h, fn)()
             gy = torch.randn(y.shape, dtype=dt)
@@ -527,6 +529,8 @@ TRANSCRIPT = ("""\
     ("w.softmax(1)", S),
     ("w.type_as(torch.zeros(1, dtype=torch.float64))", S),
     ("w.unique()", S),
+    ("w.sort()", S),
+    ("torch.topk(w, 1, dim=0)", S),
     ("(w * 1).exp_()", S),
     ("(w * 1).clamp_(min=2)", S),
     ("w.std().backward()", S),
@@ -562,6 +566,11 @@ TRANSCRIPT = ("""\
     ("h.sum().backward()", S),
     ("w.grad", S),
     ("w.grad = None", S),
+    ("s = w * 2", S),
+    ("s.masked_fill_(torch.tensor([True, False, True]), -1e9)", S),
+    ("s.softmax(1).sum(0)[1].backward()", S),
+    ("w.grad", S),
+    ("w.grad = None", S),
     ("z = torch.tensor([2., 0, 3], requires_grad=True)", S),
     ("z.prod().backward()", S),
     ("z.grad", S),
@@ -595,6 +604,7 @@ TRANSCRIPT = ("""\
     ("torch.tensor([1, 2]).exp_()", S),
     ("w.exp_()", S),
     ("x.clamp_()", S),
+    ("torch.ones(3).masked_fill_(torch.ones(2, 3) > 0, 1)", S),
     ("w.unique().sum().backward()", S),
 ])
 

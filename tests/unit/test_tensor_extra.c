@@ -334,7 +334,7 @@ static void run_case(const Case *c)
             np = sl_ag_split(v, list ? 0 : sz[0], list ? sz : NULL, list ? n : 0, dim, ps, 64, &err);
         ck_assert_int_eq(np, iparam(c, "n", -1));
         for (int i = 0; i < np; i++) {
-            char yn[8], gn[8];
+            char yn[16], gn[16];
             snprintf(yn, sizeof yn, "y%d", i);
             snprintf(gn, sizeof gn, "gy%d", i);
             expect_same(ps[i], get(c, yn), yn, c);
@@ -389,6 +389,14 @@ static void run_case(const Case *c)
                 ok = sl_ag_clamp_(y, true, -0.5, true, 0.7, &err);
             else if (!strcmp(fn, "clampmin_"))
                 ok = sl_ag_clamp_(y, true, 0.2, false, 0, &err);
+            else if (!strcmp(fn, "masked_fill_")) {
+                SlTensor *half = wrapped(0.5), *m = sl_tensor_binary(SL_T_GT, get(c, "x"), half, &err);
+                SlTensor *val = wrapped(-0.25);
+                ok = sl_ag_masked_fill_(y, m, val, &err);
+                sl_tensor_unref(half);
+                sl_tensor_unref(m);
+                sl_tensor_unref(val);
+            }
             else
                 ok = sl_ag_unary_(!strcmp(fn, "exp_")    ? SL_FN_EXP
                                   : !strcmp(fn, "log_")  ? SL_FN_LOG
@@ -586,7 +594,16 @@ static SlTensor *fd_op(SlTensor **in, const void *ctx, SlError *err)
         case 3: ok = sl_ag_unary_(SL_FN_SQRT, h, err); break;
         case 4: ok = sl_ag_unary_(SL_TU_NEG, h, err); break;
         case 5: ok = sl_ag_pow_(h, k->p, err); break;
-        default: ok = sl_ag_clamp_(h, true, -0.5, true, 0.7, err); break;
+        case 6: ok = sl_ag_clamp_(h, true, -0.5, true, 0.7, err); break;
+        default: {
+            SlTensor *m = sl_tensor_zeros(SL_DT_BOOL, h->ndim, h->shape, 0, NULL), *val = wrapped(-0.25);
+            sl_tensor_set_i(m, 0, 1);
+            sl_tensor_set_i(m, 4, 1);
+            ok = sl_ag_masked_fill_(h, m, val, err);
+            sl_tensor_unref(m);
+            sl_tensor_unref(val);
+            break;
+        }
         }
         if (!ok) {
             sl_tensor_unref(h);
@@ -807,7 +824,7 @@ static void fd_all(void)
         sl_tensor_unref(o[1]);
     }
     /* in place on a non-leaf */
-    for (int f = 0; f < 7; f++) {
+    for (int f = 0; f < 8; f++) {
         Fx k = {.op = F_INPLACE, .dim = f, .p = 2.5};
         double lo = f == 1 || f == 3 || f == 5 ? 0.2 : -2;
         fd1("inplace", k, 2, s33, lo, 2);
