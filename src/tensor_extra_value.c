@@ -139,12 +139,13 @@ static bool parse_dtype(SlCall *c, const SlValue *v, bool *have, SlDTypeP *out)
     return sl_err(c->err, SL_E_TYPE, "dtype must be torch.dtype, not %s", sl_type_name(v));
 }
 
-/* t converted by dtype= (ToCopyBackward0), or t itself; a new reference */
-static SlTensor *with_dtype(SlCall *c, SlTensor *t, bool *ok)
+/* t converted to the dtype dv (ToCopyBackward0), or t itself when dv is
+ * absent or None; a new reference */
+static SlTensor *with_dtype_value(SlCall *c, SlTensor *t, const SlValue *dv, bool *ok)
 {
     bool have;
     SlDTypeP dt;
-    *ok = parse_dtype(c, kwarg(c, "dtype"), &have, &dt);
+    *ok = parse_dtype(c, dv, &have, &dt);
     if (!*ok)
         return NULL;
     if (!have)
@@ -153,6 +154,9 @@ static SlTensor *with_dtype(SlCall *c, SlTensor *t, bool *ok)
     *ok = r != NULL;
     return r;
 }
+
+/* the same for the dtype= keyword */
+static SlTensor *with_dtype(SlCall *c, SlTensor *t, bool *ok) { return with_dtype_value(c, t, kwarg(c, "dtype"), ok); }
 
 /* the items of a list, tuple or torch.Size (a new list), or NULL */
 static SlValue *seq_items(SlCall *c, SlValue *v)
@@ -485,7 +489,7 @@ static SlValue *m_square(SlCall *c)
 static SlValue *softmax_m(SlCall *c, const char *fname, bool log)
 {
     static const char *const kw[] = {"dim", "dtype", NULL};
-    if (!check(c, fname, 0, 1, kw))
+    if (!check(c, fname, 0, 2, kw))
         return NULL;
     SlValue *dv = arg(c, 0, "dim");
     if (!given(dv))
@@ -494,7 +498,7 @@ static SlValue *softmax_m(SlCall *c, const char *fname, bool log)
     bool ok;
     if (!get_long(c, fname, "dim", dv, &d))
         return NULL;
-    SlTensor *t = with_dtype(c, SELF, &ok);
+    SlTensor *t = c->nargs > 1 ? with_dtype_value(c, SELF, c->args[1], &ok) : with_dtype(c, SELF, &ok);
     if (!ok)
         return NULL;
     SlTensor *r = sl_ag_softmax(t, (int)d, log, c->err);
