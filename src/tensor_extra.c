@@ -1585,21 +1585,29 @@ static SlTensor *masked_fill_kernel(const SlTensor *x, const SlTensor *mask, con
     return r;
 }
 
-static bool bshape(const SlTensor *a, const SlTensor *b, int *nd, int64_t *out, SlError *err)
+/* the broadcast shape of (na, sa) and (nb, sb), torch's message when none */
+static bool bshapes(int na, const int64_t *sa, int nb, const int64_t *sb, int *nd, int64_t *out, SlError *err)
 {
-    int n = a->ndim > b->ndim ? a->ndim : b->ndim;
+    int n = na > nb ? na : nb;
+    int64_t res[SL_TENSOR_MAXDIM];
     for (int i = 0; i < n; i++) {
-        int da = a->ndim - n + i, db = b->ndim - n + i;
-        int64_t x = da >= 0 ? a->shape[da] : 1, y = db >= 0 ? b->shape[db] : 1;
+        int da = na - n + i, db = nb - n + i;
+        int64_t x = da >= 0 ? sa[da] : 1, y = db >= 0 ? sb[db] : 1;
         if (x != y && x != 1 && y != 1)
             return sl_err(err, SL_E_VALUE,
                           "The size of tensor a (%lld) must match the size of tensor b (%lld) at non-singleton "
                           "dimension %d",
                           (long long)x, (long long)y, i);
-        out[i] = x == 1 ? y : x;
+        res[i] = x == 1 ? y : x;
     }
+    memcpy(out, res, (size_t)n * sizeof *out);
     *nd = n;
     return true;
+}
+
+static bool bshape(const SlTensor *a, const SlTensor *b, int *nd, int64_t *out, SlError *err)
+{
+    return bshapes(a->ndim, a->shape, b->ndim, b->shape, nd, out, err);
 }
 
 SlTensor *sl_ag_masked_fill(SlTensor *x, SlTensor *mask, SlTensor *value, SlError *err)
@@ -2566,13 +2574,8 @@ SlTensor *sl_ag_lerp(SlTensor *start, SlTensor *end, SlTensor *weight, SlError *
     int64_t shape[SL_TENSOR_MAXDIM];
     if (!bshape(start, end, &nd, shape, err))
         return NULL;
-    if (!scalar_w) {
-        SlTensor tmp = {0};
-        tmp.ndim = nd;
-        memcpy(tmp.shape, shape, sizeof shape);
-        if (!bshape(&tmp, weight, &nd, shape, err))
-            return NULL;
-    }
+    if (!scalar_w && !bshapes(nd, shape, weight->ndim, weight->shape, &nd, shape, err))
+        return NULL;
     mpfr_prec_t p = prec_of(start);
     if (start->dtype == SL_DT_MPFR)
         p = p > end->storage->prec ? p : end->storage->prec;
@@ -3154,11 +3157,9 @@ static SlTensor *omitted_products(const SlTensor *inp, int dim, SlError *err)
     int64_t outer, size, inner;
     lines(c->ndim, c->shape, dim, &outer, &size, &inner);
     mpfr_prec_t p = prec_of(c);
-    mpfr_t acc, t;
-    if (p) {
+    mpfr_t acc;
+    if (p)
         mpfr_init2(acc, p);
-        mpfr_init2(t, p);
-    }
     SlTensor *en = new_as(c, 1, &size, err), *er = new_as(c, 1, &size, err);
     for (int64_t o = 0; o < outer && en && er; o++)
         for (int64_t i = 0; i < inner; i++) {
@@ -3198,10 +3199,8 @@ static SlTensor *omitted_products(const SlTensor *inp, int dim, SlError *err)
                 }
             }
         }
-    if (p) {
+    if (p)
         mpfr_clear(acc);
-        mpfr_clear(t);
-    }
     sl_tensor_unref(en);
     sl_tensor_unref(er);
     sl_tensor_unref(c);
@@ -3266,6 +3265,11 @@ static SlTensor *cumprod_backward(Ar *z, SlNode *n, SlTensor *g)
     int64_t outer, size, inner;
     lines(in->ndim, in->shape, dim, &outer, &size, &inner);
     int64_t nl = outer * inner, *z1 = xmalloc((size_t)nl * sizeof *z1);
+    SlTensor *one = A(z, konst(wc, 1, 1));
+    if (!one) {
+        free(z1);
+        return NULL;
+    }
     /* w masked, the masked inputs' cumprod (1 outside (z1, z2)), grad masked to [z1, z2) */
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
@@ -3280,7 +3284,6 @@ static SlTensor *cumprod_backward(Ar *z, SlNode *n, SlTensor *g)
                     }
                 }
             z1[o * inner + i] = first;
-            SlTensor *one = A(z, konst(wc, 1, 1));
             for (int64_t k = 0; k < size; k++) {
                 int64_t e = b + k * inner;
                 if (first < 0 || k < first)

@@ -749,6 +749,18 @@ static void fd_all(void)
         fd_check("prod dim two zeros", &k, in, 1);
         sl_tensor_unref(in[0]);
     }
+    {
+        /* zeros on many lines (every line its own masks) */
+        int64_t s50[2] = {50, 3};
+        SlTensor *in[1] = {rnd(2, s50, 0.5, 1.5)};
+        for (int64_t r = 0; r < 50; r++)
+            sl_tensor_set_d(in[0], r * 3 + r % 3, 0);
+        Fx k = {.op = F_CUMPROD, .dim = 1};
+        fd_check("cumprod zeros on every line", &k, in, 1);
+        k = (Fx){.op = F_PROD, .dim = 1, .keep = true};
+        fd_check("prod zeros on every line", &k, in, 1);
+        sl_tensor_unref(in[0]);
+    }
     fd1("cumsum", (Fx){.op = F_CUMSUM, .dim = 1}, 2, s34, -2, 2);
     fd1("cumsum 0", (Fx){.op = F_CUMSUM, .dim = 0}, 3, s234, -2, 2);
     fd1("cumprod", (Fx){.op = F_CUMPROD, .dim = 0}, 2, s34, 0.5, 1.5);
