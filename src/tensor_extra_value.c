@@ -9,10 +9,12 @@
  */
 #include "tensor_extra.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ast.h"
 #include "nnops.h"
 #include "num.h"
 #include "tensor_value.h"
@@ -255,6 +257,49 @@ static SlValue *tuple_of(SlTensor **ts, int n)
 }
 
 #define SELF ((SlTensor *)c->self->u.obj.data)
+
+/* The source text of the receiver of t.method(...) when it is a plain name
+ * or attribute chain ("w" in w.exp_()), for the hints of in-place errors;
+ * NULL otherwise. */
+static char receiver_buf[64];
+
+static const char *receiver(SlCall *c, const char *method)
+{
+    if (!c->src || c->loc.first_line != c->loc.last_line)
+        return NULL;
+    size_t len;
+    const char *line = sl_source_line(c->src, c->loc.first_line, &len);
+    if (!line)
+        return NULL;
+    size_t i = 0; /* columns count characters */
+    for (int col = 1; i < len && col < c->loc.first_column; col++) {
+        i++;
+        while (i < len && ((unsigned char)line[i] & 0xC0) == 0x80)
+            i++;
+    }
+    size_t start = i, mlen = strlen(method);
+    const char *dot = NULL;
+    for (size_t j = start; j + 1 + mlen <= len; j++)
+        if (line[j] == '.' && strncmp(line + j + 1, method, mlen) == 0)
+            dot = line + j;
+    size_t n = dot ? (size_t)(dot - (line + start)) : 0;
+    if (n == 0 || n >= sizeof receiver_buf)
+        return NULL;
+    for (size_t k = 0; k < n; k++) {
+        unsigned char ch = (unsigned char)line[start + k];
+        if (!(isalnum(ch) || ch == '_' || ch == '.' || ch >= 0x80))
+            return NULL;
+    }
+    memcpy(receiver_buf, line + start, n);
+    receiver_buf[n] = '\0';
+    return receiver_buf;
+}
+
+/* an in-place call on SELF with the receiver's name for the hints */
+#define NAMED(c, method, call)                                                                               \
+    (sl_ag_receiver_name = receiver(c, method), inplace_result = (call), sl_ag_receiver_name = NULL,           \
+     inplace_result)
+static bool inplace_result;
 
 /* ---------------------------------------------------------------------------
  * torch.return_types.sort / topk (/ max / min)
@@ -517,7 +562,7 @@ static SlValue *unary_(SlCall *c, const char *fname, int fn)
 {
     if (!check(c, fname, 0, 0, NULL))
         return NULL;
-    return sl_ag_unary_(fn, SELF, c->err) ? sl_ref(c->self) : NULL;
+    return NAMED(c, fname, sl_ag_unary_(fn, SELF, c->err)) ? sl_ref(c->self) : NULL;
 }
 
 static SlValue *m_exp_(SlCall *c) { return unary_(c, "exp_", SL_FN_EXP); }
@@ -540,7 +585,7 @@ static SlValue *m_pow_(SlCall *c)
                NULL;
     if (!get_double(c, "pow_", "exponent", ev, &e))
         return NULL;
-    return sl_ag_pow_(SELF, e, c->err) ? sl_ref(c->self) : NULL;
+    return NAMED(c, "pow_", sl_ag_pow_(SELF, e, c->err)) ? sl_ref(c->self) : NULL;
 }
 
 static SlValue *m_clamp_(SlCall *c)
@@ -553,7 +598,7 @@ static SlValue *m_clamp_(SlCall *c)
     if ((given(lv) && !get_double(c, "clamp_", "min", lv, &lo)) ||
         (given(hv) && !get_double(c, "clamp_", "max", hv, &hi)))
         return NULL;
-    return sl_ag_clamp_(SELF, given(lv), lo, given(hv), hi, c->err) ? sl_ref(c->self) : NULL;
+    return NAMED(c, "clamp_", sl_ag_clamp_(SELF, given(lv), lo, given(hv), hi, c->err)) ? sl_ref(c->self) : NULL;
 }
 
 /* ---------------------------------------------------------------------------
@@ -911,7 +956,7 @@ static SlValue *m_masked_fill_(SlCall *c)
     SlTensor *v = sl_tensor_operand(vv, c->err);
     if (!v)
         return NULL;
-    bool ok = sl_ag_masked_fill_(SELF, mask, v, c->err);
+    bool ok = NAMED(c, "masked_fill_", sl_ag_masked_fill_(SELF, mask, v, c->err));
     sl_tensor_unref(v);
     return ok ? sl_ref(c->self) : NULL;
 }
