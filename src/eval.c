@@ -500,6 +500,18 @@ static inline SlValue *lookup(Ctx *c, const SlAst *n)
     return v;
 }
 
+static SlValue *eval_call(Ctx *c, const SlAst *n);
+
+/* eval, with the commonest nodes (names, calls) taken without its switch. */
+static inline SlValue *eval_quick(Ctx *c, const SlAst *n)
+{
+    if (n->kind == SL_AST_NAME)
+        return lookup(c, n);
+    if (n->kind == SL_AST_CALL)
+        return eval_call(c, n);
+    return eval(c, n);
+}
+
 /* Edit distance for "did you mean" hints (small strings only). */
 static size_t edit_distance(const char *a, const char *b)
 {
@@ -1165,7 +1177,7 @@ static SlValue *call_user(SlSession *s, SlFunc *f, SlValue **args, size_t nargs,
     Ctx c = {.s = s, .locals = &locals, .src = f->src, .err = err, .in_func = true};
     SlValue *result = NULL;
     if (f->def->kind == SL_AST_FUNCDEF) {
-        result = eval(&c, f->def->a);
+        result = eval_quick(&c, f->def->a);
     } else {
         Flow fl = exec_block(&c, f->def->a);
         if (fl == FLOW_RETURN)
@@ -1370,7 +1382,7 @@ static SlValue *call_positional(Ctx *c, const SlAst *n, SlCall *call, SlValue *f
     const char *kwn[1] = {NULL};
     SlValue *result = NULL;
     size_t i = 0;
-    while (i < npos && (argv[i] = eval(c, n->items[i])))
+    while (i < npos && (argv[i] = eval_quick(c, n->items[i])))
         i++;
     call->args = argv;
     call->nargs = npos;
@@ -1380,6 +1392,58 @@ static SlValue *call_positional(Ctx *c, const SlAst *n, SlCall *call, SlValue *f
         result = invoke(c, n, call, fn, direct);
     for (size_t k = 0; k < i; k++)
         sl_unref(argv[k]);
+    sl_unref(fn);
+    if (direct)
+        sl_unref(call->self);
+    return result ? result : fail_at(c, n);
+}
+
+/* Any other call: keywords, or more arguments. */
+static __attribute__((noinline)) SlValue *call_general(Ctx *c, const SlAst *n, SlCall *call, SlValue *fn,
+                                                       const SlBuiltin *direct, size_t npos, size_t nkw)
+{
+    SlValue *argv[ARGS_ON_STACK + 1], *kwv[ARGS_ON_STACK + 1];
+    const char *kwn[ARGS_ON_STACK + 1];
+    call->args = npos <= ARGS_ON_STACK ? argv : calloc(npos + 1, sizeof *call->args);
+    call->kwargs = nkw <= ARGS_ON_STACK ? kwv : calloc(nkw + 1, sizeof *call->kwargs);
+    call->kwnames = nkw <= ARGS_ON_STACK ? kwn : calloc(nkw + 1, sizeof *call->kwnames);
+    if (!call->args || !call->kwargs || !call->kwnames)
+        abort();
+    call->args[npos] = NULL;
+    call->kwargs[nkw] = NULL;
+    call->kwnames[nkw] = NULL;
+    SlValue *result = NULL;
+    bool ok = true;
+    for (size_t i = 0; i < n->nitems && ok; i++) {
+        const SlAst *arg = n->items[i];
+        if (arg->kind != SL_AST_KWARG) {
+            ok = (call->args[call->nargs] = eval_quick(c, arg)) != NULL;
+            call->nargs += ok;
+            continue;
+        }
+        for (size_t j = 0; j < call->nkw && ok; j++)
+            if (strcmp(call->kwnames[j], arg->text) == 0)
+                ok = sl_err_at(c->err, c->src, arg->loc, SL_E_TYPE, "keyword argument repeated: %s", arg->text);
+        if (!ok)
+            break;
+        call->kwnames[call->nkw] = arg->text;
+        ok = (call->kwargs[call->nkw] = eval(c, arg->a)) != NULL;
+        call->nkw += ok;
+    }
+    if (ok && !check_interrupt(c, n))
+        ok = false;
+    if (ok)
+        result = invoke(c, n, call, fn, direct);
+    for (size_t i = 0; i < call->nargs; i++)
+        sl_unref(call->args[i]);
+    for (size_t i = 0; i < call->nkw; i++)
+        sl_unref(call->kwargs[i]);
+    if (call->args != argv)
+        free(call->args);
+    if (call->kwargs != kwv)
+        free(call->kwargs);
+    if (call->kwnames != kwn)
+        free(call->kwnames);
     sl_unref(fn);
     if (direct)
         sl_unref(call->self);
@@ -1427,52 +1491,7 @@ static SlValue *eval_call(Ctx *c, const SlAst *n)
     size_t npos = ic->pos - 1, nkw = n->nitems - npos;
     if (nkw == 0 && npos <= 3)
         return call_positional(c, n, &call, fn, direct, npos);
-    SlValue *argv[ARGS_ON_STACK + 1], *kwv[ARGS_ON_STACK + 1];
-    const char *kwn[ARGS_ON_STACK + 1];
-    call.args = npos <= ARGS_ON_STACK ? argv : calloc(npos + 1, sizeof *call.args);
-    call.kwargs = nkw <= ARGS_ON_STACK ? kwv : calloc(nkw + 1, sizeof *call.kwargs);
-    call.kwnames = nkw <= ARGS_ON_STACK ? kwn : calloc(nkw + 1, sizeof *call.kwnames);
-    if (!call.args || !call.kwargs || !call.kwnames)
-        abort();
-    call.args[npos] = NULL;
-    call.kwargs[nkw] = NULL;
-    call.kwnames[nkw] = NULL;
-    SlValue *result = NULL;
-    bool ok = true;
-    for (size_t i = 0; i < n->nitems && ok; i++) {
-        const SlAst *arg = n->items[i];
-        if (arg->kind != SL_AST_KWARG) {
-            ok = (call.args[call.nargs] = eval(c, arg)) != NULL;
-            call.nargs += ok;
-            continue;
-        }
-        for (size_t j = 0; j < call.nkw && ok; j++)
-            if (strcmp(call.kwnames[j], arg->text) == 0)
-                ok = sl_err_at(c->err, c->src, arg->loc, SL_E_TYPE, "keyword argument repeated: %s", arg->text);
-        if (!ok)
-            break;
-        call.kwnames[call.nkw] = arg->text;
-        ok = (call.kwargs[call.nkw] = eval(c, arg->a)) != NULL;
-        call.nkw += ok;
-    }
-    if (ok && !check_interrupt(c, n))
-        ok = false;
-    if (ok)
-        result = invoke(c, n, &call, fn, direct);
-    for (size_t i = 0; i < call.nargs; i++)
-        sl_unref(call.args[i]);
-    for (size_t i = 0; i < call.nkw; i++)
-        sl_unref(call.kwargs[i]);
-    if (call.args != argv)
-        free(call.args);
-    if (call.kwargs != kwv)
-        free(call.kwargs);
-    if (call.kwnames != kwn)
-        free(call.kwnames);
-    sl_unref(fn);
-    if (direct)
-        sl_unref(call.self);
-    return result ? result : fail_at(c, n);
+    return call_general(c, n, &call, fn, direct, npos, nkw);
 }
 
 static SlValue *eval_attr(Ctx *c, const SlAst *n)
@@ -1519,10 +1538,10 @@ static SlValue *eval_attr(Ctx *c, const SlAst *n)
 
 static SlValue *eval_binary(Ctx *c, const SlAst *n)
 {
-    SlValue *a = eval(c, n->a);
+    SlValue *a = eval_quick(c, n->a);
     if (!a)
         return NULL;
-    SlValue *b = eval(c, n->b);
+    SlValue *b = eval_quick(c, n->b);
     if (!b) {
         sl_unref(a);
         return NULL;
@@ -1818,7 +1837,7 @@ static bool assign_to(Ctx *c, const SlAst *target, SlValue *v)
 
 static Flow exec_assign(Ctx *c, const SlAst *n)
 {
-    SlValue *v = eval(c, n->b);
+    SlValue *v = eval_quick(c, n->b);
     if (!v)
         return FLOW_ERROR;
     if (n->op != SL_OP_ASSIGN && n->op != '=') {
@@ -2087,7 +2106,7 @@ static Flow exec(Ctx *c, const SlAst *n)
 {
     switch (n->kind) {
     case SL_AST_EXPR: {
-        SlValue *v = eval(c, n->a);
+        SlValue *v = eval_quick(c, n->a);
         if (!v)
             return FLOW_ERROR;
         if (c->top && !n->ival)
@@ -2111,7 +2130,7 @@ static Flow exec(Ctx *c, const SlAst *n)
             return FLOW_ERROR;
         }
         if (n->a) {
-            c->retval = eval(c, n->a);
+            c->retval = eval_quick(c, n->a);
             if (!c->retval)
                 return FLOW_ERROR;
         } else {
