@@ -24,11 +24,18 @@
  *   unique     sorted: std::sort of the distinct values; unsorted: the
  *              iteration order of libstdc++'s unordered_set (its bucket
  *              counts and hashes transcribed).
- *   dist       p = 2: 8 (4) lanes of fused multiply-adds, the lanes summed
- *              in order, the tail fused, sqrt; other p: in order.
+ *   dist       float32 p = 2: 8 lanes of fused multiply-adds, the lanes
+ *              summed in order, the tail fused, sqrt; float64 p = 2 and
+ *              every other p: in order (p = 2 fused).
  *   lerp       torch's two branches (|w| < 0.5), multiply-adds fused.
  *   logsumexp  amax, x - max, exp, sum, log, + max, with tensor.c's
  *              kernels (torch composes it the same way).
+ *   sums       of backward formulas (repeat's, var's mean): SumKernel's
+ *              cascade driven as a TensorIterator drives it (dims sorted
+ *              by stride, coalesced), for any dims and strides.
+ *   backward   torch 1.13's formulas term by term (var_backward's
+ *              (2 / dof) * grad * (x - mean), prod's exclusive cumprods
+ *              with a zero, cumprod's first-zero masks, norm_backward).
  *
  * float32 code is written in float (C17 keeps -ffp-contract=off); fma()
  * is called where torch's kernels fuse.  mpfr tensors are computed at
