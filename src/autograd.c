@@ -1047,6 +1047,18 @@ static bool accumulate_leaf(SlTensor *leaf, SlTensor *g, SlError *err)
         }
         return true;
     }
+    if (t->dtype == SL_DT_MPFR && g->dtype == SL_DT_MPFR && t->storage->prec == g->storage->prec &&
+        sl_tensor_same_shape(t, g) && t->storage != g->storage && sl_tensor_is_contiguous(t) &&
+        sl_tensor_is_contiguous(g)) {
+        /* one rounding at the common precision, as add_'s sum and copy back */
+        int64_t n = sl_tensor_numel(t);
+        __mpfr_struct *a = MPF(t);
+        const __mpfr_struct *b = MPF(g);
+        for (int64_t i = 0; i < n; i++)
+            mpfr_add(&a[i], &a[i], &b[i], MPFR_RNDN);
+        sl_tensor_bump_version(t);
+        return true;
+    }
     return sl_tensor_add_(t, g, 1.0, err);
 }
 

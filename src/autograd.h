@@ -80,23 +80,27 @@ typedef enum SlNodeKind {
 } SlNodeKind;
 
 struct SlNode {
+    /* (what the engine touches on every node comes first) */
     int refs;                              /* reference count */
     SlNodeKind kind;                       /* operation; its name is sl_node_name() */
     uint64_t seq;                          /* creation order: the engine runs later nodes first */
     int nnext;                             /* inputs */
-    SlNode *next[SL_NODE_MAXNEXT];         /* owned: where each input's gradient goes (NULL: none) */
     int nsaved;                            /* saved tensors */
+    SlNode *next[SL_NODE_MAXNEXT];         /* owned: where each input's gradient goes (NULL: none) */
+    /* engine scratch */
+    uint64_t mark;                         /* visited in this backward (generation) */
+    int deps;                              /* gradients still to arrive */
+    bool released;                         /* saved tensors freed by a backward */
+    SlTensor *buf;                         /* gradient accumulated so far */
+    SlTensor *leaf;                        /* AccumulateGrad: owned leaf */
+    SlTensor *retain;                      /* weak: the output that called retain_grad() */
     SlTensor *saved[SL_NODE_MAXSAVED];     /* owned aliases, NULL once released */
     uint64_t saved_version[SL_NODE_MAXSAVED]; /* their version when saved */
     int saved_from[SL_NODE_MAXSAVED];      /* kind of the node that made each (-1: a leaf), for messages */
-    bool released;                         /* saved tensors freed by a backward */
-    SlTensor *leaf;                        /* AccumulateGrad: owned leaf */
-    SlTensor *retain;                      /* weak: the output that called retain_grad() */
     int64_t *geom;                         /* owned: CopySlices' region (offset, ndim, shape, strides) */
     /* what the backward formula needs besides saved tensors */
     SlDTypeP in_type[SL_NODE_MAXNEXT];     /* input dtypes (gradients are cast back) */
     int in_ndim[SL_NODE_MAXNEXT];          /* input shapes (broadcasting, views) */
-    int64_t in_shape[SL_NODE_MAXNEXT][SL_TENSOR_MAXDIM];
     double scalar;                         /* exponent, alpha, scalar operand, clamp's min */
     double scalar2;                        /* clamp's max */
     int64_t ival;                          /* dim, index, decimals, count */
@@ -104,10 +108,7 @@ struct SlNode {
     int64_t ival3;                         /* slice step */
     uint32_t mask;                         /* reduced dims */
     bool keepdim;                          /* reductions */
-    /* engine scratch */
-    uint64_t mark;                         /* visited in this backward (generation) */
-    int deps;                              /* gradients still to arrive */
-    SlTensor *buf;                         /* gradient accumulated so far */
+    int64_t in_shape[SL_NODE_MAXNEXT][SL_TENSOR_MAXDIM];
 };
 
 const char *sl_node_name(const SlNode *n);

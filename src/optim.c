@@ -712,6 +712,24 @@ static void sgd_m(SlOptim *o, __mpfr_struct *p, const __mpfr_struct *g, __mpfr_s
 {
     const Coef *k = &o->k;
     mpfr_t nlr, mom, damp, wd, d, t;
+    if (!buf && !k->maximize && k->weight_decay == 0) {
+        /* plain SGD: p += (-lr) * grad, one rounding (the grad is read in
+         * place when copying it to the parameter's precision is exact) */
+        mpfr_init2(nlr, prec);
+        to_m(nlr, o->hval[SGD_LR]);
+        mpfr_neg(nlr, nlr, MPFR_RNDN);
+        mpfr_init2(d, prec);
+        for (int64_t i = 0; i < n; i++) {
+            mpfr_srcptr gi = &g[i];
+            if (mpfr_get_prec(gi) > prec) {
+                mpfr_set(d, gi, MPFR_RNDN);
+                gi = d;
+            }
+            mpfr_fma(&p[i], gi, nlr, &p[i], MPFR_RNDN);
+        }
+        mpfr_clears(nlr, d, (mpfr_ptr)0);
+        return;
+    }
     mpfr_inits2(prec, nlr, mom, damp, wd, d, t, (mpfr_ptr)0);
     to_m(nlr, o->hval[SGD_LR]);
     mpfr_neg(nlr, nlr, MPFR_RNDN);
@@ -839,6 +857,21 @@ static SlTensor *state_buf(SlOptim *o, int b, size_t i, bool *fresh, SlError *er
 static bool builtin_step_param(SlOptim *o, size_t i, SlError *err)
 {
     SlTensor *p = o->params[i];
+    const SlTensor *g = p->grad;
+    if (o->kind == OPT_SGD && o->k.momentum == 0 && (p->dtype == SL_DT_F32 || p->dtype == SL_DT_F64) &&
+        g->dtype == p->dtype && sl_tensor_same_shape(p, g) && sl_tensor_is_contiguous(p) &&
+        sl_tensor_is_contiguous(g)) {
+        /* plain SGD on contiguous float tensors (what the general path below
+         * does for them, without its checks and copies) */
+        bool hw = cpu_has_fma();
+        int64_t n = sl_tensor_numel(p);
+        if (p->dtype == SL_DT_F32)
+            (hw ? sgd_f32_fma : sgd_f32)(DATA(p, float), DATA(g, float), NULL, false, n, &o->k);
+        else
+            (hw ? sgd_f64_fma : sgd_f64)(DATA(p, double), DATA(g, double), NULL, false, n, &o->k);
+        sl_tensor_bump_version(p);
+        return true;
+    }
     if (!grad_ok(o, i, err))
         return false;
     SlTensor *b0 = NULL, *b1 = NULL, *b2 = NULL;

@@ -598,8 +598,12 @@ void sl_tensor_fill_d(SlTensor *t, double v)
         }
         case SL_DT_MPFR: {
             __mpfr_struct *d = MPP(t) + t->offset;
-            for (int64_t i = 0; i < n; i++)
-                mpfr_set_d(&d[i], v, MPFR_RNDN);
+            if (v == 0 && !signbit(v))
+                for (int64_t i = 0; i < n; i++)
+                    mpfr_set_zero(&d[i], 1); /* what mpfr_set_d gives for +0 */
+            else
+                for (int64_t i = 0; i < n; i++)
+                    mpfr_set_d(&d[i], v, MPFR_RNDN);
             return;
         }
         default: break;
@@ -1048,7 +1052,6 @@ SlTensor *sl_tensor_data_alias(const SlTensor *t)
     return v;
 }
 
-void sl_tensor_bump_version(SlTensor *t) { t->version->v++; }
 
 bool sl_tensor_wrap_dim(int *dim, int ndim, SlError *err)
 {
@@ -2888,6 +2891,21 @@ SlTensor *sl_tensor_mean(const SlTensor *t, uint32_t mask, bool keepdim, SlError
     for (int d = 0; d < t->ndim; d++)
         if (mask & (1u << d))
             n *= t->shape[d];
+    if ((s->dtype == SL_DT_F32 || s->dtype == SL_DT_F64) && sl_tensor_is_contiguous(s)) {
+        /* s /= n, the count converted to s's dtype, as div_ by a wrapped int does */
+        int64_t m = sl_tensor_numel(s);
+        if (s->dtype == SL_DT_F32) {
+            float *a = F32P(s) + s->offset, v = (float)n;
+            for (int64_t i = 0; i < m; i++)
+                a[i] = a[i] / v;
+        } else {
+            double *a = F64P(s) + s->offset, v = (double)n;
+            for (int64_t i = 0; i < m; i++)
+                a[i] = a[i] / v;
+        }
+        sl_tensor_bump_version(s);
+        return s;
+    }
     SlTensor *k = sl_tensor_scalar_i(SL_DT_I64, n, 0);
     k->wrapped = true;
     bool ok = sl_tensor_div_(s, k, err);
@@ -3003,8 +3021,37 @@ SlTensor *sl_tensor_sum_to(const SlTensor *t, int ndim, const int64_t *shape, Sl
     }
     if (mask == 0 && lead == 0)
         return sl_tensor_ref((SlTensor *)t);
-    if (mask == (1u << lead) - 1 && memcmp(t->shape + lead, shape, (size_t)ndim * sizeof *shape) == 0)
-        return sl_tensor_sum(t, mask, false, err); /* only leading dims go: the sum has the shape wanted */
+    if (mask == (1u << lead) - 1 && memcmp(t->shape + lead, shape, (size_t)ndim * sizeof *shape) == 0) {
+        /* only leading dims go: the sum has the shape wanted */
+        int64_t rows = 1, cols = 1;
+        for (int d = 0; d < lead; d++)
+            rows *= t->shape[d];
+        for (int d = lead; d < t->ndim; d++)
+            cols *= t->shape[d];
+        if ((t->dtype == SL_DT_F32 || t->dtype == SL_DT_F64) && cols > 1 && sl_tensor_is_contiguous(t)) {
+            /* a bias's gradient: sl_tensor_sum's outer sum, called directly */
+            SlTensor *r = tensor_new(t->dtype, ndim, shape, 0);
+            if (t->dtype == SL_DT_F32)
+                f32_outer_sum(F32P(t) + t->offset, cols, rows, cols, 8, F32P(r), 1);
+            else
+                f64_outer_sum(F64P(t) + t->offset, cols, rows, cols, 4, F64P(r), 1);
+            return r;
+        }
+        if (t->dtype == SL_DT_MPFR && sl_tensor_is_contiguous(t)) {
+            /* each column from zero over the rows in order, as sl_tensor_sum
+             * does on its gathered copy */
+            SlTensor *r = tensor_new(t->dtype, ndim, shape, t->storage->prec);
+            const __mpfr_struct *x = MPP(t) + t->offset;
+            for (int64_t j = 0; j < cols; j++) {
+                mpfr_ptr acc = &MPP(r)[j];
+                mpfr_set_zero(acc, 1);
+                for (int64_t i = 0; i < rows; i++)
+                    mpfr_add(acc, acc, &x[i * cols + j], MPFR_RNDN);
+            }
+            return r;
+        }
+        return sl_tensor_sum(t, mask, false, err);
+    }
     SlTensor *s = sl_tensor_sum(t, mask, true, err);
     if (!s)
         return NULL;

@@ -60,23 +60,24 @@ typedef struct SlVersion {
 } SlVersion;
 
 typedef struct SlTensor {
+    /* (the fields a kernel or the engine reads come first: one cache line) */
     int refs;                           /* reference count */
     SlDType dtype;                      /* == storage->dtype */
     int ndim;                           /* 0 for a scalar tensor */
-    int64_t shape[SL_TENSOR_MAXDIM];    /* sizes */
-    int64_t strides[SL_TENSOR_MAXDIM];  /* in elements */
-    int64_t offset;                     /* first element in storage */
-    SlStorage *storage;                 /* owned reference */
-    SlVersion *version;                 /* owned reference */
     bool requires_grad;                 /* a leaf that wants .grad, or a graph result */
     bool is_param;                      /* nn.Parameter: prints "Parameter containing:" */
     bool wrapped;                       /* a Python number made a 0-d tensor (type promotion) */
     bool retains_grad;                  /* non-leaf asked for .grad (retain_grad()) */
+    bool view_of_leaf;                  /* a differentiable view of a leaf that requires grad */
+    bool in_block;                      /* allocated with its storage (tensor.c's blocks) */
+    int64_t offset;                     /* first element in storage */
+    SlStorage *storage;                 /* owned reference */
+    SlVersion *version;                 /* owned reference */
     struct SlTensor *grad;              /* owned, or NULL */
     SlNode *grad_fn;                    /* owned, or NULL for leaves */
     SlNode *grad_acc;                   /* weak: a leaf's AccumulateGrad node while one exists */
-    bool view_of_leaf;                  /* a differentiable view of a leaf that requires grad */
-    bool in_block;                      /* allocated with its storage (tensor.c's blocks) */
+    int64_t shape[SL_TENSOR_MAXDIM];    /* sizes */
+    int64_t strides[SL_TENSOR_MAXDIM];  /* in elements */
 } SlTensor;
 
 /* Live object counts, for leak tests. */
@@ -219,7 +220,7 @@ SlTensor *sl_tensor_to(const SlTensor *t, SlDType dt, mpfr_prec_t prec); /* copy
 /* dst[...] = src (broadcast src to dst's shape, converting). */
 bool sl_tensor_copy_(SlTensor *dst, const SlTensor *src, SlError *err);
 void sl_tensor_fill_d(SlTensor *t, double v);
-void sl_tensor_bump_version(SlTensor *t);
+static inline void sl_tensor_bump_version(SlTensor *t) { t->version->v++; }
 
 /* ---- type promotion ---------------------------------------------------- */
 
