@@ -502,13 +502,18 @@ static inline SlValue *lookup(Ctx *c, const SlAst *n)
 
 static SlValue *eval_call(Ctx *c, const SlAst *n);
 
-/* eval, with the commonest nodes (names, calls) taken without its switch. */
+enum { IC_LITERAL = 32 }; /* a literal node's cache holds its value (see literal()) */
+
+/* eval, with the commonest nodes (names, calls, literals already made)
+ * taken without its switch. */
 static inline SlValue *eval_quick(Ctx *c, const SlAst *n)
 {
     if (n->kind == SL_AST_NAME)
         return lookup(c, n);
     if (n->kind == SL_AST_CALL)
         return eval_call(c, n);
+    if (n->ic.kind == IC_LITERAL && n->kind != SL_AST_FLOAT)
+        return sl_ref((SlValue *)n->ic.val);
     return eval(c, n);
 }
 
@@ -951,7 +956,7 @@ static SlValue **eval_subscripts(Ctx *c, const SlAst *n, size_t *count)
             }
             idx[i] = sl_slice_new(parts[0], parts[1], parts[2]);
         } else {
-            idx[i] = eval(c, it);
+            idx[i] = eval_quick(c, it);
             if (!idx[i]) {
                 for (size_t j = 0; j < i; j++)
                     sl_unref(idx[j]);
@@ -973,7 +978,7 @@ static void free_subscripts(SlValue **idx, size_t n)
 
 static SlValue *eval_index(Ctx *c, const SlAst *n)
 {
-    SlValue *obj = eval(c, n->a);
+    SlValue *obj = eval_quick(c, n->a);
     if (!obj)
         return NULL;
     SlValue *result = NULL;
@@ -1017,7 +1022,7 @@ static SlValue *eval_index(Ctx *c, const SlAst *n)
         }
         goto done;
     }
-    SlValue *iv = eval(c, ix);
+    SlValue *iv = eval_quick(c, ix);
     if (!iv)
         goto done;
     size_t i;
@@ -1332,7 +1337,7 @@ static bool attr_callee(Ctx *c, const SlAst *callee, SlValue **self, const SlBui
         if (b)
             *self = sl_builtin_value(b);
     } else {
-        *self = eval(c, callee->a);
+        *self = eval_quick(c, callee->a);
         if (!*self)
             return false;
     }
@@ -1427,7 +1432,7 @@ static __attribute__((noinline)) SlValue *call_general(Ctx *c, const SlAst *n, S
         if (!ok)
             break;
         call->kwnames[call->nkw] = arg->text;
-        ok = (call->kwargs[call->nkw] = eval(c, arg->a)) != NULL;
+        ok = (call->kwargs[call->nkw] = eval_quick(c, arg->a)) != NULL;
         call->nkw += ok;
     }
     if (ok && !check_interrupt(c, n))
@@ -1496,7 +1501,7 @@ static SlValue *eval_call(Ctx *c, const SlAst *n)
 
 static SlValue *eval_attr(Ctx *c, const SlAst *n)
 {
-    SlValue *obj = eval(c, n->a);
+    SlValue *obj = eval_quick(c, n->a);
     if (!obj)
         return NULL;
     SlValue *r = NULL;
@@ -1554,14 +1559,14 @@ static SlValue *eval_binary(Ctx *c, const SlAst *n)
 
 static SlValue *eval_compare(Ctx *c, const SlAst *n)
 {
-    SlValue *left = eval(c, n->items[0]);
+    SlValue *left = eval_quick(c, n->items[0]);
     if (!left)
         return NULL;
     /* Python: a < b < c is (a < b) and (b < c); the value is the last
      * comparison's or the first false one's (a tensor for tensors) */
     SlValue *result = NULL;
     for (size_t i = 1; i < n->nitems; i++) {
-        SlValue *right = eval(c, n->items[i]);
+        SlValue *right = eval_quick(c, n->items[i]);
         if (!right) {
             sl_unref(left);
             sl_unref(result);
@@ -1622,7 +1627,7 @@ static SlValue *eval_literal_seq(Ctx *c, const SlAst *n)
 {
     SlValue *r = n->kind == SL_AST_LIST ? sl_list_new(n->nitems) : sl_tuple_new(n->nitems);
     for (size_t i = 0; i < n->nitems; i++) {
-        SlValue *v = eval(c, n->items[i]);
+        SlValue *v = eval_quick(c, n->items[i]);
         if (!v) {
             sl_unref(r);
             return NULL;
@@ -1635,8 +1640,6 @@ static SlValue *eval_literal_seq(Ctx *c, const SlAst *n)
 /* Literals: the value is made once and kept in the node (numbers and
  * strings are never changed in place once made); a float's is remade
  * when the precision changes.  The node's source releases it. */
-enum { IC_LITERAL = 32 };
-
 static void literal_drop(void *node) { sl_unref((SlValue *)((SlAst *)node)->ic.val); }
 
 static SlValue *literal(Ctx *c, const SlAst *n)
@@ -1682,7 +1685,7 @@ static SlValue *eval(Ctx *c, const SlAst *n)
         return v ? v : fail_at(c, n);
     }
     case SL_AST_UNARY: {
-        SlValue *a = eval(c, n->a);
+        SlValue *a = eval_quick(c, n->a);
         if (!a)
             return NULL;
         v = sl_unop(n->op, a, c->err);
@@ -1694,7 +1697,7 @@ static SlValue *eval(Ctx *c, const SlAst *n)
     case SL_AST_AND:
     case SL_AST_OR: {
         bool t;
-        SlValue *a = eval(c, n->a);
+        SlValue *a = eval_quick(c, n->a);
         if (!a || !truth(c, n->a, a, &t))
             return NULL;
         if ((n->kind == SL_AST_AND) != t)
@@ -1752,7 +1755,7 @@ static SlVar *var_in_target_scope(Ctx *c, const SlAst *n)
 
 static bool assign_index(Ctx *c, const SlAst *target, SlValue *v)
 {
-    SlValue *obj = eval(c, target->a);
+    SlValue *obj = eval_quick(c, target->a);
     if (!obj)
         return false;
     bool ok = false;
@@ -1771,7 +1774,7 @@ static bool assign_index(Ctx *c, const SlAst *target, SlValue *v)
     } else if (target->nitems != 1 || target->items[0]->kind == SL_AST_SLICE) {
         sl_err_at(c->err, c->src, target->loc, SL_E_TYPE, "list assignment takes one integer index");
     } else {
-        SlValue *iv = eval(c, target->items[0]);
+        SlValue *iv = eval_quick(c, target->items[0]);
         size_t i;
         if (iv && index_of(iv, obj->u.list.len, "list assignment", &i, c->err)) {
             sl_assign(&obj->u.list.items[i], v);
@@ -1816,7 +1819,7 @@ static bool assign_to(Ctx *c, const SlAst *target, SlValue *v)
             bind(c, target->items[i], v->u.list.items[i]);
         return true;
     case SL_AST_ATTR: {
-        SlValue *obj = eval(c, target->a);
+        SlValue *obj = eval_quick(c, target->a);
         if (!obj)
             return false;
         bool ok = false;
@@ -1842,7 +1845,7 @@ static Flow exec_assign(Ctx *c, const SlAst *n)
         return FLOW_ERROR;
     if (n->op != SL_OP_ASSIGN && n->op != '=') {
         /* augmented: x += v is x = x + v; lists extend in place */
-        SlValue *old = eval(c, n->a);
+        SlValue *old = eval_quick(c, n->a);
         if (!old) {
             sl_unref(v);
             return FLOW_ERROR;
@@ -2061,7 +2064,7 @@ static Flow exec_while(Ctx *c, const SlAst *n)
         if (!check_interrupt(c, n))
             return FLOW_ERROR;
         bool t;
-        SlValue *cond = eval(c, n->a);
+        SlValue *cond = eval_quick(c, n->a);
         if (!cond || !truth(c, n->a, cond, &t))
             return FLOW_ERROR;
         sl_unref(cond);
@@ -2077,7 +2080,7 @@ static Flow exec_while(Ctx *c, const SlAst *n)
 static Flow exec_if(Ctx *c, const SlAst *n)
 {
     bool t;
-    SlValue *cond = eval(c, n->a);
+    SlValue *cond = eval_quick(c, n->a);
     if (!cond || !truth(c, n->a, cond, &t))
         return FLOW_ERROR;
     sl_unref(cond);
