@@ -438,10 +438,15 @@ static inline SlVar *var_of(Ctx *c, const SlAst *n)
     return global_var(c, n);
 }
 
-/* What a name no variable has means: a constant or symbol in *v (a new
- * reference), a builtin in *b or a module in *m. */
-static __attribute__((noinline)) void resolve_fixed(const SlAst *n, SlValue **v, const SlBuiltin **b,
-                                                    const Module **m)
+/* What a name means: a value, or a builtin or module not yet made one. */
+typedef struct Meaning {
+    SlValue *v;         /* a variable's value, a constant or a symbol (new reference), or NULL */
+    const SlBuiltin *b; /* else a builtin */
+    const Module *m;    /* else a module */
+} Meaning;
+
+/* ... when no variable has the name (cached: it depends on the name alone). */
+static __attribute__((noinline)) Meaning resolve_fixed(const SlAst *n)
 {
     SlAstCache *ic = cache_of(n);
     if (ic->kind == RES_NONE) {
@@ -456,31 +461,22 @@ static __attribute__((noinline)) void resolve_fixed(const SlAst *n, SlValue **v,
         ic->val = bi ? (const void *)bi : (const void *)mod;
     }
     switch (ic->kind) {
-    case RES_CONST: *v = constant(n->text); break;
-    case RES_BUILTIN: *b = ic->val; break;
-    case RES_MODULE: *m = ic->val; break;
-    default: *v = sl_expr_value(sl_expr_sym(n->text)); break;
+    case RES_CONST: return (Meaning){.v = constant(n->text)};
+    case RES_BUILTIN: return (Meaning){.b = ic->val};
+    case RES_MODULE: return (Meaning){.m = ic->val};
+    default: return (Meaning){.v = sl_expr_value(sl_expr_sym(n->text))};
     }
 }
 
-/* A name's meaning, without making values for builtins and modules: a
- * variable or constant or symbol in *v (a new reference), else a builtin
- * in *b or a module in *m. */
-static inline void resolve(Ctx *c, const SlAst *n, SlValue **v, const SlBuiltin **b, const Module **m)
+/* The meaning of NAME (or PRIME) node n where the running code is. */
+static inline Meaning resolve(Ctx *c, const SlAst *n)
 {
-    *v = NULL;
-    *b = NULL;
-    *m = NULL;
     SlVar *var = var_of(c, n);
-    if (var) {
-        *v = sl_ref(var->value);
-        return;
-    }
-    if (n->ic.kind == RES_BUILTIN) {
-        *b = n->ic.val;
-        return;
-    }
-    resolve_fixed(n, v, b, m);
+    if (var)
+        return (Meaning){.v = sl_ref(var->value)};
+    if (n->ic.kind == RES_BUILTIN)
+        return (Meaning){.b = n->ic.val};
+    return resolve_fixed(n);
 }
 
 static SlValue *module_value(const Module *m) { return sl_object_new(&module_type, (void *)m); }
@@ -489,15 +485,12 @@ static SlValue *module_value(const Module *m) { return sl_object_new(&module_typ
  * builtins, modules, else a symbol. */
 static inline SlValue *lookup(Ctx *c, const SlAst *n)
 {
-    SlValue *v;
-    const SlBuiltin *b;
-    const Module *m;
-    resolve(c, n, &v, &b, &m);
-    if (b)
-        return sl_builtin_value(b);
-    if (m)
-        return module_value(m);
-    return v;
+    Meaning mn = resolve(c, n);
+    if (mn.b)
+        return sl_builtin_value(mn.b);
+    if (mn.m)
+        return module_value(mn.m);
+    return mn.v;
 }
 
 static SlValue *eval_call(Ctx *c, const SlAst *n);
@@ -1332,10 +1325,9 @@ static bool attr_callee(Ctx *c, const SlAst *callee, SlValue **self, const SlBui
     const Module *mod = NULL;
     *self = NULL;
     if (callee->a->kind == SL_AST_NAME) {
-        const SlBuiltin *b;
-        resolve(c, callee->a, self, &b, &mod);
-        if (b)
-            *self = sl_builtin_value(b);
+        Meaning mn = resolve(c, callee->a);
+        *self = mn.b ? sl_builtin_value(mn.b) : mn.v;
+        mod = mn.m;
     } else {
         *self = eval_quick(c, callee->a);
         if (!*self)
@@ -1465,13 +1457,12 @@ static SlValue *eval_call(Ctx *c, const SlAst *n)
         if (callee->text[0] == 'e' && strcmp(callee->text, "explain") == 0 &&
             !sl_scope_get(&c->s->globals, "explain") && !(c->locals && sl_scope_get(c->locals, "explain")))
             return eval_explain(c, n);
-        const SlBuiltin *b;
-        const Module *m;
-        resolve(c, callee, &fn, &b, &m);
-        if (b) {
-            direct = b;
-        } else if (m) {
-            fn = module_value(m);
+        Meaning mn = resolve(c, callee);
+        fn = mn.v;
+        if (mn.b) {
+            direct = mn.b;
+        } else if (mn.m) {
+            fn = module_value(mn.m);
         } else if (fn->kind == SL_EXPR && fn->u.expr->kind == SL_EX_SYM) {
             sl_err_at(c->err, c->src, callee->loc, SL_E_NAME_UNKNOWN_FN, callee->text);
             hint_similar(c, callee->text);
