@@ -1803,12 +1803,23 @@ static bool assign_to(Ctx *c, const SlAst *target, SlValue *v)
     case SL_AST_NAME: bind(c, target, v); return true;
     case SL_AST_INDEX: return assign_index(c, target, v);
     case SL_AST_TUPLE:
-    case SL_AST_LIST:
-        if (!unpack_ok(c, target, v))
-            return false;
-        for (size_t i = 0; i < target->nitems; i++)
+    case SL_AST_LIST: {
+        /* objects that iterate unpack as Python's do: v, i = x.sort() */
+        SlValue *items = NULL;
+        if (!is_seq(v) && v->kind == SL_OBJECT && v->u.obj.type->iter) {
+            items = v->u.obj.type->iter(v, c->err);
+            if (!items) {
+                sl_err_locate(c->err, c->src, target->loc);
+                return false;
+            }
+            v = items;
+        }
+        bool ok = unpack_ok(c, target, v);
+        for (size_t i = 0; ok && i < target->nitems; i++)
             bind(c, target->items[i], v->u.list.items[i]);
-        return true;
+        sl_unref(items);
+        return ok;
+    }
     case SL_AST_ATTR: {
         SlValue *obj = eval_quick(c, target->a);
         if (!obj)
