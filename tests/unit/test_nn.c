@@ -53,9 +53,7 @@ static void expect_error(SlSession *s, const char *text, const char *want)
     SlRunStatus st;
     char *got = run(s, text, &st);
     ck_assert_msg(st != SL_RUN_OK, "input %s: no error (printed %s)", text, got);
-    char *nl = strchr(got, '\n');
-    if (nl)
-        *nl = '\0';
+    got[strcspn(got, "\n")] = '\0';
     ck_assert_msg(strstr(got, want), "input %s:\nexpected an error with: %s\ngot: %s", text, want, got);
     free(got);
 }
