@@ -1047,15 +1047,43 @@ static bool accumulate_leaf(SlTensor *leaf, SlTensor *g, SlError *err)
         }
         return true;
     }
+    if (t->dtype == g->dtype && (t->dtype == SL_DT_F32 || t->dtype == SL_DT_F64) && !g->wrapped &&
+        t->ndim == 2 && sl_tensor_same_shape(t, g) && t->storage != g->storage && sl_tensor_is_contiguous(t)) {
+        /* a transposed gradient (a weight's through TBackward0): the same
+         * sums as add_'s out-of-place add and copy back, read in place */
+        int64_t r = t->shape[0], c = t->shape[1], s0 = g->strides[0], s1 = g->strides[1];
+        if (t->dtype == SL_DT_F32) {
+            float *a = F32(t);
+            const float *b = F32(g);
+            for (int64_t i = 0; i < r; i++)
+                for (int64_t j = 0; j < c; j++)
+                    a[i * c + j] = a[i * c + j] + b[i * s0 + j * s1];
+        } else {
+            double *a = F64(t);
+            const double *b = F64(g);
+            for (int64_t i = 0; i < r; i++)
+                for (int64_t j = 0; j < c; j++)
+                    a[i * c + j] = a[i * c + j] + b[i * s0 + j * s1];
+        }
+        sl_tensor_bump_version(t); /* as add_'s copy back does */
+        return true;
+    }
     if (t->dtype == SL_DT_MPFR && g->dtype == SL_DT_MPFR && t->storage->prec == g->storage->prec &&
         sl_tensor_same_shape(t, g) && t->storage != g->storage && sl_tensor_is_contiguous(t) &&
-        sl_tensor_is_contiguous(g)) {
+        (t->ndim == 2 || sl_tensor_is_contiguous(g))) {
         /* one rounding at the common precision, as add_'s sum and copy back */
-        int64_t n = sl_tensor_numel(t);
         __mpfr_struct *a = MPF(t);
         const __mpfr_struct *b = MPF(g);
-        for (int64_t i = 0; i < n; i++)
-            mpfr_add(&a[i], &a[i], &b[i], MPFR_RNDN);
+        if (t->ndim == 2) {
+            int64_t r = t->shape[0], c = t->shape[1], s0 = g->strides[0], s1 = g->strides[1];
+            for (int64_t i = 0; i < r; i++)
+                for (int64_t j = 0; j < c; j++)
+                    mpfr_add(&a[i * c + j], &a[i * c + j], &b[i * s0 + j * s1], MPFR_RNDN);
+        } else {
+            int64_t n = sl_tensor_numel(t);
+            for (int64_t i = 0; i < n; i++)
+                mpfr_add(&a[i], &a[i], &b[i], MPFR_RNDN);
+        }
         sl_tensor_bump_version(t);
         return true;
     }

@@ -30,6 +30,15 @@
 #include "num.h"
 #include "vecmath.h"
 
+/* The conv kernels call fmaf() where torch fuses; on x86-64 they are also
+ * compiled for the FMA instructions and picked at load time (ifunc), so
+ * fmaf is one instruction instead of a call into libm (the same roundings). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define FMA_CLONES __attribute__((target_clones("fma", "default")))
+#else
+#define FMA_CLONES
+#endif
+
 #define FP(t) ((float *)(t)->storage->data + (t)->offset)
 #define DP(t) ((double *)(t)->storage->data + (t)->offset)
 #define MP(t) ((__mpfr_struct *)(t)->storage->data + (t)->offset)
@@ -184,26 +193,12 @@ static SlTensor *addmm(SlTensor *b, SlTensor *x, SlTensor *wt, SlError *err)
     bool first = addmm_bias_first(x, wt);
     /* each element: the bias (or zero), + x*w for l in order, then the bias */
     switch (x->dtype) {
-    case SL_DT_F32: {
-        float *ra = FP(r);
-        const float *ba = FP(be);
-        sl_tensor_gemm_f32(FP(x), xs0, xs1, FP(wt), ws0, ws1, n, k, m, ra, first ? ba : NULL, bs0, bs1);
-        if (!first)
-            for (int64_t i = 0; i < n; i++)
-                for (int64_t j = 0; j < m; j++)
-                    ra[i * m + j] = ra[i * m + j] + ba[i * bs0 + j * bs1];
+    case SL_DT_F32:
+        sl_tensor_gemm_f32(FP(x), xs0, xs1, FP(wt), ws0, ws1, n, k, m, FP(r), FP(be), bs0, bs1, !first);
         break;
-    }
-    case SL_DT_F64: {
-        double *ra = DP(r);
-        const double *ba = DP(be);
-        sl_tensor_gemm_f64(DP(x), xs0, xs1, DP(wt), ws0, ws1, n, k, m, ra, first ? ba : NULL, bs0, bs1);
-        if (!first)
-            for (int64_t i = 0; i < n; i++)
-                for (int64_t j = 0; j < m; j++)
-                    ra[i * m + j] = ra[i * m + j] + ba[i * bs0 + j * bs1];
+    case SL_DT_F64:
+        sl_tensor_gemm_f64(DP(x), xs0, xs1, DP(wt), ws0, ws1, n, k, m, DP(r), DP(be), bs0, bs1, !first);
         break;
-    }
     default: {
         const __mpfr_struct *xa = MP(x), *wa = MP(wt), *ba = MP(be);
         __mpfr_struct *ra = MP(r);
@@ -467,8 +462,9 @@ static inline bool out_pos(const Cv *v, int64_t iy, int64_t ix, int64_t i, int64
 
 /* ---- float32, oneDNN paths ---- */
 
-static void jit_fwd(const Cv *v, const float *x, const float *w, const float *b, float *y)
+FMA_CLONES static void jit_fwd(const Cv *vp, const float *x, const float *w, const float *b, float *y)
 {
+    const Cv vv = *vp, *v = &vv; /* a local copy: its fields stay in registers */
     int64_t blk = v->c < 16 ? v->c : 16;
     for (int64_t n = 0; n < v->n; n++)
         for (int64_t o = 0; o < v->o; o++)
@@ -499,8 +495,9 @@ static void jit_fwd(const Cv *v, const float *x, const float *w, const float *b,
                 }
 }
 
-static void jit_bwd_data(const Cv *v, const float *g, const float *w, float *dx)
+FMA_CLONES static void jit_bwd_data(const Cv *vp, const float *g, const float *w, float *dx)
 {
+    const Cv vv = *vp, *v = &vv; /* a local copy: its fields stay in registers */
     for (int64_t n = 0; n < v->n; n++)
         for (int64_t c = 0; c < v->c; c++)
             for (int64_t iy = 0; iy < v->h; iy++)
@@ -523,8 +520,9 @@ static void jit_bwd_data(const Cv *v, const float *g, const float *w, float *dx)
                 }
 }
 
-static void jit_bwd_weight(const Cv *v, const float *g, const float *x, float *dw)
+FMA_CLONES static void jit_bwd_weight(const Cv *vp, const float *g, const float *x, float *dw)
 {
+    const Cv vv = *vp, *v = &vv; /* a local copy: its fields stay in registers */
     for (int64_t o = 0; o < v->o; o++)
         for (int64_t c = 0; c < v->c; c++)
             for (int64_t i = 0; i < v->kh; i++)
@@ -550,8 +548,9 @@ static void seq_bwd_bias(const Cv *v, const float *g, float *db)
     }
 }
 
-static void k1x1_fwd(const Cv *v, const float *x, const float *w, const float *b, float *y)
+FMA_CLONES static void k1x1_fwd(const Cv *vp, const float *x, const float *w, const float *b, float *y)
 {
+    const Cv vv = *vp, *v = &vv; /* a local copy: its fields stay in registers */
     for (int64_t n = 0; n < v->n; n++)
         for (int64_t o = 0; o < v->o; o++)
             for (int64_t oy = 0; oy < v->oh; oy++)
@@ -568,8 +567,9 @@ static void k1x1_fwd(const Cv *v, const float *x, const float *w, const float *b
                 }
 }
 
-static void k1x1_bwd_data(const Cv *v, const float *g, const float *w, float *dx)
+FMA_CLONES static void k1x1_bwd_data(const Cv *vp, const float *g, const float *w, float *dx)
 {
+    const Cv vv = *vp, *v = &vv; /* a local copy: its fields stay in registers */
     memset(dx, 0, (size_t)(v->n * v->c * v->h * v->w) * sizeof *dx);
     for (int64_t n = 0; n < v->n; n++)
         for (int64_t c = 0; c < v->c; c++)
@@ -587,8 +587,9 @@ static void k1x1_bwd_data(const Cv *v, const float *g, const float *w, float *dx
                 }
 }
 
-static void k1x1_bwd_weight(const Cv *v, const float *g, const float *x, float *dw)
+FMA_CLONES static void k1x1_bwd_weight(const Cv *vp, const float *g, const float *x, float *dw)
 {
+    const Cv vv = *vp, *v = &vv; /* a local copy: its fields stay in registers */
     for (int64_t o = 0; o < v->o; o++)
         for (int64_t c = 0; c < v->c; c++) {
             float tot = 0.0f;
@@ -603,8 +604,9 @@ static void k1x1_bwd_weight(const Cv *v, const float *g, const float *x, float *
         }
 }
 
-static void gemm_fwd(const Cv *v, const float *x, const float *w, const float *b, float *y)
+FMA_CLONES static void gemm_fwd(const Cv *vp, const float *x, const float *w, const float *b, float *y)
 {
+    const Cv vv = *vp, *v = &vv; /* a local copy: its fields stay in registers */
     int64_t ks = v->kh * v->kw, K = v->c * ks;
     for (int64_t n = 0; n < v->n; n++)
         for (int64_t o = 0; o < v->o; o++)
@@ -626,8 +628,9 @@ static void gemm_fwd(const Cv *v, const float *x, const float *w, const float *b
                 }
 }
 
-static void gemm_bwd_data(const Cv *v, const float *g, const float *w, float *dx)
+FMA_CLONES static void gemm_bwd_data(const Cv *vp, const float *g, const float *w, float *dx)
 {
+    const Cv vv = *vp, *v = &vv; /* a local copy: its fields stay in registers */
     int64_t ks = v->kh * v->kw;
     bool gemv = v->c * ks == 1;
     for (int64_t n = 0; n < v->n; n++)
@@ -660,6 +663,7 @@ static void gemm_bwd_data(const Cv *v, const float *g, const float *w, float *dx
  * a half swap and added to y; the remainder's 8, 4, 2, 1 pieces each so. */
 static float hadd8(const float *a) { return ((a[0] + a[1]) + (a[4] + a[5])) + ((a[2] + a[3]) + (a[6] + a[7])); }
 
+FMA_CLONES
 static float gemv_dot(const Cv *v, const float *gr, const float *x, int64_t n, int64_t c, int64_t i, int64_t j,
                       int64_t S, float y)
 {
@@ -680,8 +684,9 @@ static float gemv_dot(const Cv *v, const float *gr, const float *x, int64_t n, i
     return y;
 }
 
-static void gemm_bwd_weight(const Cv *v, const float *g, const float *x, float *dw)
+FMA_CLONES static void gemm_bwd_weight(const Cv *vp, const float *g, const float *x, float *dw)
 {
+    const Cv vv = *vp, *v = &vv; /* a local copy: its fields stay in registers */
     int64_t S = v->oh * v->ow;
     for (int64_t o = 0; o < v->o; o++)
         for (int64_t c = 0; c < v->c; c++)
@@ -899,9 +904,14 @@ static void mp_bwd_bias(const Cv *v, const __mpfr_struct *g, __mpfr_struct *db)
 static bool conv_check(SlTensor *x, SlTensor *w, SlTensor *b, const int stride[2], const int padding[2], Cv *v,
                        SlError *err)
 {
+    /* the sizes for messages, written only when one is needed */
     char sx[16 * SL_TENSOR_MAXDIM], sw[16 * SL_TENSOR_MAXDIM];
-    sizes_str(sx, sizeof sx, x->ndim, x->shape);
-    sizes_str(sw, sizeof sw, w->ndim, w->shape);
+    bool bad = x->ndim != 4 || w->ndim != 4 || x->shape[1] != w->shape[1] ||
+               (b && (b->ndim != 1 || b->shape[0] != w->shape[0]));
+    if (bad) {
+        sizes_str(sx, sizeof sx, x->ndim, x->shape);
+        sizes_str(sw, sizeof sw, w->ndim, w->shape);
+    }
     if (x->ndim != 4)
         return sl_err(err, SL_E_VALUE,
                       "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: %s", sx);
@@ -2041,8 +2051,6 @@ SlTensor *sl_ag_nll_loss(SlTensor *input, SlTensor *target, SlTensor *weight, Sl
                          int64_t ignore_index, SlError *err)
 {
     char si[16 * SL_TENSOR_MAXDIM], st[16 * SL_TENSOR_MAXDIM];
-    sizes_str(si, sizeof si, input->ndim, input->shape);
-    sizes_str(st, sizeof st, target->ndim, target->shape);
     /* nll_loss_nd's checks, then nll_loss_forward's */
     if (input->ndim < 1)
         return sl_err(err, SL_E_VALUE, "Expected 1 or more dimensions (got %d)", input->ndim), NULL;
@@ -2055,8 +2063,11 @@ SlTensor *sl_ag_nll_loss(SlTensor *input, SlTensor *target, SlTensor *weight, Sl
     if (target->ndim > 1)
         return sl_err(err, SL_E_VALUE, "0D or 1D target tensor expected, multi-target not supported"), NULL;
     bool no_batch = input->ndim == 1 && target->ndim == 0;
-    if (!no_batch && (target->ndim == 0 || input->shape[0] != target->shape[0]))
+    if (!no_batch && (target->ndim == 0 || input->shape[0] != target->shape[0])) {
+        sizes_str(si, sizeof si, input->ndim, input->shape);
+        sizes_str(st, sizeof st, target->ndim, target->shape);
         return sl_err(err, SL_E_VALUE, "size mismatch (got input: %s, target: %s)", si, st), NULL;
+    }
     int64_t ncls = input->shape[input->ndim - 1];
     if (weight && (weight->ndim != 1 || weight->shape[0] != ncls)) {
         char sw[16 * SL_TENSOR_MAXDIM];

@@ -3079,19 +3079,19 @@ static bool same_float_dtype(const SlTensor *a, const SlTensor *b, const char *w
 
 /* The matrix kernel: C (m x n, strides cs0, cs1) = C0 (or zeros) + A @ B.
  * Each element of C is its own chain: its start value, then + a*b for l in
- * order, unfused.  Several elements go side by side -- in vector lanes
+ * order, unfused (with post: from zero, and + C0 at the end).  Several elements go side by side -- in vector lanes
  * along a row of B when B's rows are contiguous, else four columns of
  * scalars -- which changes nothing in any element's order.  (GCC's vector
  * extensions: lane-wise * and +, no contraction under C17.) */
 #define DEFINE_GEMM(T, V, L, NAME)                                                                             \
     typedef T V __attribute__((vector_size(L * sizeof(T))));                                                   \
-    static void NAME##_core(const T *a, int64_t as0, int64_t as1, const T *b, int64_t bs0, int64_t bs1,       \
-                            int64_t m, int64_t k, int64_t n, T *c, int64_t cs0, int64_t cs1, const T *c0,     \
-                            int64_t c0s0, int64_t c0s1)                                                        \
+    static void NAME##_core(const T *a, int64_t as0, int64_t as1, const T *b, int64_t bs0, int64_t bs1,        \
+                            int64_t m, int64_t k, int64_t n, T *c, int64_t cs0, int64_t cs1, const T *c0,      \
+                            int64_t c0s0, int64_t c0s1, bool post)                                             \
     {                                                                                                          \
         for (int64_t i = 0; i < m; i++) {                                                                      \
             const T *ar = a + i * as0;                                                                         \
-            const T *ir = c0 ? c0 + i * c0s0 : NULL;                                                           \
+            const T *ir = c0 && !post ? c0 + i * c0s0 : NULL, *pr = c0 && post ? c0 + i * c0s0 : NULL;         \
             T *cr = c + i * cs0;                                                                               \
             int64_t j = 0;                                                                                     \
             if (bs1 == 1)                                                                                      \
@@ -3104,6 +3104,12 @@ static bool same_float_dtype(const SlTensor *a, const SlTensor *b, const char *w
                         V bv;                                                                                  \
                         memcpy(&bv, bp, sizeof bv);                                                            \
                         acc = acc + ar[l * as1] * bv;                                                          \
+                    }                                                                                          \
+                    if (pr) {                                                                                  \
+                        V pv;                                                                                  \
+                        for (int q = 0; q < L; q++)                                                            \
+                            pv[q] = pr[(j + q) * c0s1];                                                        \
+                        acc = acc + pv;                                                                        \
                     }                                                                                          \
                     if (cs1 == 1)                                                                              \
                         memcpy(cr + j, &acc, sizeof acc);                                                      \
@@ -3127,6 +3133,12 @@ static bool same_float_dtype(const SlTensor *a, const SlTensor *b, const char *w
                     s2 = s2 + x * bp[2 * bs1];                                                                 \
                     s3 = s3 + x * bp[3 * bs1];                                                                 \
                 }                                                                                              \
+                if (pr) {                                                                                      \
+                    s0 = s0 + pr[j * c0s1];                                                                    \
+                    s1 = s1 + pr[(j + 1) * c0s1];                                                              \
+                    s2 = s2 + pr[(j + 2) * c0s1];                                                              \
+                    s3 = s3 + pr[(j + 3) * c0s1];                                                              \
+                }                                                                                              \
                 cr[j * cs1] = s0;                                                                              \
                 cr[(j + 1) * cs1] = s1;                                                                        \
                 cr[(j + 2) * cs1] = s2;                                                                        \
@@ -3137,19 +3149,19 @@ static bool same_float_dtype(const SlTensor *a, const SlTensor *b, const char *w
                 const T *bp = b + j * bs1;                                                                     \
                 for (int64_t l = 0; l < k; l++, bp += bs0)                                                     \
                     s = s + ar[l * as1] * bp[0];                                                               \
-                cr[j * cs1] = s;                                                                               \
+                cr[j * cs1] = pr ? s + pr[j * c0s1] : s;                                                       \
             }                                                                                                  \
         }                                                                                                      \
     }                                                                                                          \
-    void NAME(const T *a, int64_t as0, int64_t as1, const T *b, int64_t bs0, int64_t bs1, int64_t m,          \
-              int64_t k, int64_t n, T *c, const T *c0, int64_t c0s0, int64_t c0s1)                              \
+    void NAME(const T *a, int64_t as0, int64_t as1, const T *b, int64_t bs0, int64_t bs1, int64_t m,           \
+              int64_t k, int64_t n, T *c, const T *c0, int64_t c0s0, int64_t c0s1, bool post)                  \
     {                                                                                                          \
         /* C^T = B^T A^T when that puts a longer run of unit stride in the                                     \
          * lanes (x*y == y*x exactly: the same numbers) */                                                     \
         if (as0 == 1 && m >= L && (bs1 != 1 || n < L))                                                         \
-            NAME##_core(b, bs1, bs0, a, as1, as0, n, k, m, c, 1, n, c0, c0s1, c0s0);                           \
+            NAME##_core(b, bs1, bs0, a, as1, as0, n, k, m, c, 1, n, c0, c0s1, c0s0, post);                     \
         else                                                                                                   \
-            NAME##_core(a, as0, as1, b, bs0, bs1, m, k, n, c, n, 1, c0, c0s0, c0s1);                           \
+            NAME##_core(a, as0, as1, b, bs0, bs1, m, k, n, c, n, 1, c0, c0s0, c0s1, post);                     \
     }
 
 DEFINE_GEMM(float, SlV4f, 4, sl_tensor_gemm_f32)
@@ -3161,10 +3173,10 @@ static void gemm(const SlTensor *A, int64_t ao, int64_t as0, int64_t as1, const 
 {
     switch (C->dtype) {
     case SL_DT_F32:
-        sl_tensor_gemm_f32(F32P(A) + ao, as0, as1, F32P(B) + bo, bs0, bs1, m, k, n, F32P(C) + co, NULL, 0, 0);
+        sl_tensor_gemm_f32(F32P(A) + ao, as0, as1, F32P(B) + bo, bs0, bs1, m, k, n, F32P(C) + co, NULL, 0, 0, false);
         break;
     case SL_DT_F64:
-        sl_tensor_gemm_f64(F64P(A) + ao, as0, as1, F64P(B) + bo, bs0, bs1, m, k, n, F64P(C) + co, NULL, 0, 0);
+        sl_tensor_gemm_f64(F64P(A) + ao, as0, as1, F64P(B) + bo, bs0, bs1, m, k, n, F64P(C) + co, NULL, 0, 0, false);
         break;
     case SL_DT_I64: {
         const int64_t *a = I64P(A), *b = I64P(B);

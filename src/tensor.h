@@ -298,11 +298,14 @@ SlTensor *sl_tensor_mv(const SlTensor *a, const SlTensor *v, SlError *err);
 /* The kernel under them: c (m x n, contiguous) = c0 (or zeros when c0 is
  * NULL; strides c0s0, c0s1) + a (m x k) @ b (k x n), every element summed
  * from its start value over l in order, unfused (the reference BLAS's
- * order).  Strides in elements. */
+ * order); with post, each element is summed from zero and c0 added last
+ * (sgemm's beta = 1 after the product).  Strides in elements. */
 void sl_tensor_gemm_f32(const float *a, int64_t as0, int64_t as1, const float *b, int64_t bs0, int64_t bs1,
-                        int64_t m, int64_t k, int64_t n, float *c, const float *c0, int64_t c0s0, int64_t c0s1);
+                        int64_t m, int64_t k, int64_t n, float *c, const float *c0, int64_t c0s0, int64_t c0s1,
+                        bool post);
 void sl_tensor_gemm_f64(const double *a, int64_t as0, int64_t as1, const double *b, int64_t bs0, int64_t bs1,
-                        int64_t m, int64_t k, int64_t n, double *c, const double *c0, int64_t c0s0, int64_t c0s1);
+                        int64_t m, int64_t k, int64_t n, double *c, const double *c0, int64_t c0s0, int64_t c0s1,
+                        bool post);
 SlTensor *sl_tensor_dot(const SlTensor *a, const SlTensor *b, SlError *err);
 SlTensor *sl_tensor_bmm(const SlTensor *a, const SlTensor *b, SlError *err);
 SlTensor *sl_tensor_outer(const SlTensor *a, const SlTensor *b, SlError *err);
