@@ -123,14 +123,16 @@ typedef struct SlAst SlAst;
 /* The evaluator's inline cache on a node (eval.c fills it in and checks it
  * before each use; the arena hands nodes out zeroed, which means "empty").
  * NAME, PRIME and assignment targets: the name's hash, its position in the
- * globals as of a version of them (and in the locals as of theirs), and what
- * it means when no variable has
- * it (a builtin, a module, a constant, a symbol).  ATTR callees: the method
- * found for a receiver type, or the builtin after torch. / nn. ...  CALL:
- * how many of the arguments are positional. */
+ * globals as of a version of them (and in the locals as of theirs), and
+ * what it means when no variable has it (a builtin, a module, a constant,
+ * a symbol).  ATTR callees: the method found for a receiver type, or the
+ * builtin after torch. / nn. ...  CALL: how many of the arguments are
+ * positional.  INT, FLOAT, STR: the literal's value (a reference its
+ * source drops when freed; a float's for one precision, in ver). */
 typedef struct SlAstCache {
     unsigned long hash;  /* hash of text for scope lookups (0: not computed) */
-    unsigned long ver;   /* the globals' version pos belongs to (0: none) */
+    unsigned long ver;   /* the globals' version pos belongs to (0: none);
+                            FLOAT: the precision val was made at */
     size_t pos;          /* position + 1 of text among the globals, 0: absent;
                             CALL: positional arguments + 1 (0: not counted) */
     unsigned long lver;  /* the same for the locals: their version (shape) */
@@ -138,7 +140,7 @@ typedef struct SlAstCache {
     int kind;            /* what `val` is (eval.c's enum; 0: nothing cached) */
     const void *key;     /* ATTR: the receiver's type (SlObjType) */
     void (*hook)(void);  /* ATTR: that type's method hook, as it was */
-    const void *val;     /* the builtin, module or method found */
+    const void *val;     /* the builtin, module or method found; a literal's SlValue */
 } SlAstCache;
 
 /* One formal parameter: name, optional default (NULL when required). */

@@ -18,7 +18,7 @@
 typedef struct SlVar {
     char *name;       /* malloc'd, or borrowed when the scope's `borrowed` is set */
     SlValue *value;   /* owned reference */
-    unsigned long hash;
+    unsigned long hash; /* of name (never 0) */
     SlSource *src;    /* definition source (functions), for :save; owned or NULL */
 } SlVar;
 
