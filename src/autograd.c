@@ -1071,19 +1071,24 @@ static bool accumulate_leaf(SlTensor *leaf, SlTensor *g, SlError *err)
     if (t->dtype == SL_DT_MPFR && g->dtype == SL_DT_MPFR && t->storage->prec == g->storage->prec &&
         sl_tensor_same_shape(t, g) && t->storage != g->storage && sl_tensor_is_contiguous(t) &&
         (t->ndim == 2 || sl_tensor_is_contiguous(g))) {
-        /* one rounding at the common precision, as add_'s sum and copy back */
+        /* one rounding at the common precision, as add_'s sum and copy back
+         * (at 53 bits in doubles when both are: a sum of doubles rounds as
+         * mpfr's, or is exact where double's range ends) */
         __mpfr_struct *a = MPF(t);
         const __mpfr_struct *b = MPF(g);
-        if (t->ndim == 2) {
-            int64_t r = t->shape[0], c = t->shape[1], s0 = g->strides[0], s1 = g->strides[1];
-            for (int64_t i = 0; i < r; i++)
-                for (int64_t j = 0; j < c; j++)
-                    mpfr_add(&a[i * c + j], &a[i * c + j], &b[i * s0 + j * s1], MPFR_RNDN);
-        } else {
-            int64_t n = sl_tensor_numel(t);
-            for (int64_t i = 0; i < n; i++)
-                mpfr_add(&a[i], &a[i], &b[i], MPFR_RNDN);
-        }
+        bool d53 = t->storage->prec == 53;
+        int64_t r = t->ndim == 2 ? t->shape[0] : 1, c = t->ndim == 2 ? t->shape[1] : sl_tensor_numel(t);
+        int64_t s0 = t->ndim == 2 ? g->strides[0] : 0, s1 = t->ndim == 2 ? g->strides[1] : 1;
+        for (int64_t i = 0; i < r; i++)
+            for (int64_t j = 0; j < c; j++) {
+                mpfr_ptr x = &a[i * c + j];
+                mpfr_srcptr y = &b[i * s0 + j * s1];
+                double xd, yd;
+                if (d53 && sl_m53_get(x, -1021, &xd) && sl_m53_get(y, -1021, &yd) && isfinite(xd + yd))
+                    sl_m53_set(x, xd + yd);
+                else
+                    mpfr_add(x, x, y, MPFR_RNDN);
+            }
         sl_tensor_bump_version(t);
         return true;
     }

@@ -202,6 +202,8 @@ static SlTensor *addmm(SlTensor *b, SlTensor *x, SlTensor *wt, SlError *err)
     default: {
         const __mpfr_struct *xa = MP(x), *wa = MP(wt), *ba = MP(be);
         __mpfr_struct *ra = MP(r);
+        if (p == 53 && sl_tensor_gemm_m53(xa, xs0, xs1, wa, ws0, ws1, n, k, m, ra, ba, bs0, bs1, !first))
+            break;
         mpfr_t s, q;
         mpfr_inits2(p, s, q, (mpfr_ptr)NULL);
         for (int64_t i = 0; i < n; i++)

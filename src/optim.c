@@ -719,7 +719,20 @@ static void sgd_m(SlOptim *o, __mpfr_struct *p, const __mpfr_struct *g, __mpfr_s
         to_m(nlr, o->hval[SGD_LR]);
         mpfr_neg(nlr, nlr, MPFR_RNDN);
         mpfr_init2(d, prec);
+        /* at 53 bits one fma in doubles is mpfr's (a single rounding of the
+         * exact value either way) when the operands are doubles and the
+         * result a normal one; any other element goes through mpfr */
+        double ld;
+        bool d53 = prec == 53 && sl_m53_get(nlr, -1021, &ld);
         for (int64_t i = 0; i < n; i++) {
+            double gd, pd;
+            if (d53 && mpfr_get_prec(&g[i]) == 53 && sl_m53_get(&g[i], -1021, &gd) && sl_m53_get(&p[i], -1021, &pd)) {
+                double r = fma(gd, ld, pd);
+                if (isfinite(r) && fabs(r) >= 0x1p-1021) {
+                    sl_m53_set(&p[i], r);
+                    continue;
+                }
+            }
             mpfr_srcptr gi = &g[i];
             if (mpfr_get_prec(gi) > prec) {
                 mpfr_set(d, gi, MPFR_RNDN);

@@ -3167,6 +3167,58 @@ static bool same_float_dtype(const SlTensor *a, const SlTensor *b, const char *w
 DEFINE_GEMM(float, SlV4f, 4, sl_tensor_gemm_f32)
 DEFINE_GEMM(double, SlV2d, 2, sl_tensor_gemm_f64)
 
+/* mpfr at 53 bits through doubles.  With every operand of precision 53 and
+ * round-to-nearest-even, mpfr_mul and mpfr_add give what double * and +
+ * give wherever the double results are normal numbers: the same 53-bit
+ * significands, the same ties, the same signed zeros.  So when A's and B's
+ * elements are zero or at least 2^-511 in magnitude (no product can fall
+ * below the normal range; a sum that does is exact in both) and finite,
+ * C0's are doubles, and every result comes out finite (an overflow on the
+ * way would leave an inf or NaN), the double kernel's C is mpfr's, bit for
+ * bit.  Otherwise false, nothing written: the caller computes in mpfr.
+ * (-510 and -1021 below are those bounds as mpfr exponents: 0.1b * 2^e.) */
+static bool m53_load(const __mpfr_struct *x, mpfr_exp_t emin, double *d)
+{
+    return mpfr_get_prec(x) == 53 && sl_m53_get(x, emin, d);
+}
+
+#define M53_MAX 1024 /* elements of each operand done this way */
+
+bool sl_tensor_gemm_m53(const __mpfr_struct *a, int64_t as0, int64_t as1, const __mpfr_struct *b, int64_t bs0,
+                        int64_t bs1, int64_t m, int64_t k, int64_t n, __mpfr_struct *c, const __mpfr_struct *c0,
+                        int64_t c0s0, int64_t c0s1, bool post)
+{
+    if (m * k > M53_MAX || k * n > M53_MAX || m * n > M53_MAX)
+        return false;
+    double da[M53_MAX], db[M53_MAX], dc[M53_MAX], d0[M53_MAX];
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t l = 0; l < k; l++)
+            if (!m53_load(&a[i * as0 + l * as1], -510, &da[i * k + l]))
+                return false;
+    for (int64_t l = 0; l < k; l++)
+        for (int64_t j = 0; j < n; j++)
+            if (!m53_load(&b[l * bs0 + j * bs1], -510, &db[l * n + j]))
+                return false;
+    const double *d0p = NULL;
+    if (c0) {
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++)
+                if (!m53_load(&c0[i * c0s0 + j * c0s1], -1021, &d0[i * n + j]))
+                    return false;
+        d0p = d0;
+    }
+    for (int64_t i = 0; i < m * n; i++)
+        if (mpfr_get_prec(&c[i]) != 53)
+            return false;
+    sl_tensor_gemm_f64(da, k, 1, db, n, 1, m, k, n, dc, d0p, n, 1, post);
+    for (int64_t i = 0; i < m * n; i++)
+        if (!isfinite(dc[i]))
+            return false;
+    for (int64_t i = 0; i < m * n; i++)
+        sl_m53_set(&c[i], dc[i]);
+    return true;
+}
+
 /* C[m][n] (contiguous) = A (m x k, strides) @ B (k x n, strides) */
 static void gemm(const SlTensor *A, int64_t ao, int64_t as0, int64_t as1, const SlTensor *B, int64_t bo,
                  int64_t bs0, int64_t bs1, int64_t m, int64_t k, int64_t n, SlTensor *C, int64_t co)
@@ -3193,6 +3245,9 @@ static void gemm(const SlTensor *A, int64_t ao, int64_t as0, int64_t as1, const 
     case SL_DT_MPFR: {
         const __mpfr_struct *a = MPP(A), *b = MPP(B);
         __mpfr_struct *c = MPP(C);
+        if (C->storage->prec == 53 &&
+            sl_tensor_gemm_m53(a + ao, as0, as1, b + bo, bs0, bs1, m, k, n, c + co, NULL, 0, 0, false))
+            break;
         mpfr_t p;
         mpfr_init2(p, C->storage->prec);
         for (int64_t i = 0; i < m; i++)

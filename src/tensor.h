@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <mpfr.h>
 
@@ -306,6 +307,60 @@ void sl_tensor_gemm_f32(const float *a, int64_t as0, int64_t as1, const float *b
 void sl_tensor_gemm_f64(const double *a, int64_t as0, int64_t as1, const double *b, int64_t bs0, int64_t bs1,
                         int64_t m, int64_t k, int64_t n, double *c, const double *c0, int64_t c0s0, int64_t c0s1,
                         bool post);
+/* An mpfr number of precision 53 whose exponent e (value 0.1b... * 2^e) is
+ * in [emin, 1024], or a zero, is a double: *d = it exactly, true; false
+ * for others (NaN, infinities, out of range).  Read from the number's
+ * limb, without a call into mpfr. */
+static inline bool sl_m53_get(mpfr_srcptr x, mpfr_exp_t emin, double *d)
+{
+#if GMP_NUMB_BITS == 64
+    if (mpfr_zero_p(x)) {
+        *d = mpfr_signbit(x) ? -0.0 : 0.0;
+        return true;
+    }
+    if (!mpfr_regular_p(x))
+        return false;
+    mpfr_exp_t e = mpfr_custom_get_exp(x);
+    if (e < emin || e > 1024)
+        return false;
+    uint64_t limb = *(const mp_limb_t *)mpfr_custom_get_significand(x);
+    uint64_t bits = (uint64_t)(e + 1022) << 52 | ((limb >> 11) & ((UINT64_C(1) << 52) - 1)) |
+                    (mpfr_signbit(x) ? UINT64_C(1) << 63 : 0);
+    memcpy(d, &bits, sizeof *d);
+    return true;
+#else
+    *d = mpfr_get_d(x, MPFR_RNDN);
+    return mpfr_zero_p(x) || (mpfr_regular_p(x) && mpfr_get_exp(x) >= emin && mpfr_get_exp(x) <= 1024);
+#endif
+}
+
+/* x (precision 53, a tensor element: its limb is ours to write) = d exactly. */
+static inline void sl_m53_set(mpfr_ptr x, double d)
+{
+#if GMP_NUMB_BITS == 64
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    int64_t be = (int64_t)((bits >> 52) & 0x7ff);
+    if (be > 0 && be < 0x7ff) {
+        mp_limb_t *m = mpfr_custom_get_significand(x);
+        *m = UINT64_C(1) << 63 | (bits & ((UINT64_C(1) << 52) - 1)) << 11;
+        mpfr_custom_init_set(x, bits >> 63 ? -MPFR_REGULAR_KIND : MPFR_REGULAR_KIND, be - 1022, 53, m);
+        return;
+    }
+    if (d == 0) {
+        mpfr_set_zero(x, bits >> 63 ? -1 : 1);
+        return;
+    }
+#endif
+    mpfr_set_d(x, d, MPFR_RNDN); /* subnormals (exact at 53 bits), the rest */
+}
+
+/* The same for mpfr elements of precision 53, computed in doubles when
+ * that gives mpfr's numbers exactly (operands and results in double's
+ * normal range); false, with nothing written, when it cannot. */
+bool sl_tensor_gemm_m53(const __mpfr_struct *a, int64_t as0, int64_t as1, const __mpfr_struct *b, int64_t bs0,
+                        int64_t bs1, int64_t m, int64_t k, int64_t n, __mpfr_struct *c, const __mpfr_struct *c0,
+                        int64_t c0s0, int64_t c0s1, bool post);
 SlTensor *sl_tensor_dot(const SlTensor *a, const SlTensor *b, SlError *err);
 SlTensor *sl_tensor_bmm(const SlTensor *a, const SlTensor *b, SlError *err);
 SlTensor *sl_tensor_outer(const SlTensor *a, const SlTensor *b, SlError *err);
