@@ -1045,6 +1045,7 @@ static bool accumulate_leaf(SlTensor *leaf, SlTensor *g, SlError *err)
             for (int64_t i = 0; i < n; i++)
                 a[i] = a[i] + b[i];
         }
+        sl_tensor_bump_version(t);
         return true;
     }
     if (t->dtype == g->dtype && (t->dtype == SL_DT_F32 || t->dtype == SL_DT_F64) && !g->wrapped &&

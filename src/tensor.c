@@ -2522,6 +2522,7 @@ static bool inplace_fast(SlTOp op, SlTensor *t, const SlTensor *other, double al
             for (int64_t i = 0; i < n; i++)
                 a[i] = a[i] / b[i];
     }
+    sl_tensor_bump_version(t); /* an in-place change, as the general path's copy_ counts it */
     return true;
 }
 

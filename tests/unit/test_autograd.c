@@ -981,13 +981,22 @@ START_TEST(test_errors)
     ck_assert(strstr(err.msg, "modified by an inplace operation: [torch.FloatTensor [3]], which is output 0 of "
                               "ExpBackward0, is at version 1; expected version 0 instead") != NULL);
     sl_err_clear(&err);
+    /* the same when the other operand is a tensor of the same shape (the
+     * contiguous in-place loop counts the change too) */
+    SlTensor *e2 = sl_ag_unary(SL_FN_EXP, v, &err);
+    SlTensor *ones = sl_tensor_ones_like(v, &err);
+    ck_assert(sl_ag_add_(e2, ones, 1.0, &err));
+    SlTensor *es2 = sl_ag_sum(e2, 0, true, false, &err);
+    ck_assert(!sl_ag_backward(es2, NULL, false, &err));
+    ck_assert(strstr(err.msg, "ExpBackward0, is at version 1; expected version 0 instead") != NULL);
+    sl_err_clear(&err);
     /* requires_grad on ints, requires_grad_(False) on a non-leaf */
     SlTensor *it = sl_tensor_zeros(SL_DT_I64, 0, NULL, 0, &err);
     ck_assert(!sl_ag_requires_grad_(it, true, &err));
     sl_err_clear(&err);
     ck_assert(!sl_ag_requires_grad_(v2, false, &err));
     sl_err_clear(&err);
-    SlTensor *all[] = {v, two, v2, g, g2, plain, sel, d, e, one, es, it};
+    SlTensor *all[] = {v, two, v2, g, g2, plain, sel, d, e, one, es, e2, ones, es2, it};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sl_tensor_unref(all[i]);
     ck_assert_int_eq(sl_tensor_live(), 0);
