@@ -168,41 +168,6 @@ static bool bind(SlCall *c, const char *fname, const char *const *names, size_t 
 
 static bool given(const SlValue *v) { return v && v->kind != SL_NONE; }
 
-static bool as_long(const SlValue *v, long *out)
-{
-    if ((v->kind == SL_INT || v->kind == SL_BOOL) && sl_num_to_long(v, out))
-        return true;
-    SlTensor *t = sl_tensor_of(v);
-    if (t && t->ndim == 0 && !sl_dtype_is_float(t->dtype)) {
-        *out = (long)sl_tensor_get_i(t, 0);
-        return true;
-    }
-    return false;
-}
-
-static bool int_arg(SlCall *c, const char *fname, const char *aname, const SlValue *v, long *out)
-{
-    if (as_long(v, out))
-        return true;
-    if (v->kind == SL_INT)
-        return sl_err(c->err, SL_E_OVERFLOW, "Python int too large to convert to C long");
-    return sl_err(c->err, SL_E_ARG_TYPE, fname, aname, "an integer", sl_type_name(v));
-}
-
-static bool double_arg(SlCall *c, const char *fname, const char *aname, const SlValue *v, double *out)
-{
-    if (sl_is_number(v)) {
-        *out = sl_num_to_double(v);
-        return true;
-    }
-    SlTensor *t = sl_tensor_of(v);
-    if (t && sl_tensor_numel(t) == 1) {
-        *out = sl_tensor_get_d(t, 0);
-        return true;
-    }
-    return sl_err(c->err, SL_E_ARG_TYPE, fname, aname, "a number", sl_type_name(v));
-}
-
 /* Python truth of a flag (True, False, 0, 1). */
 static bool bool_arg(SlCall *c, const char *fname, const char *aname, const SlValue *v, bool *out)
 {
@@ -210,12 +175,7 @@ static bool bool_arg(SlCall *c, const char *fname, const char *aname, const SlVa
         *out = false;
         return true;
     }
-    long l;
-    if (v->kind == SL_BOOL || (v->kind == SL_INT && sl_num_to_long(v, &l))) {
-        *out = v->kind == SL_BOOL ? v->u.b : l != 0;
-        return true;
-    }
-    return sl_err(c->err, SL_E_ARG_TYPE, fname, aname, "a bool", sl_type_name(v));
+    return sl_arg_bool(c, fname, aname, v, out);
 }
 
 /* A tensor argument, in the words torch uses for its C++ functions. */
@@ -243,10 +203,10 @@ static bool opt_tensor_arg(SlCall *c, const char *fname, const char *aname, int 
 static bool pair_arg(SlCall *c, const char *fname, const char *aname, const SlValue *v, int out[2])
 {
     long a, b;
-    if (as_long(v, &a)) {
+    if (sl_value_as_long(v, &a)) {
         b = a;
     } else if ((v->kind == SL_TUPLE || v->kind == SL_LIST) && v->u.list.len == 2 &&
-               as_long(v->u.list.items[0], &a) && as_long(v->u.list.items[1], &b)) {
+               sl_value_as_long(v->u.list.items[0], &a) && sl_value_as_long(v->u.list.items[1], &b)) {
     } else {
         return sl_err(c->err, SL_E_ARG_TYPE, fname, aname, "an int or a tuple of two ints", sl_type_name(v));
     }
@@ -439,8 +399,8 @@ static SlValue *b_Linear(SlCall *c)
     long in, out;
     bool bias = true;
     SlDTypeP dt;
-    if (!bind(c, "Linear", names, 2, v) || !int_arg(c, "Linear", "in_features", v[0], &in) ||
-        !int_arg(c, "Linear", "out_features", v[1], &out) || (v[2] && !bool_arg(c, "Linear", "bias", v[2], &bias)) ||
+    if (!bind(c, "Linear", names, 2, v) || !sl_arg_long(c, "Linear", "in_features", v[0], &in) ||
+        !sl_arg_long(c, "Linear", "out_features", v[1], &out) || (v[2] && !bool_arg(c, "Linear", "bias", v[2], &bias)) ||
         !device_arg(c, v[3]) || !dtype_arg(c, "Linear", v[4], &dt))
         return NULL;
     int64_t shape[2] = {out, in};
@@ -470,10 +430,10 @@ static SlValue *b_Conv2d(SlCall *c)
     int pad_mode = PAD_INTS;
     bool bias = true;
     SlDTypeP dt;
-    if (!bind(c, f, names, 3, v) || !int_arg(c, f, "in_channels", v[0], &in) ||
-        !int_arg(c, f, "out_channels", v[1], &out) || !pair_arg(c, f, "kernel_size", v[2], kernel) ||
+    if (!bind(c, f, names, 3, v) || !sl_arg_long(c, f, "in_channels", v[0], &in) ||
+        !sl_arg_long(c, f, "out_channels", v[1], &out) || !pair_arg(c, f, "kernel_size", v[2], kernel) ||
         (v[3] && !pair_arg(c, f, "stride", v[3], stride)) || (v[5] && !pair_arg(c, f, "dilation", v[5], dilation)) ||
-        (v[6] && !int_arg(c, f, "groups", v[6], &groups)) || (v[7] && !bool_arg(c, f, "bias", v[7], &bias)) ||
+        (v[6] && !sl_arg_long(c, f, "groups", v[6], &groups)) || (v[7] && !bool_arg(c, f, "bias", v[7], &bias)) ||
         !device_arg(c, v[9]) || !dtype_arg(c, f, v[10], &dt))
         return NULL;
     if (v[4] && v[4]->kind == SL_STR) {
@@ -569,7 +529,7 @@ static SlValue *softmax_class(SlCall *c, Kind k)
     static const char *const names[] = {"dim", NULL};
     SlValue *v[1];
     long dim = 0;
-    if (!bind(c, class_names[k], names, 0, v) || (given(v[0]) && !int_arg(c, class_names[k], "dim", v[0], &dim)))
+    if (!bind(c, class_names[k], names, 0, v) || (given(v[0]) && !sl_arg_long(c, class_names[k], "dim", v[0], &dim)))
         return NULL;
     Module *m = mod_new(k);
     m->has_dim = given(v[0]);
@@ -587,7 +547,7 @@ static SlValue *b_LeakyReLU(SlCall *c)
     SlValue *v[2];
     double slope = 0.01;
     bool inplace = false;
-    if (!bind(c, "LeakyReLU", names, 0, v) || (v[0] && !double_arg(c, "LeakyReLU", "negative_slope", v[0], &slope)) ||
+    if (!bind(c, "LeakyReLU", names, 0, v) || (v[0] && !sl_arg_double(c, "LeakyReLU", "negative_slope", v[0], &slope)) ||
         (v[1] && !bool_arg(c, "LeakyReLU", "inplace", v[1], &inplace)))
         return NULL;
     Module *m = mod_new(K_LEAKY_RELU);
@@ -603,8 +563,8 @@ static SlValue *b_Flatten(SlCall *c)
     static const char *const names[] = {"start_dim", "end_dim", NULL};
     SlValue *v[2];
     long start = 1, end = -1;
-    if (!bind(c, "Flatten", names, 0, v) || (v[0] && !int_arg(c, "Flatten", "start_dim", v[0], &start)) ||
-        (v[1] && !int_arg(c, "Flatten", "end_dim", v[1], &end)))
+    if (!bind(c, "Flatten", names, 0, v) || (v[0] && !sl_arg_long(c, "Flatten", "start_dim", v[0], &start)) ||
+        (v[1] && !sl_arg_long(c, "Flatten", "end_dim", v[1], &end)))
         return NULL;
     Module *m = mod_new(K_FLATTEN);
     m->dim = start;
@@ -667,8 +627,8 @@ static SlValue *loss_class(SlCall *c, Kind k)
     Module *m = mod_new(k);
     long ignore = -100;
     double smoothing = 0;
-    bool ok = reduction_arg(c, red, sa, rd, m) && (!ii || int_arg(c, f, "ignore_index", ii, &ignore)) &&
-              (!ls || double_arg(c, f, "label_smoothing", ls, &smoothing));
+    bool ok = reduction_arg(c, red, sa, rd, m) && (!ii || sl_arg_long(c, f, "ignore_index", ii, &ignore)) &&
+              (!ls || sl_arg_double(c, f, "label_smoothing", ls, &smoothing));
     if (ok && smoothing != 0)
         ok = sl_err(c->err, SL_E_VALUE, "label_smoothing is not supported yet (only 0.0)");
     if (ok && given(weight)) {
@@ -1642,7 +1602,7 @@ static bool slice_bound(SlValue *v, long *out, SlError *err)
 {
     if (!v || v->kind == SL_NONE)
         return true;
-    if (as_long(v, out))
+    if (sl_value_as_long(v, out))
         return true;
     if (v->kind == SL_INT) { /* beyond a long: clamps like Python */
         *out = mpz_sgn(v->u.z) < 0 ? -(1L << 40) : 1L << 40;
@@ -1678,9 +1638,9 @@ static SlValue *seq_index(SlValue *self, SlValue *const *idx, size_t n, SlError 
         return mod_value(r);
     }
     long i;
-    if (n == 1 && idx[0]->kind == SL_INT && !as_long(idx[0], &i))
+    if (n == 1 && idx[0]->kind == SL_INT && !sl_value_as_long(idx[0], &i))
         return sl_err(err, SL_E_TENSOR_INDEX, "cannot fit 'int' into an index-sized integer"), NULL;
-    if (n != 1 || !as_long(idx[0], &i))
+    if (n != 1 || !sl_value_as_long(idx[0], &i))
         return sl_err(err, SL_E_TYPE, "Sequential indices must be integers or slices, not %s",
                       n != 1 ? "tuple" : sl_type_name(idx[0])),
                NULL;
@@ -1768,7 +1728,7 @@ static SlValue *softmax_fn(SlCall *c, const char *fname, bool log)
     if (!bind(c, fname, names, 1, v))
         return NULL;
     SlTensor *x = tensor_arg(c, fname, "input", 1, v[0]);
-    if (!x || (given(v[1]) && !int_arg(c, fname, "dim", v[1], &dim)))
+    if (!x || (given(v[1]) && !sl_arg_long(c, fname, "dim", v[1], &dim)))
         return NULL;
     if (!given(v[1]))
         dim = implicit_dim(x);
@@ -1802,7 +1762,7 @@ static SlValue *f_leaky_relu(SlCall *c)
     if (!bind(c, "leaky_relu", names, 1, v))
         return NULL;
     SlTensor *x = tensor_arg(c, "leaky_relu", "input", 1, v[0]);
-    if (!x || (v[1] && !double_arg(c, "leaky_relu", "negative_slope", v[1], &slope)) ||
+    if (!x || (v[1] && !sl_arg_double(c, "leaky_relu", "negative_slope", v[1], &slope)) ||
         (v[2] && !bool_arg(c, "leaky_relu", "inplace", v[2], &inplace)))
         return NULL;
     return finish_inplace(v[0], x, sl_ag_leaky_relu(x, slope, c->err), inplace, c->err);
@@ -1832,7 +1792,7 @@ static SlValue *f_conv2d(SlCall *c)
         !(w = tensor_arg(c, "conv2d", "weight", 2, v[1])) || !opt_tensor_arg(c, "conv2d", "bias", 3, v[2], &b) ||
         (v[3] && !pair_arg(c, "conv2d", "stride", v[3], stride)) ||
         (v[5] && !pair_arg(c, "conv2d", "dilation", v[5], dilation)) ||
-        (v[6] && !int_arg(c, "conv2d", "groups", v[6], &groups)))
+        (v[6] && !sl_arg_long(c, "conv2d", "groups", v[6], &groups)))
         return NULL;
     if (v[4] && v[4]->kind == SL_STR) {
         const char *p = v[4]->u.str.s;
@@ -1888,8 +1848,8 @@ static SlValue *loss_fn(SlCall *c, Kind k)
     long ignore = -100;
     double smoothing = 0;
     SlTensor *w = NULL;
-    if (!reduction_arg(c, red, sa, rd, &m) || (ii && !int_arg(c, f, "ignore_index", ii, &ignore)) ||
-        (ls && !double_arg(c, f, "label_smoothing", ls, &smoothing)) ||
+    if (!reduction_arg(c, red, sa, rd, &m) || (ii && !sl_arg_long(c, f, "ignore_index", ii, &ignore)) ||
+        (ls && !sl_arg_double(c, f, "label_smoothing", ls, &smoothing)) ||
         !opt_tensor_arg(c, f, "weight", 3, weight, &w))
         return NULL;
     if (smoothing != 0)

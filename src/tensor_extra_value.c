@@ -30,70 +30,13 @@ static bool check(SlCall *c, const char *fname, size_t min, size_t max, const ch
     return sl_call_keywords(c, fname, kw) && sl_call_arity(c, fname, min, max);
 }
 
-/* positional i, or keyword name */
-static SlValue *arg(SlCall *c, size_t i, const char *name)
-{
-    if (i < c->nargs)
-        return c->args[i];
-    return name ? kwarg(c, name) : NULL;
-}
-
 static bool given(const SlValue *v) { return v && v->kind != SL_NONE; }
-
-static bool as_long(const SlValue *v, long *out)
-{
-    if ((v->kind == SL_INT || v->kind == SL_BOOL) && sl_num_to_long(v, out))
-        return true;
-    SlTensor *t = sl_tensor_of(v);
-    if (t && t->ndim == 0 && !sl_dtype_is_float(t->dtype)) {
-        *out = (long)sl_tensor_get_i(t, 0);
-        return true;
-    }
-    return false;
-}
-
-static bool get_long(SlCall *c, const char *fname, const char *argname, const SlValue *v, long *out)
-{
-    if (as_long(v, out))
-        return true;
-    if (v->kind == SL_INT)
-        return sl_err(c->err, SL_E_OVERFLOW, "Python int too large to convert to C long");
-    return sl_err(c->err, SL_E_ARG_TYPE, fname, argname, "an integer", sl_type_name(v));
-}
-
-static bool get_double(SlCall *c, const char *fname, const char *argname, const SlValue *v, double *out)
-{
-    if (sl_is_number(v)) {
-        *out = sl_num_to_double(v);
-        return true;
-    }
-    SlTensor *t = sl_tensor_of(v);
-    if (t && sl_tensor_numel(t) == 1) {
-        *out = sl_tensor_get_d(t, 0);
-        return true;
-    }
-    return sl_err(c->err, SL_E_ARG_TYPE, fname, argname, "a number", sl_type_name(v));
-}
-
-static bool get_bool(SlCall *c, const char *fname, const char *argname, const SlValue *v, bool *out)
-{
-    if (v->kind == SL_BOOL) {
-        *out = v->u.b;
-        return true;
-    }
-    long l;
-    if (v->kind == SL_INT && sl_num_to_long(v, &l)) {
-        *out = l != 0;
-        return true;
-    }
-    return sl_err(c->err, SL_E_ARG_TYPE, fname, argname, "a bool", sl_type_name(v));
-}
 
 /* an optional bool argument (default when absent or None) */
 static bool opt_bool(SlCall *c, const char *fname, const char *argname, const SlValue *v, bool dflt, bool *out)
 {
     *out = dflt;
-    return !given(v) || get_bool(c, fname, argname, v, out);
+    return !given(v) || sl_arg_bool(c, fname, argname, v, out);
 }
 
 static SlTensor *tensor_arg(SlCall *c, const char *fname, const char *argname, const SlValue *v)
@@ -192,7 +135,7 @@ static bool int_list(SlCall *c, const char *fname, const char *argname, size_t f
             }
             for (size_t i = 0; i < len; i++) {
                 long l;
-                if (!get_long(c, fname, argname, items->u.list.items[i], &l)) {
+                if (!sl_arg_long(c, fname, argname, items->u.list.items[i], &l)) {
                     sl_unref(items);
                     return false;
                 }
@@ -204,7 +147,7 @@ static bool int_list(SlCall *c, const char *fname, const char *argname, size_t f
         if (c->err->set)
             return false;
         long l;
-        if (!get_long(c, fname, argname, one, &l))
+        if (!sl_arg_long(c, fname, argname, one, &l))
             return false;
         out[(*n)++] = l;
         return true;
@@ -213,7 +156,7 @@ static bool int_list(SlCall *c, const char *fname, const char *argname, size_t f
         return sl_err(c->err, SL_E_LIMIT, "tensors have at most 16 dimensions");
     for (size_t i = from; i < c->nargs; i++) {
         long l;
-        if (!get_long(c, fname, argname, c->args[i], &l))
+        if (!sl_arg_long(c, fname, argname, c->args[i], &l))
             return false;
         out[(*n)++] = l;
     }
@@ -235,7 +178,7 @@ static bool dims_mask(SlCall *c, const char *fname, SlValue *dv, const SlTensor 
         *all = true;
     for (size_t i = 0; ok && i < n; i++) {
         long d;
-        ok = get_long(c, fname, "dim", it[i], &d);
+        ok = sl_arg_long(c, fname, "dim", it[i], &d);
         int di = (int)d;
         ok = ok && sl_tensor_wrap_dim(&di, t->ndim, c->err);
         if (ok && t->ndim > 0) {
@@ -348,7 +291,7 @@ static SlValue *ret_index(SlValue *self, SlValue *const *idx, size_t n, SlError 
 {
     const RetTypes *r = self->u.obj.data;
     long i;
-    if (n != 1 || !as_long(idx[0], &i))
+    if (n != 1 || !sl_value_as_long(idx[0], &i))
         return sl_err(err, SL_E_TYPE, "tuple indices must be integers or slices, not %s",
                       n == 1 ? sl_type_name(idx[0]) : "tuple"),
                NULL;
@@ -420,9 +363,9 @@ static SlValue *stdvar(SlCall *c, const char *fname, bool take_sqrt)
         uv = c->args[0];
         kv = kwarg(c, "keepdim");
     } else {
-        dv = arg(c, 0, "dim");
-        uv = arg(c, 1, "unbiased");
-        kv = arg(c, 2, "keepdim");
+        dv = sl_arg(c, 0, "dim");
+        uv = sl_arg(c, 1, "unbiased");
+        kv = sl_arg(c, 2, "keepdim");
     }
     SlValue *cv = kwarg(c, "correction");
     bool unbiased, keep;
@@ -439,7 +382,7 @@ static SlValue *stdvar(SlCall *c, const char *fname, bool take_sqrt)
                    NULL;
         if (cv->kind == SL_FLOAT)
             return sl_err(c->err, SL_E_ARG_TYPE, fname, "'correction'", "int", "float"), NULL;
-        if (!get_long(c, fname, "correction", cv, &corr))
+        if (!sl_arg_long(c, fname, "correction", cv, &corr))
             return NULL;
     }
     return sl_tensor_value(sl_ag_var(SELF, mask, all, corr, keep, take_sqrt, c->err));
@@ -454,12 +397,12 @@ static SlValue *m_prod(SlCall *c)
     static const char *const kw[] = {"dim", "keepdim", "dtype", NULL};
     if (!check(c, "prod", 0, 2, kw))
         return NULL;
-    SlValue *dv = arg(c, 0, "dim"), *kv = arg(c, 1, "keepdim");
+    SlValue *dv = sl_arg(c, 0, "dim"), *kv = sl_arg(c, 1, "keepdim");
     long d = 0;
     bool keep, ok;
     if (given(dv) && (dv->kind == SL_LIST || dv->kind == SL_TUPLE))
         return sl_err(c->err, SL_E_ARG_TYPE, "prod", "'dim'", "int", sl_type_name(dv)), NULL;
-    if ((given(dv) && !get_long(c, "prod", "dim", dv, &d)) || !opt_bool(c, "prod", "keepdim", kv, false, &keep))
+    if ((given(dv) && !sl_arg_long(c, "prod", "dim", dv, &d)) || !opt_bool(c, "prod", "keepdim", kv, false, &keep))
         return NULL;
     SlTensor *t = with_dtype(c, SELF, &ok);
     if (!ok)
@@ -474,12 +417,12 @@ static SlValue *cum(SlCall *c, const char *fname, bool prod)
     static const char *const kw[] = {"dim", "dtype", NULL};
     if (!check(c, fname, 0, 1, kw))
         return NULL;
-    SlValue *dv = arg(c, 0, "dim");
+    SlValue *dv = sl_arg(c, 0, "dim");
     if (!dv)
         return sl_err(c->err, SL_E_ARG_MISSING, fname, "dim"), NULL;
     long d;
     bool ok;
-    if (!get_long(c, fname, "dim", dv, &d))
+    if (!sl_arg_long(c, fname, "dim", dv, &d))
         return NULL;
     SlTensor *t = with_dtype(c, SELF, &ok);
     if (!ok)
@@ -497,7 +440,7 @@ static SlValue *m_logsumexp(SlCall *c)
     static const char *const kw[] = {"dim", "keepdim", NULL};
     if (!check(c, "logsumexp", 0, 2, kw))
         return NULL;
-    SlValue *dv = arg(c, 0, "dim"), *kv = arg(c, 1, "keepdim");
+    SlValue *dv = sl_arg(c, 0, "dim"), *kv = sl_arg(c, 1, "keepdim");
     if (!dv)
         return sl_err(c->err, SL_E_ARG_MISSING, "logsumexp", "dim"), NULL;
     uint32_t mask;
@@ -536,12 +479,12 @@ static SlValue *softmax_m(SlCall *c, const char *fname, bool log)
     static const char *const kw[] = {"dim", "dtype", NULL};
     if (!check(c, fname, 0, 2, kw))
         return NULL;
-    SlValue *dv = arg(c, 0, "dim");
+    SlValue *dv = sl_arg(c, 0, "dim");
     if (!given(dv))
         return sl_err(c->err, SL_E_ARG_MISSING, fname, "dim"), NULL;
     long d;
     bool ok;
-    if (!get_long(c, fname, "dim", dv, &d))
+    if (!sl_arg_long(c, fname, "dim", dv, &d))
         return NULL;
     SlTensor *t = c->nargs > 1 ? with_dtype_value(c, SELF, c->args[1], &ok) : with_dtype(c, SELF, &ok);
     if (!ok)
@@ -576,14 +519,14 @@ static SlValue *m_pow_(SlCall *c)
     static const char *const kw[] = {"exponent", NULL};
     if (!check(c, "pow_", 0, 1, kw))
         return NULL;
-    SlValue *ev = arg(c, 0, "exponent");
+    SlValue *ev = sl_arg(c, 0, "exponent");
     if (!ev)
         return sl_err(c->err, SL_E_ARG_MISSING, "pow_", "exponent"), NULL;
     double e;
     if (sl_tensor_of(ev) && sl_tensor_of(ev)->ndim > 0)
         return sl_err(c->err, SL_E_TYPE, "pow_(): slope takes a number as the exponent of an in-place power"),
                NULL;
-    if (!get_double(c, "pow_", "exponent", ev, &e))
+    if (!sl_arg_double(c, "pow_", "exponent", ev, &e))
         return NULL;
     return NAMED(c, "pow_", sl_ag_pow_(SELF, e, c->err)) ? sl_ref(c->self) : NULL;
 }
@@ -593,10 +536,10 @@ static SlValue *m_clamp_(SlCall *c)
     static const char *const kw[] = {"min", "max", NULL};
     if (!check(c, "clamp_", 0, 2, kw))
         return NULL;
-    SlValue *lv = arg(c, 0, "min"), *hv = arg(c, 1, "max");
+    SlValue *lv = sl_arg(c, 0, "min"), *hv = sl_arg(c, 1, "max");
     double lo = 0, hi = 0;
-    if ((given(lv) && !get_double(c, "clamp_", "min", lv, &lo)) ||
-        (given(hv) && !get_double(c, "clamp_", "max", hv, &hi)))
+    if ((given(lv) && !sl_arg_double(c, "clamp_", "min", lv, &lo)) ||
+        (given(hv) && !sl_arg_double(c, "clamp_", "max", hv, &hi)))
         return NULL;
     return NAMED(c, "clamp_", sl_ag_clamp_(SELF, given(lv), lo, given(hv), hi, c->err)) ? sl_ref(c->self) : NULL;
 }
@@ -611,9 +554,9 @@ static bool sort_args(SlCall *c, const char *fname, long *dim, bool *desc, bool 
     static const char *const kw[] = {"dim", "descending", "stable", NULL};
     if (!check(c, fname, 0, 2, kw))
         return false;
-    SlValue *dv = arg(c, 0, "dim"), *sv = arg(c, 1, "descending"), *st = kwarg(c, "stable");
+    SlValue *dv = sl_arg(c, 0, "dim"), *sv = sl_arg(c, 1, "descending"), *st = kwarg(c, "stable");
     *dim = -1;
-    return (!given(dv) || get_long(c, fname, "dim", dv, dim)) && opt_bool(c, fname, "descending", sv, false, desc) &&
+    return (!given(dv) || sl_arg_long(c, fname, "dim", dv, dim)) && opt_bool(c, fname, "descending", sv, false, desc) &&
            opt_bool(c, fname, "stable", st, false, stable);
 }
 
@@ -652,12 +595,12 @@ static SlValue *m_topk(SlCall *c)
     static const char *const kw[] = {"k", "dim", "largest", "sorted", NULL};
     if (!check(c, "topk", 0, 4, kw))
         return NULL;
-    SlValue *kv = arg(c, 0, "k"), *dv = arg(c, 1, "dim"), *lv = arg(c, 2, "largest"), *sv = arg(c, 3, "sorted");
+    SlValue *kv = sl_arg(c, 0, "k"), *dv = sl_arg(c, 1, "dim"), *lv = sl_arg(c, 2, "largest"), *sv = sl_arg(c, 3, "sorted");
     if (!kv)
         return sl_err(c->err, SL_E_ARG_MISSING, "topk", "k"), NULL;
     long k, dim = -1;
     bool largest, sorted;
-    if (!get_long(c, "topk", "k", kv, &k) || (given(dv) && !get_long(c, "topk", "dim", dv, &dim)) ||
+    if (!sl_arg_long(c, "topk", "k", kv, &k) || (given(dv) && !sl_arg_long(c, "topk", "dim", dv, &dim)) ||
         !opt_bool(c, "topk", "largest", lv, true, &largest) || !opt_bool(c, "topk", "sorted", sv, true, &sorted))
         return NULL;
     SlTensor *v, *i;
@@ -674,11 +617,11 @@ static SlValue *m_unique(SlCall *c)
         return NULL;
     bool sorted, inv, cnt;
     long dim = 0;
-    SlValue *dv = arg(c, 3, "dim");
-    if (!opt_bool(c, "unique", "sorted", arg(c, 0, "sorted"), true, &sorted) ||
-        !opt_bool(c, "unique", "return_inverse", arg(c, 1, "return_inverse"), false, &inv) ||
-        !opt_bool(c, "unique", "return_counts", arg(c, 2, "return_counts"), false, &cnt) ||
-        (given(dv) && !get_long(c, "unique", "dim", dv, &dim)))
+    SlValue *dv = sl_arg(c, 3, "dim");
+    if (!opt_bool(c, "unique", "sorted", sl_arg(c, 0, "sorted"), true, &sorted) ||
+        !opt_bool(c, "unique", "return_inverse", sl_arg(c, 1, "return_inverse"), false, &inv) ||
+        !opt_bool(c, "unique", "return_counts", sl_arg(c, 2, "return_counts"), false, &cnt) ||
+        (given(dv) && !sl_arg_long(c, "unique", "dim", dv, &dim)))
         return NULL;
     SlTensor *v, *iv = NULL, *cv = NULL;
     if (!sl_tensor_unique(SELF, sorted || given(dv), given(dv), (int)dim, &v, inv ? &iv : NULL, cnt ? &cv : NULL,
@@ -731,7 +674,7 @@ static SlValue *m_roll(SlCall *c)
     static const char *const kw[] = {"shifts", "dims", NULL};
     if (!check(c, "roll", 0, 2, kw))
         return NULL;
-    SlValue *sv = arg(c, 0, "shifts"), *dv = arg(c, 1, "dims");
+    SlValue *sv = sl_arg(c, 0, "shifts"), *dv = sl_arg(c, 1, "dims");
     if (!sv)
         return sl_err(c->err, SL_E_ARG_MISSING, "roll", "shifts"), NULL;
     int ns = 0, nd = 0;
@@ -786,13 +729,13 @@ static SlValue *m_split(SlCall *c)
     static const char *const kw[] = {"split_size", "split_size_or_sections", "dim", NULL};
     if (!check(c, "split", 0, 2, kw))
         return NULL;
-    SlValue *sv = arg(c, 0, "split_size"), *dv = arg(c, 1, "dim");
+    SlValue *sv = sl_arg(c, 0, "split_size"), *dv = sl_arg(c, 1, "dim");
     if (!sv)
         sv = kwarg(c, "split_size_or_sections");
     if (!sv)
         return sl_err(c->err, SL_E_ARG_MISSING, "split", "split_size"), NULL;
     long dim = 0;
-    if (given(dv) && !get_long(c, "split", "dim", dv, &dim))
+    if (given(dv) && !sl_arg_long(c, "split", "dim", dv, &dim))
         return NULL;
     SlTensor **ts = calloc(MAX_PIECES, sizeof *ts);
     if (!ts)
@@ -809,7 +752,7 @@ static SlValue *m_split(SlCall *c)
             sl_err(c->err, SL_E_LIMIT, "split into more than %d pieces", MAX_PIECES);
         for (size_t i = 0; ok && i < len; i++) {
             long l;
-            ok = get_long(c, "split", "split_size_or_sections", items->u.list.items[i], &l);
+            ok = sl_arg_long(c, "split", "split_size_or_sections", items->u.list.items[i], &l);
             sizes[i] = l;
         }
         if (ok)
@@ -818,7 +761,7 @@ static SlValue *m_split(SlCall *c)
         sl_unref(items);
     } else {
         long s;
-        if (get_long(c, "split", "split_size", sv, &s))
+        if (sl_arg_long(c, "split", "split_size", sv, &s))
             n = sl_ag_split(SELF, s, NULL, 0, (int)dim, ts, MAX_PIECES, c->err);
     }
     SlValue *r = pieces(c, ts, n);
@@ -832,11 +775,11 @@ static SlValue *m_chunk(SlCall *c)
     static const char *const kw[] = {"chunks", "dim", NULL};
     if (!check(c, "chunk", 0, 2, kw))
         return NULL;
-    SlValue *kv = arg(c, 0, "chunks"), *dv = arg(c, 1, "dim");
+    SlValue *kv = sl_arg(c, 0, "chunks"), *dv = sl_arg(c, 1, "dim");
     if (!kv)
         return sl_err(c->err, SL_E_ARG_MISSING, "chunk", "chunks"), NULL;
     long k, dim = 0;
-    if (!get_long(c, "chunk", "chunks", kv, &k) || (given(dv) && !get_long(c, "chunk", "dim", dv, &dim)))
+    if (!sl_arg_long(c, "chunk", "chunks", kv, &k) || (given(dv) && !sl_arg_long(c, "chunk", "dim", dv, &dim)))
         return NULL;
     SlTensor **ts = calloc(MAX_PIECES, sizeof *ts);
     if (!ts)
@@ -852,12 +795,12 @@ static SlValue *m_narrow(SlCall *c)
     static const char *const kw[] = {"dim", "start", "length", NULL};
     if (!check(c, "narrow", 0, 3, kw))
         return NULL;
-    SlValue *dv = arg(c, 0, "dim"), *sv = arg(c, 1, "start"), *lv = arg(c, 2, "length");
+    SlValue *dv = sl_arg(c, 0, "dim"), *sv = sl_arg(c, 1, "start"), *lv = sl_arg(c, 2, "length");
     if (!dv || !sv || !lv)
         return sl_err(c->err, SL_E_ARG_MISSING, "narrow", !dv ? "dim" : !sv ? "start" : "length"), NULL;
     long d, s, l;
-    if (!get_long(c, "narrow", "dim", dv, &d) || !get_long(c, "narrow", "start", sv, &s) ||
-        !get_long(c, "narrow", "length", lv, &l))
+    if (!sl_arg_long(c, "narrow", "dim", dv, &d) || !sl_arg_long(c, "narrow", "start", sv, &s) ||
+        !sl_arg_long(c, "narrow", "length", lv, &l))
         return NULL;
     return sl_tensor_value(sl_ag_narrow(SELF, (int)d, s, l, c->err));
 }
@@ -867,9 +810,9 @@ static SlValue *tri(SlCall *c, const char *fname, bool lower)
     static const char *const kw[] = {"diagonal", NULL};
     if (!check(c, fname, 0, 1, kw))
         return NULL;
-    SlValue *dv = arg(c, 0, "diagonal");
+    SlValue *dv = sl_arg(c, 0, "diagonal");
     long k = 0;
-    if (given(dv) && !get_long(c, fname, "diagonal", dv, &k))
+    if (given(dv) && !sl_arg_long(c, fname, "diagonal", dv, &k))
         return NULL;
     return sl_tensor_value(sl_ag_triu(SELF, k, lower, c->err));
 }
@@ -882,9 +825,9 @@ static SlValue *m_diag(SlCall *c)
     static const char *const kw[] = {"diagonal", NULL};
     if (!check(c, "diag", 0, 1, kw))
         return NULL;
-    SlValue *dv = arg(c, 0, "diagonal");
+    SlValue *dv = sl_arg(c, 0, "diagonal");
     long k = 0;
-    if (given(dv) && !get_long(c, "diag", "diagonal", dv, &k))
+    if (given(dv) && !sl_arg_long(c, "diag", "diagonal", dv, &k))
         return NULL;
     return sl_tensor_value(sl_ag_diag(SELF, k, c->err));
 }
@@ -898,13 +841,13 @@ static SlValue *m_gather(SlCall *c)
     static const char *const kw[] = {"dim", "index", "sparse_grad", NULL};
     if (!check(c, "gather", 0, 2, kw))
         return NULL;
-    SlValue *dv = arg(c, 0, "dim");
+    SlValue *dv = sl_arg(c, 0, "dim");
     if (!dv)
         return sl_err(c->err, SL_E_ARG_MISSING, "gather", "dim"), NULL;
     long d;
-    if (!get_long(c, "gather", "dim", dv, &d))
+    if (!sl_arg_long(c, "gather", "dim", dv, &d))
         return NULL;
-    SlTensor *ix = tensor_arg(c, "gather", "index", arg(c, 1, "index"));
+    SlTensor *ix = tensor_arg(c, "gather", "index", sl_arg(c, 1, "index"));
     return ix ? sl_tensor_value(sl_ag_gather(SELF, (int)d, ix, c->err)) : NULL;
 }
 
@@ -913,13 +856,13 @@ static SlValue *m_index_select(SlCall *c)
     static const char *const kw[] = {"dim", "index", NULL};
     if (!check(c, "index_select", 0, 2, kw))
         return NULL;
-    SlValue *dv = arg(c, 0, "dim");
+    SlValue *dv = sl_arg(c, 0, "dim");
     if (!dv)
         return sl_err(c->err, SL_E_ARG_MISSING, "index_select", "dim"), NULL;
     long d;
-    if (!get_long(c, "index_select", "dim", dv, &d))
+    if (!sl_arg_long(c, "index_select", "dim", dv, &d))
         return NULL;
-    SlTensor *ix = tensor_arg(c, "index_select", "index", arg(c, 1, "index"));
+    SlTensor *ix = tensor_arg(c, "index_select", "index", sl_arg(c, 1, "index"));
     return ix ? sl_tensor_value(sl_ag_index_select(SELF, (int)d, ix, c->err)) : NULL;
 }
 
@@ -928,10 +871,10 @@ static SlValue *m_masked_fill(SlCall *c)
     static const char *const kw[] = {"mask", "value", NULL};
     if (!check(c, "masked_fill", 0, 2, kw))
         return NULL;
-    SlTensor *mask = tensor_arg(c, "masked_fill", "mask", arg(c, 0, "mask"));
+    SlTensor *mask = tensor_arg(c, "masked_fill", "mask", sl_arg(c, 0, "mask"));
     if (!mask)
         return NULL;
-    SlValue *vv = arg(c, 1, "value");
+    SlValue *vv = sl_arg(c, 1, "value");
     if (!vv)
         return sl_err(c->err, SL_E_ARG_MISSING, "masked_fill", "value"), NULL;
     SlTensor *v = sl_tensor_operand(vv, c->err);
@@ -947,10 +890,10 @@ static SlValue *m_masked_fill_(SlCall *c)
     static const char *const kw[] = {"mask", "value", NULL};
     if (!check(c, "masked_fill_", 0, 2, kw))
         return NULL;
-    SlTensor *mask = tensor_arg(c, "masked_fill_", "mask", arg(c, 0, "mask"));
+    SlTensor *mask = tensor_arg(c, "masked_fill_", "mask", sl_arg(c, 0, "mask"));
     if (!mask)
         return NULL;
-    SlValue *vv = arg(c, 1, "value");
+    SlValue *vv = sl_arg(c, 1, "value");
     if (!vv)
         return sl_err(c->err, SL_E_ARG_MISSING, "masked_fill_", "value"), NULL;
     SlTensor *v = sl_tensor_operand(vv, c->err);
@@ -1009,15 +952,15 @@ static SlValue *m_allclose(SlCall *c)
     static const char *const kw[] = {"other", "rtol", "atol", "equal_nan", NULL};
     if (!check(c, "allclose", 0, 4, kw))
         return NULL;
-    SlTensor *o = tensor_arg(c, "allclose", "other", arg(c, 0, "other"));
+    SlTensor *o = tensor_arg(c, "allclose", "other", sl_arg(c, 0, "other"));
     if (!o)
         return NULL;
     double rtol = 1e-05, atol = 1e-08;
     bool en, res;
-    SlValue *rv = arg(c, 1, "rtol"), *av = arg(c, 2, "atol");
-    if ((given(rv) && !get_double(c, "allclose", "rtol", rv, &rtol)) ||
-        (given(av) && !get_double(c, "allclose", "atol", av, &atol)) ||
-        !opt_bool(c, "allclose", "equal_nan", arg(c, 3, "equal_nan"), false, &en))
+    SlValue *rv = sl_arg(c, 1, "rtol"), *av = sl_arg(c, 2, "atol");
+    if ((given(rv) && !sl_arg_double(c, "allclose", "rtol", rv, &rtol)) ||
+        (given(av) && !sl_arg_double(c, "allclose", "atol", av, &atol)) ||
+        !opt_bool(c, "allclose", "equal_nan", sl_arg(c, 3, "equal_nan"), false, &en))
         return NULL;
     if (!sl_tensor_allclose(SELF, o, rtol, atol, en, &res, c->err))
         return NULL;
@@ -1029,7 +972,7 @@ static SlValue *m_equal(SlCall *c)
     static const char *const kw[] = {"other", NULL};
     if (!check(c, "equal", 0, 1, kw))
         return NULL;
-    SlTensor *o = tensor_arg(c, "equal", "other", arg(c, 0, "other"));
+    SlTensor *o = tensor_arg(c, "equal", "other", sl_arg(c, 0, "other"));
     return o ? sl_bool(sl_tensor_equal(SELF, o)) : NULL;
 }
 
@@ -1042,12 +985,12 @@ static SlValue *m_dist(SlCall *c)
     static const char *const kw[] = {"other", "p", NULL};
     if (!check(c, "dist", 0, 2, kw))
         return NULL;
-    SlTensor *o = tensor_arg(c, "dist", "other", arg(c, 0, "other"));
+    SlTensor *o = tensor_arg(c, "dist", "other", sl_arg(c, 0, "other"));
     if (!o)
         return NULL;
     double p = 2;
-    SlValue *pv = arg(c, 1, "p");
-    if (given(pv) && !get_double(c, "dist", "p", pv, &p))
+    SlValue *pv = sl_arg(c, 1, "p");
+    if (given(pv) && !sl_arg_double(c, "dist", "p", pv, &p))
         return NULL;
     return sl_tensor_value(sl_ag_dist(SELF, o, p, c->err));
 }
@@ -1057,10 +1000,10 @@ static SlValue *m_lerp(SlCall *c)
     static const char *const kw[] = {"end", "weight", NULL};
     if (!check(c, "lerp", 0, 2, kw))
         return NULL;
-    SlTensor *e = tensor_arg(c, "lerp", "end", arg(c, 0, "end"));
+    SlTensor *e = tensor_arg(c, "lerp", "end", sl_arg(c, 0, "end"));
     if (!e)
         return NULL;
-    SlValue *wv = arg(c, 1, "weight");
+    SlValue *wv = sl_arg(c, 1, "weight");
     if (!wv)
         return sl_err(c->err, SL_E_ARG_MISSING, "lerp", "weight"), NULL;
     SlTensor *w = sl_tensor_operand(wv, c->err);
@@ -1076,7 +1019,7 @@ static SlValue *m_outer(SlCall *c)
     static const char *const kw[] = {"vec2", NULL};
     if (!check(c, "outer", 0, 1, kw))
         return NULL;
-    SlTensor *o = tensor_arg(c, "outer", "vec2", arg(c, 0, "vec2"));
+    SlTensor *o = tensor_arg(c, "outer", "vec2", sl_arg(c, 0, "vec2"));
     return o ? sl_tensor_value(sl_ag_outer(SELF, o, c->err)) : NULL;
 }
 
@@ -1089,7 +1032,7 @@ static SlValue *m_type_as(SlCall *c)
     static const char *const kw[] = {"other", NULL};
     if (!check(c, "type_as", 0, 1, kw))
         return NULL;
-    SlTensor *o = tensor_arg(c, "type_as", "other", arg(c, 0, "other"));
+    SlTensor *o = tensor_arg(c, "type_as", "other", sl_arg(c, 0, "other"));
     return o ? sl_tensor_value(sl_ag_to(SELF, o->dtype, sl_tensor_prec(o), c->err)) : NULL;
 }
 
@@ -1128,7 +1071,7 @@ static SlValue *m_new_tensor(SlCall *c)
     static const char *const kw[] = {"data", "dtype", "requires_grad", "device", NULL};
     if (!check(c, "new_tensor", 0, 1, kw))
         return NULL;
-    SlValue *data = arg(c, 0, "data");
+    SlValue *data = sl_arg(c, 0, "data");
     if (!data)
         return sl_err(c->err, SL_E_ARG_MISSING, "new_tensor", "data"), NULL;
     bool have, rg;

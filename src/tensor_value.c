@@ -39,15 +39,15 @@ static bool check_npos(SlCall *c, const char *fname, size_t min, size_t max)
     return sl_call_arity(c, fname, min, max);
 }
 
-/* positional i, or keyword name */
-static SlValue *arg(SlCall *c, size_t i, const char *name)
+/* The argument conversions of tensor_value.h */
+SlValue *sl_arg(SlCall *c, size_t i, const char *name)
 {
     if (i < c->nargs)
         return c->args[i];
     return name ? kwarg(c, name) : NULL;
 }
 
-static bool as_long(SlValue *v, long *out)
+bool sl_value_as_long(const SlValue *v, long *out)
 {
     if ((v->kind == SL_INT || v->kind == SL_BOOL) && sl_num_to_long(v, out))
         return true;
@@ -59,16 +59,16 @@ static bool as_long(SlValue *v, long *out)
     return false;
 }
 
-static bool get_long(SlCall *c, const char *fname, const char *argname, SlValue *v, long *out)
+bool sl_arg_long(SlCall *c, const char *fname, const char *argname, const SlValue *v, long *out)
 {
-    if (as_long(v, out))
+    if (sl_value_as_long(v, out))
         return true;
     if (v->kind == SL_INT)
         return sl_err(c->err, SL_E_OVERFLOW, "Python int too large to convert to C long");
     return sl_err(c->err, SL_E_ARG_TYPE, fname, argname, "an integer", sl_type_name(v));
 }
 
-static bool get_double(SlCall *c, const char *fname, const char *argname, SlValue *v, double *out)
+bool sl_arg_double(SlCall *c, const char *fname, const char *argname, const SlValue *v, double *out)
 {
     if (sl_is_number(v)) {
         *out = sl_num_to_double(v);
@@ -82,7 +82,7 @@ static bool get_double(SlCall *c, const char *fname, const char *argname, SlValu
     return sl_err(c->err, SL_E_ARG_TYPE, fname, argname, "a number", sl_type_name(v));
 }
 
-static bool get_bool(SlCall *c, const char *fname, const char *argname, SlValue *v, bool *out)
+bool sl_arg_bool(SlCall *c, const char *fname, const char *argname, const SlValue *v, bool *out)
 {
     if (v->kind == SL_BOOL) {
         *out = v->u.b;
@@ -340,18 +340,18 @@ static SlValue *size_index(SlValue *self, SlValue *const *idx, size_t n, SlError
     if (idx[0]->kind == SL_OBJECT && idx[0]->u.obj.type == &sl_slice_type) {
         const SlSlice *sl = idx[0]->u.obj.data;
         long a = 0, b = s->ndim, st = 1;
-        if ((sl->step && sl->step->kind != SL_NONE && !as_long(sl->step, &st)) || st == 0)
+        if ((sl->step && sl->step->kind != SL_NONE && !sl_value_as_long(sl->step, &st)) || st == 0)
             return sl_err(err, SL_E_VALUE, "slice step cannot be zero"), NULL;
         long lo = st < 0 ? -1 : 0, hi = st < 0 ? s->ndim - 1 : s->ndim;
         a = st < 0 ? hi : lo;
         b = st < 0 ? lo : hi;
-        if (sl->start && sl->start->kind != SL_NONE && as_long(sl->start, &a)) {
+        if (sl->start && sl->start->kind != SL_NONE && sl_value_as_long(sl->start, &a)) {
             if (a < 0)
                 a = a + s->ndim < lo ? lo : a + s->ndim;
             else if (a > hi)
                 a = hi;
         }
-        if (sl->stop && sl->stop->kind != SL_NONE && as_long(sl->stop, &b)) {
+        if (sl->stop && sl->stop->kind != SL_NONE && sl_value_as_long(sl->stop, &b)) {
             if (b < 0)
                 b = b + s->ndim < lo ? lo : b + s->ndim;
             else if (b > hi)
@@ -364,7 +364,7 @@ static SlValue *size_index(SlValue *self, SlValue *const *idx, size_t n, SlError
         return size_value(k, d);
     }
     long i;
-    if (!as_long(idx[0], &i))
+    if (!sl_value_as_long(idx[0], &i))
         return sl_err(err, SL_E_INDEX_TYPE, "tuple", sl_type_name(idx[0])), NULL;
     if (i < 0)
         i += s->ndim;
@@ -436,7 +436,7 @@ static bool shape_of_value(SlCall *c, const char *fname, SlValue *v, int *nd, in
             return sl_err(c->err, SL_E_LIMIT, "tensors have at most 16 dimensions");
         for (size_t i = 0; i < v->u.list.len; i++) {
             long l;
-            if (!get_long(c, fname, "size", v->u.list.items[i], &l))
+            if (!sl_arg_long(c, fname, "size", v->u.list.items[i], &l))
                 return false;
             shape[i] = l;
         }
@@ -444,7 +444,7 @@ static bool shape_of_value(SlCall *c, const char *fname, SlValue *v, int *nd, in
         return true;
     }
     long l;
-    if (!get_long(c, fname, "size", v, &l))
+    if (!sl_arg_long(c, fname, "size", v, &l))
         return false;
     *nd = 1;
     shape[0] = l;
@@ -467,7 +467,7 @@ static bool parse_shape(SlCall *c, const char *fname, size_t from, int *nd, int6
         return sl_err(c->err, SL_E_LIMIT, "tensors have at most 16 dimensions");
     for (size_t i = from; i < c->nargs; i++) {
         long l;
-        if (!get_long(c, fname, "size", c->args[i], &l))
+        if (!sl_arg_long(c, fname, "size", c->args[i], &l))
             return false;
         shape[i - from] = l;
     }
@@ -883,7 +883,7 @@ static bool slice_part(SlValue *v, int64_t dflt, int64_t *out, SlError *err)
         return true;
     }
     long l;
-    if (!as_long(v, &l)) {
+    if (!sl_value_as_long(v, &l)) {
         if (v->kind == SL_INT) {
             *out = mpz_sgn(v->u.z) < 0 ? INT64_MIN / 2 : INT64_MAX / 2;
             return true;
@@ -931,7 +931,7 @@ static SlTensor *index_tensor(SlTensor *x, SlValue *const *idx, size_t n, bool g
             dim++;
         } else if ((v->kind == SL_INT || v->kind == SL_BOOL || (it && it->ndim == 0 && !sl_dtype_is_float(it->dtype) &&
                                                                  it->dtype != SL_DT_BOOL)) &&
-                   as_long(v, &l)) {
+                   sl_value_as_long(v, &l)) {
             if (v->kind == SL_BOOL) {
                 /* x[True] is x[None] in torch */
                 next = grad ? sl_ag_unsqueeze(cur, dim, err) : sl_tensor_unsqueeze(cur, dim, err);
@@ -1089,7 +1089,7 @@ static SlValue *tensor_math(int fn, SlValue *const *args, size_t nargs, SlError 
     if (fn == SL_FN_ROUND && nargs == 2) {
         SlTensor *t = sl_tensor_of(args[0]);
         long d;
-        if (!t || !as_long(args[1], &d))
+        if (!t || !sl_value_as_long(args[1], &d))
             return sl_err(err, SL_E_TYPE, "round(tensor, decimals): decimals must be an int"), NULL;
         return sl_tensor_value(sl_ag_round_dec(t, d, err));
     }
@@ -1281,7 +1281,7 @@ static SlValue *m_backward(SlCall *c)
     static const char *const kw[] = {"gradient", "retain_graph", "create_graph", "inputs", "trace", NULL};
     if (!check_kw(c, "backward", kw) || !check_npos(c, "backward", 0, 2))
         return NULL;
-    SlValue *gv = arg(c, 0, "gradient"), *rv = arg(c, 1, "retain_graph");
+    SlValue *gv = sl_arg(c, 0, "gradient"), *rv = sl_arg(c, 1, "retain_graph");
     SlTensor *g = NULL;
     if (gv && gv->kind != SL_NONE) {
         g = sl_tensor_of(gv);
@@ -1289,7 +1289,7 @@ static SlValue *m_backward(SlCall *c)
             return sl_err(c->err, SL_E_TYPE, "gradient must be a Tensor, not %s", sl_type_name(gv)), NULL;
     }
     bool retain = false;
-    if (rv && rv->kind != SL_NONE && !get_bool(c, "backward", "retain_graph", rv, &retain))
+    if (rv && rv->kind != SL_NONE && !sl_arg_bool(c, "backward", "retain_graph", rv, &retain))
         return NULL;
     SlValue *cg = kwarg(c, "create_graph");
     if (cg && cg->kind == SL_BOOL && cg->u.b)
@@ -1299,7 +1299,7 @@ static SlValue *m_backward(SlCall *c)
     /* trace=True (slope's own): print each step of backpropagation (graph.h) */
     bool trace = false;
     SlValue *tv = kwarg(c, "trace");
-    if (tv && tv->kind != SL_NONE && !get_bool(c, "backward", "trace", tv, &trace))
+    if (tv && tv->kind != SL_NONE && !sl_arg_bool(c, "backward", "trace", tv, &trace))
         return NULL;
     sl_ag_receiver_name = receiver_text(c, "backward");
     bool ok;
@@ -1355,11 +1355,11 @@ static SlValue *m_size(SlCall *c)
     static const char *const kw[] = {"dim", NULL};
     if (!check_kw(c, "size", kw) || !check_npos(c, "size", 0, 1))
         return NULL;
-    SlValue *dv = arg(c, 0, "dim");
+    SlValue *dv = sl_arg(c, 0, "dim");
     if (!dv || dv->kind == SL_NONE)
         return size_value(SELF->ndim, SELF->shape);
     long d;
-    if (!get_long(c, "size", "dim", dv, &d))
+    if (!sl_arg_long(c, "size", "dim", dv, &d))
         return NULL;
     int di = (int)d;
     if (!sl_tensor_wrap_dim(&di, SELF->ndim, c->err))
@@ -1406,12 +1406,12 @@ static SlValue *m_reshape(SlCall *c)
 
 static bool dim_arg(SlCall *c, const char *fname, size_t i, const char *name, long dflt, long *out)
 {
-    SlValue *v = arg(c, i, name);
+    SlValue *v = sl_arg(c, i, name);
     if (!v || v->kind == SL_NONE) {
         *out = dflt;
         return true;
     }
-    return get_long(c, fname, name, v, out);
+    return sl_arg_long(c, fname, name, v, out);
 }
 
 static SlValue *m_flatten(SlCall *c)
@@ -1440,10 +1440,10 @@ static SlValue *m_unsqueeze(SlCall *c)
     long d;
     if (!check_kw(c, "unsqueeze", kw) || !check_npos(c, "unsqueeze", 0, 1))
         return NULL;
-    SlValue *dv = arg(c, 0, "dim");
+    SlValue *dv = sl_arg(c, 0, "dim");
     if (!dv)
         return sl_err(c->err, SL_E_ARG_MISSING, "unsqueeze", "dim"), NULL;
-    if (!get_long(c, "unsqueeze", "dim", dv, &d))
+    if (!sl_arg_long(c, "unsqueeze", "dim", dv, &d))
         return NULL;
     return sl_tensor_value(sl_ag_unsqueeze(SELF, (int)d, c->err));
 }
@@ -1461,10 +1461,10 @@ static SlValue *m_transpose(SlCall *c)
     long a, b;
     if (!check_kw(c, "transpose", kw) || !check_npos(c, "transpose", 0, 2))
         return NULL;
-    SlValue *av = arg(c, 0, "dim0"), *bv = arg(c, 1, "dim1");
+    SlValue *av = sl_arg(c, 0, "dim0"), *bv = sl_arg(c, 1, "dim1");
     if (!av || !bv)
         return sl_err(c->err, SL_E_ARG_MISSING, "transpose", !av ? "dim0" : "dim1"), NULL;
-    if (!get_long(c, "transpose", "dim0", av, &a) || !get_long(c, "transpose", "dim1", bv, &b))
+    if (!sl_arg_long(c, "transpose", "dim0", av, &a) || !sl_arg_long(c, "transpose", "dim1", bv, &b))
         return NULL;
     return sl_tensor_value(sl_ag_transpose(SELF, (int)a, (int)b, c->err));
 }
@@ -1522,7 +1522,7 @@ static bool dims_mask(SlCall *c, const char *fname, SlValue *dv, const SlTensor 
     }
     for (size_t i = 0; i < n; i++) {
         long d;
-        if (!get_long(c, fname, "dim", items[i], &d))
+        if (!sl_arg_long(c, fname, "dim", items[i], &d))
             return false;
         int di = (int)d;
         if (!sl_tensor_wrap_dim(&di, t->ndim, c->err))
@@ -1544,12 +1544,12 @@ static SlValue *reduce_call(SlCall *c, SlTensor *t, const char *fname, bool mean
     size_t base = c->self ? 0 : 1;
     if (!check_npos(c, fname, base, base + 2))
         return NULL;
-    SlValue *dv = arg(c, base, "dim"), *kv = arg(c, base + 1, "keepdim");
+    SlValue *dv = sl_arg(c, base, "dim"), *kv = sl_arg(c, base + 1, "keepdim");
     uint32_t mask;
     bool all, keep = false;
     if (!dims_mask(c, fname, dv, t, &mask, &all))
         return NULL;
-    if (kv && !get_bool(c, fname, "keepdim", kv, &keep))
+    if (kv && !sl_arg_bool(c, fname, "keepdim", kv, &keep))
         return NULL;
     bool have;
     SlDTypeP dt;
@@ -1576,7 +1576,7 @@ static SlValue *maxmin_call(SlCall *c, SlTensor *t, const char *fname, bool is_m
     size_t base = c->self ? 0 : 1;
     if (!check_npos(c, fname, base, base + 2))
         return NULL;
-    SlValue *dv = arg(c, base, "dim"), *kv = arg(c, base + 1, "keepdim");
+    SlValue *dv = sl_arg(c, base, "dim"), *kv = sl_arg(c, base + 1, "keepdim");
     if (dv && sl_tensor_of(dv)) {
         SlTensor *r = sl_ag_binary(is_min ? SL_T_MINIMUM : SL_T_MAXIMUM, t, sl_tensor_of(dv), c->err);
         return sl_tensor_value(r);
@@ -1585,7 +1585,7 @@ static SlValue *maxmin_call(SlCall *c, SlTensor *t, const char *fname, bool is_m
         return sl_tensor_value(sl_ag_max_all(t, is_min, c->err));
     long d;
     bool keep = false;
-    if (!get_long(c, fname, "dim", dv, &d) || (kv && !get_bool(c, fname, "keepdim", kv, &keep)))
+    if (!sl_arg_long(c, fname, "dim", dv, &d) || (kv && !sl_arg_bool(c, fname, "keepdim", kv, &keep)))
         return NULL;
     SlTensor *vals, *idx;
     if (!sl_ag_max_dim(t, (int)d, keep, is_min, &vals, &idx, c->err))
@@ -1607,12 +1607,12 @@ static SlValue *argmax_call(SlCall *c, SlTensor *t, const char *fname, bool is_m
     size_t base = c->self ? 0 : 1;
     if (!check_npos(c, fname, base, base + 2))
         return NULL;
-    SlValue *dv = arg(c, base, "dim"), *kv = arg(c, base + 1, "keepdim");
+    SlValue *dv = sl_arg(c, base, "dim"), *kv = sl_arg(c, base + 1, "keepdim");
     if (!dv || dv->kind == SL_NONE)
         return sl_tensor_value(sl_tensor_argmax_all(t, is_min, c->err));
     long d;
     bool keep = false;
-    if (!get_long(c, fname, "dim", dv, &d) || (kv && !get_bool(c, fname, "keepdim", kv, &keep)))
+    if (!sl_arg_long(c, fname, "dim", dv, &d) || (kv && !sl_arg_bool(c, fname, "keepdim", kv, &keep)))
         return NULL;
     SlTensor *vals, *idx;
     if (!sl_tensor_max_dim(t, (int)d, keep, is_min, &vals, &idx, c->err))
@@ -1657,8 +1657,8 @@ static SlValue *m_requires_grad_(SlCall *c)
     if (!check_kw(c, "requires_grad_", kw) || !check_npos(c, "requires_grad_", 0, 1))
         return NULL;
     bool flag = true;
-    SlValue *v = arg(c, 0, "requires_grad");
-    if (v && !get_bool(c, "requires_grad_", "requires_grad", v, &flag))
+    SlValue *v = sl_arg(c, 0, "requires_grad");
+    if (v && !sl_arg_bool(c, "requires_grad_", "requires_grad", v, &flag))
         return NULL;
     if (!sl_ag_requires_grad_(SELF, flag, c->err))
         return NULL;
@@ -1679,7 +1679,7 @@ static SlValue *m_fill_(SlCall *c)
 {
     if (!check_kw(c, "fill_", (const char *const[]){"value", NULL}) || !check_npos(c, "fill_", 0, 1))
         return NULL;
-    SlValue *v = arg(c, 0, "value");
+    SlValue *v = sl_arg(c, 0, "value");
     if (!v)
         return sl_err(c->err, SL_E_ARG_MISSING, "fill_", "value"), NULL;
     SlTensor *o = sl_tensor_operand(v, c->err);
@@ -1701,8 +1701,8 @@ static SlValue *refill(SlCall *c, const char *fname, bool normal)
     if (!check_kw(c, fname, kw) || !check_npos(c, fname, 0, 2))
         return NULL;
     double a = normal ? 0 : 0, b = 1;
-    SlValue *va = arg(c, 0, kw[0]), *vb = arg(c, 1, kw[1]);
-    if ((va && !get_double(c, fname, kw[0], va, &a)) || (vb && !get_double(c, fname, kw[1], vb, &b)))
+    SlValue *va = sl_arg(c, 0, kw[0]), *vb = sl_arg(c, 1, kw[1]);
+    if ((va && !sl_arg_double(c, fname, kw[0], va, &a)) || (vb && !sl_arg_double(c, fname, kw[1], vb, &b)))
         return NULL;
     SlTensor *t = SELF;
     if (!sl_dtype_is_float(t->dtype))
@@ -1731,12 +1731,12 @@ static SlValue *inplace_call(SlCall *c, const char *fname, int which)
     static const char *const kw[] = {"other", "alpha", NULL};
     if (!check_kw(c, fname, which <= 1 ? kw : (const char *const[]){"other", NULL}) || !check_npos(c, fname, 0, 2))
         return NULL;
-    SlValue *ov = arg(c, 0, "other");
+    SlValue *ov = sl_arg(c, 0, "other");
     if (!ov)
         return sl_err(c->err, SL_E_ARG_MISSING, fname, "other"), NULL;
     double alpha = 1.0;
-    SlValue *av = arg(c, 1, "alpha");
-    if (av && !get_double(c, fname, "alpha", av, &alpha))
+    SlValue *av = sl_arg(c, 1, "alpha");
+    if (av && !sl_arg_double(c, fname, "alpha", av, &alpha))
         return NULL;
     SlTensor *o = sl_tensor_operand(ov, c->err);
     if (!o)
@@ -1768,10 +1768,10 @@ static SlValue *binary_method(SlCall *c, const char *fname, int op)
     if (!check_kw(c, fname, kw) || !check_npos(c, fname, 1, 2))
         return NULL;
     SlValue *ov = c->args[0];
-    SlValue *av = arg(c, 1, "alpha");
+    SlValue *av = sl_arg(c, 1, "alpha");
     if (av && (op == SL_OP_ADD || op == SL_OP_SUB)) {
         double alpha = 1;
-        if (!get_double(c, fname, "alpha", av, &alpha))
+        if (!sl_arg_double(c, fname, "alpha", av, &alpha))
             return NULL;
         SlTensor *o = sl_tensor_operand(ov, c->err);
         if (!o)
@@ -1848,7 +1848,7 @@ static SlValue *m_round(SlCall *c)
         return NULL;
     SlValue *dv = kwarg(c, "decimals");
     long d = 0;
-    if (dv && !get_long(c, "round", "decimals", dv, &d))
+    if (dv && !sl_arg_long(c, "round", "decimals", dv, &d))
         return NULL;
     if (!dv)
         return sl_tensor_value(sl_ag_unary(SL_FN_ROUND, SELF, c->err));
@@ -1963,8 +1963,8 @@ static SlValue *m_norm(SlCall *c)
     if (!check_kw(c, "norm", (const char *const[]){"p", NULL}) || !check_npos(c, "norm", 0, 1))
         return NULL;
     double p = 2;
-    SlValue *pv = arg(c, 0, "p");
-    if (pv && pv->kind != SL_NONE && !get_double(c, "norm", "p", pv, &p))
+    SlValue *pv = sl_arg(c, 0, "p");
+    if (pv && pv->kind != SL_NONE && !sl_arg_double(c, "norm", "p", pv, &p))
         return NULL;
     return sl_tensor_value(sl_ag_norm(SELF_T(c), p, c->err));
 }
@@ -1973,10 +1973,10 @@ static SlValue *m_clamp(SlCall *c)
 {
     if (!check_kw(c, "clamp", (const char *const[]){"min", "max", NULL}) || !check_npos(c, "clamp", 0, 2))
         return NULL;
-    SlValue *lv = arg(c, 0, "min"), *hv = arg(c, 1, "max");
+    SlValue *lv = sl_arg(c, 0, "min"), *hv = sl_arg(c, 1, "max");
     double lo = 0, hi = 0;
     bool hl = lv && lv->kind != SL_NONE, hh = hv && hv->kind != SL_NONE;
-    if ((hl && !get_double(c, "clamp", "min", lv, &lo)) || (hh && !get_double(c, "clamp", "max", hv, &hi)))
+    if ((hl && !sl_arg_double(c, "clamp", "min", lv, &lo)) || (hh && !sl_arg_double(c, "clamp", "max", hv, &hi)))
         return NULL;
     return sl_tensor_value(sl_ag_clamp(SELF_T(c), hl, lo, hh, hi, c->err));
 }
@@ -1986,7 +1986,7 @@ static SlValue *m_clamp_min(SlCall *c)
     if (!check_kw(c, "clamp_min", NULL) || !check_npos(c, "clamp_min", 1, 1))
         return NULL;
     double lo = 0;
-    if (!get_double(c, "clamp_min", "min", c->args[0], &lo))
+    if (!sl_arg_double(c, "clamp_min", "min", c->args[0], &lo))
         return NULL;
     return sl_tensor_value(sl_ag_clamp(SELF_T(c), true, lo, false, 0, c->err));
 }
@@ -2130,7 +2130,7 @@ static bool parse_opts(SlCall *c, const char *fname, Opts *o)
         o->dtype.prec = sl_num_prec();
     o->requires_grad = false;
     SlValue *rg = kwarg(c, "requires_grad");
-    if (rg && !get_bool(c, fname, "requires_grad", rg, &o->requires_grad))
+    if (rg && !sl_arg_bool(c, fname, "requires_grad", rg, &o->requires_grad))
         return false;
     return true;
 }
@@ -2154,7 +2154,7 @@ static SlValue *b_tensor(SlCall *c)
     static const char *const kw[] = {"data", "dtype", "requires_grad", "device", NULL};
     if (!check_kw(c, "tensor", kw) || !check_npos(c, "tensor", 0, 1))
         return NULL;
-    SlValue *data = arg(c, 0, "data");
+    SlValue *data = sl_arg(c, 0, "data");
     if (!data)
         return sl_err(c->err, SL_E_ARG_MISSING, "tensor", "data"), NULL;
     Opts o;
@@ -2168,11 +2168,11 @@ static SlValue *b_np_array(SlCall *c)
     static const char *const kw[] = {"object", "dtype", "copy", NULL};
     if (!check_kw(c, "array", kw) || !check_npos(c, "array", 0, 2))
         return NULL;
-    SlValue *data = arg(c, 0, "object");
+    SlValue *data = sl_arg(c, 0, "object");
     if (!data)
         return sl_err(c->err, SL_E_ARG_MISSING, "array", "object"), NULL;
     Opts o;
-    SlValue *dv = arg(c, 1, "dtype");
+    SlValue *dv = sl_arg(c, 1, "dtype");
     if (!parse_dtype(c, dv, &o.have_dtype, &o.dtype))
         return NULL;
     o.requires_grad = false;
@@ -2195,7 +2195,7 @@ static SlValue *b_Tensor(SlCall *c)
         return NULL;
     Opts o = {false, {SL_DT_F32, 0}, false};
     SlValue *rg = kwarg(c, "requires_grad");
-    if (rg && !get_bool(c, "Tensor", "requires_grad", rg, &o.requires_grad))
+    if (rg && !sl_arg_bool(c, "Tensor", "requires_grad", rg, &o.requires_grad))
         return NULL;
     if (c->nargs == 1 && (c->args[0]->kind == SL_LIST || c->args[0]->kind == SL_TUPLE || sl_tensor_of(c->args[0])))
         return finish(c, sl_tensor_from_data(c->args[0], true, (SlDTypeP){SL_DT_F32, 0}, c->err), &o);
@@ -2215,15 +2215,15 @@ static SlValue *b_Variable(SlCall *c)
     static const char *const kw[] = {"data", "requires_grad", "volatile", NULL};
     if (!check_kw(c, "Variable", kw) || !check_npos(c, "Variable", 0, 2))
         return NULL;
-    SlValue *data = arg(c, 0, "data");
+    SlValue *data = sl_arg(c, 0, "data");
     SlTensor *t = data ? sl_tensor_of(data) : NULL;
     if (!t)
         return sl_err(c->err, SL_E_TYPE, "Variable data has to be a tensor, but got %s",
                       data ? sl_type_name(data) : "nothing"),
                NULL;
     bool rg = false;
-    SlValue *rv = arg(c, 1, "requires_grad");
-    if (rv && !get_bool(c, "Variable", "requires_grad", rv, &rg))
+    SlValue *rv = sl_arg(c, 1, "requires_grad");
+    if (rv && !sl_arg_bool(c, "Variable", "requires_grad", rv, &rg))
         return NULL;
     SlTensor *r = sl_tensor_alias(t);
     if (rg && !sl_ag_requires_grad_(r, true, c->err)) {
@@ -2286,7 +2286,7 @@ static SlValue *b_full(SlCall *c)
     static const char *const kw[] = {"size", "fill_value", "dtype", "requires_grad", "device", NULL};
     if (!check_kw(c, "full", kw) || !check_npos(c, "full", 0, 2))
         return NULL;
-    SlValue *sv = arg(c, 0, "size"), *fv = arg(c, 1, "fill_value");
+    SlValue *sv = sl_arg(c, 0, "size"), *fv = sl_arg(c, 1, "fill_value");
     if (!sv || !fv)
         return sl_err(c->err, SL_E_ARG_MISSING, "full", !sv ? "size" : "fill_value"), NULL;
     Opts o;
@@ -2332,11 +2332,11 @@ static SlValue *b_randint(SlCall *c)
     size_t i = 0;
     SlValue *sz = NULL;
     if (c->nargs == 3 || (c->nargs == 2 && (c->args[1]->kind == SL_INT))) {
-        if (!get_long(c, "randint", "low", c->args[0], &low))
+        if (!sl_arg_long(c, "randint", "low", c->args[0], &low))
             return NULL;
         i = 1;
     }
-    if (!get_long(c, "randint", "high", c->args[i], &high))
+    if (!sl_arg_long(c, "randint", "high", c->args[i], &high))
         return NULL;
     sz = i + 1 < c->nargs ? c->args[i + 1] : kwarg(c, "size");
     if (!sz)
@@ -2353,7 +2353,7 @@ static SlValue *like_builtin(SlCall *c, const char *fname, int what)
     static const char *const kw[] = {"input", "dtype", "requires_grad", "device", "fill_value", NULL};
     if (!check_kw(c, fname, kw) || !check_npos(c, fname, 0, what == 2 ? 2 : 1))
         return NULL;
-    SlValue *iv = arg(c, 0, "input");
+    SlValue *iv = sl_arg(c, 0, "input");
     SlTensor *t = iv ? sl_tensor_of(iv) : NULL;
     if (!t)
         return sl_err(c->err, SL_E_ARG_TYPE, fname, "'input'", "Tensor", iv ? sl_type_name(iv) : "nothing"), NULL;
@@ -2366,7 +2366,7 @@ static SlValue *like_builtin(SlCall *c, const char *fname, int what)
     case 0: r = sl_tensor_zeros(d.dt, t->ndim, t->shape, d.prec, c->err); break;
     case 1: r = sl_tensor_full_d(d.dt, t->ndim, t->shape, d.prec, 1.0, c->err); break;
     case 2: {
-        SlValue *fv = arg(c, 1, "fill_value");
+        SlValue *fv = sl_arg(c, 1, "fill_value");
         if (!fv)
             return sl_err(c->err, SL_E_ARG_MISSING, fname, "fill_value"), NULL;
         Opts o2 = o;
@@ -2415,7 +2415,7 @@ static SlValue *b_arange(SlCall *c)
     for (int i = 0; i < 3; i++) {
         if (!v[i])
             continue;
-        if (!get_double(c, "arange", names[i], v[i], &d[i]))
+        if (!sl_arg_double(c, "arange", names[i], v[i], &d[i]))
             return NULL;
         SlTensor *t = sl_tensor_of(v[i]);
         if (v[i]->kind == SL_FLOAT || (t && sl_dtype_is_float(t->dtype)))
@@ -2433,13 +2433,13 @@ static SlValue *b_linspace(SlCall *c)
     static const char *const kw[] = {"start", "end", "steps", "dtype", "requires_grad", "device", NULL};
     if (!check_kw(c, "linspace", kw) || !check_npos(c, "linspace", 0, 3))
         return NULL;
-    SlValue *a = arg(c, 0, "start"), *b = arg(c, 1, "end"), *n = arg(c, 2, "steps");
+    SlValue *a = sl_arg(c, 0, "start"), *b = sl_arg(c, 1, "end"), *n = sl_arg(c, 2, "steps");
     if (!a || !b || !n)
         return sl_err(c->err, SL_E_ARG_MISSING, "linspace", !a ? "start" : !b ? "end" : "steps"), NULL;
     double da = 0, db = 0;
     long steps;
-    if (!get_double(c, "linspace", "start", a, &da) || !get_double(c, "linspace", "end", b, &db) ||
-        !get_long(c, "linspace", "steps", n, &steps))
+    if (!sl_arg_double(c, "linspace", "start", a, &da) || !sl_arg_double(c, "linspace", "end", b, &db) ||
+        !sl_arg_long(c, "linspace", "steps", n, &steps))
         return NULL;
     Opts o;
     if (!parse_opts(c, "linspace", &o))
@@ -2453,11 +2453,11 @@ static SlValue *b_eye(SlCall *c)
     static const char *const kw[] = {"n", "m", "dtype", "requires_grad", "device", NULL};
     if (!check_kw(c, "eye", kw) || !check_npos(c, "eye", 0, 2))
         return NULL;
-    SlValue *nv = arg(c, 0, "n"), *mv = arg(c, 1, "m");
+    SlValue *nv = sl_arg(c, 0, "n"), *mv = sl_arg(c, 1, "m");
     if (!nv)
         return sl_err(c->err, SL_E_ARG_MISSING, "eye", "n"), NULL;
     long n, m = -1;
-    if (!get_long(c, "eye", "n", nv, &n) || (mv && !get_long(c, "eye", "m", mv, &m)))
+    if (!sl_arg_long(c, "eye", "n", nv, &n) || (mv && !sl_arg_long(c, "eye", "m", mv, &m)))
         return NULL;
     Opts o;
     if (!parse_opts(c, "eye", &o))
@@ -2470,11 +2470,11 @@ static SlValue *b_manual_seed(SlCall *c)
 {
     if (!check_kw(c, "manual_seed", (const char *const[]){"seed", NULL}) || !check_npos(c, "manual_seed", 0, 1))
         return NULL;
-    SlValue *sv = arg(c, 0, "seed");
+    SlValue *sv = sl_arg(c, 0, "seed");
     if (!sv)
         return sl_err(c->err, SL_E_ARG_MISSING, "manual_seed", "seed"), NULL;
     long s;
-    if (!get_long(c, "manual_seed", "seed", sv, &s))
+    if (!sl_arg_long(c, "manual_seed", "seed", sv, &s))
         return NULL;
     sl_tensor_manual_seed((uint64_t)s);
     if (c->s)
@@ -2602,15 +2602,15 @@ static SlValue *join(SlCall *c, const char *fname, bool stack)
 {
     if (!check_kw(c, fname, (const char *const[]){"dim", "tensors", NULL}) || !check_npos(c, fname, 0, 2))
         return NULL;
-    SlValue *seq = arg(c, 0, "tensors");
+    SlValue *seq = sl_arg(c, 0, "tensors");
     if (!seq)
         return sl_err(c->err, SL_E_ARG_MISSING, fname, "tensors"), NULL;
     if (seq->kind != SL_LIST && seq->kind != SL_TUPLE)
         return sl_err(c->err, SL_E_ARG_TYPE, fname, "'tensors'", "a tuple of Tensors", sl_type_name(seq)), NULL;
     size_t n = seq->u.list.len;
     long dim = 0;
-    SlValue *dv = arg(c, 1, "dim");
-    if (dv && !get_long(c, fname, "dim", dv, &dim))
+    SlValue *dv = sl_arg(c, 1, "dim");
+    if (dv && !sl_arg_long(c, fname, "dim", dv, &dim))
         return NULL;
     if (n > 1000000)
         return sl_err(c->err, SL_E_LIMIT, "%s of more than a million tensors", fname), NULL;

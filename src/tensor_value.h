@@ -37,4 +37,14 @@ SlTensor *sl_tensor_operand(SlValue *v, SlError *err);
  * tensor, another op): then evaluate self = self op v instead. */
 SlValue *sl_tensor_inplace_binop(int op, SlValue *self, SlValue *v, SlError *err);
 
+/* Argument conversions for builtins whose numbers may also be tensors:
+ * positional i or keyword name (NULL when absent); an int (or a 0-d
+ * integer tensor); a number (or a one-element tensor); a bool (or an int).
+ * False after Python's error for the argument. */
+SlValue *sl_arg(SlCall *c, size_t i, const char *name);
+bool sl_value_as_long(const SlValue *v, long *out);
+bool sl_arg_long(SlCall *c, const char *fname, const char *argname, const SlValue *v, long *out);
+bool sl_arg_double(SlCall *c, const char *fname, const char *argname, const SlValue *v, double *out);
+bool sl_arg_bool(SlCall *c, const char *fname, const char *argname, const SlValue *v, bool *out);
+
 #endif
