@@ -20,200 +20,12 @@
 #include "num.h"
 #include "tensor.h"
 
-/* ---- reading the data files ---- */
-
-static FILE *open_data(const char *name)
-{
-    const char *env = getenv("SL_TEST_DATA_DIR");
-    const char *dirs[] = {env, "../tests/unit", "../../tests/unit", "tests/unit", "."};
-    char path[4096];
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        if (!dirs[i])
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dirs[i], name);
-        FILE *f = fopen(path, "r");
-        if (f)
-            return f;
-    }
-    ck_abort_msg("cannot find test data %s (set SL_TEST_DATA_DIR to tests/unit)", name);
-    return NULL;
-}
-
-enum { MAXT = 12, MAXP = 8 };
-
-/* One case: the op line's words and the tensors that follow it. */
-typedef struct Case {
-    char op[32];
-    int nparam;
-    char pkey[MAXP][32], pval[MAXP][64];
-    int nt;
-    char tname[MAXT][32];
-    SlTensor *t[MAXT];
-    int line; /* of the op line */
-} Case;
-
-static void case_clear(Case *c)
-{
-    for (int i = 0; i < c->nt; i++)
-        sl_tensor_unref(c->t[i]);
-    memset(c, 0, sizeof *c);
-}
-
-static SlTensor *get(const Case *c, const char *name)
-{
-    for (int i = 0; i < c->nt; i++)
-        if (strcmp(c->tname[i], name) == 0)
-            return c->t[i];
-    return NULL;
-}
-
-static const char *param(const Case *c, const char *key)
-{
-    for (int i = 0; i < c->nparam; i++)
-        if (strcmp(c->pkey[i], key) == 0)
-            return c->pval[i];
-    return NULL;
-}
-
-static SlTensor *parse_tensor(char *line, char *name)
-{
-    char *save = NULL;
-    char *tok = strtok_r(line, " ", &save);
-    snprintf(name, 32, "%s", tok);
-    char *dt = strtok_r(NULL, " ", &save);
-    int nd = atoi(strtok_r(NULL, " ", &save));
-    int64_t shape[SL_TENSOR_MAXDIM];
-    for (int d = 0; d < nd; d++)
-        shape[d] = atoll(strtok_r(NULL, " ", &save));
-    ck_assert_str_eq(strtok_r(NULL, " ", &save), ":");
-    SlDType t = strcmp(dt, "f32") == 0 ? SL_DT_F32 : strcmp(dt, "f64") == 0 ? SL_DT_F64 : SL_DT_I64;
-    SlTensor *r = sl_tensor_zeros(t, nd, shape, 0, NULL);
-    int64_t n = sl_tensor_numel(r);
-    for (int64_t i = 0; i < n; i++) {
-        char *v = strtok_r(NULL, " ", &save);
-        ck_assert_msg(v != NULL, "short tensor line for %s", name);
-        if (t == SL_DT_F32) {
-            uint32_t u = (uint32_t)strtoul(v, NULL, 16);
-            memcpy((float *)r->storage->data + i, &u, 4);
-        } else if (t == SL_DT_F64) {
-            uint64_t u = strtoull(v, NULL, 16);
-            memcpy((double *)r->storage->data + i, &u, 8);
-        } else {
-            ((int64_t *)r->storage->data)[i] = atoll(v);
-        }
-    }
-    return r;
-}
-
-/* Next case of the file, false at its end. */
-static bool next_case(FILE *f, Case *c, char **buf, size_t *cap, int *lineno)
-{
-    case_clear(c);
-    long pos;
-    for (;;) {
-        pos = ftell(f);
-        ssize_t n = getline(buf, cap, f);
-        if (n < 0)
-            return c->op[0] != 0;
-        ++*lineno;
-        while (n > 0 && ((*buf)[n - 1] == '\n' || (*buf)[n - 1] == '\r'))
-            (*buf)[--n] = '\0';
-        if ((*buf)[0] == '#' || (*buf)[0] == '\0')
-            continue;
-        if (strncmp(*buf, "op ", 3) == 0) {
-            if (c->op[0]) {
-                fseek(f, pos, SEEK_SET);
-                --*lineno;
-                return true;
-            }
-            char *save = NULL;
-            strtok_r(*buf, " ", &save);
-            snprintf(c->op, sizeof c->op, "%s", strtok_r(NULL, " ", &save));
-            c->line = *lineno;
-            char *k;
-            while ((k = strtok_r(NULL, " ", &save)) && c->nparam < MAXP) {
-                snprintf(c->pkey[c->nparam], 32, "%s", k);
-                char *v = strtok_r(NULL, " ", &save);
-                /* stride/padding carry two values */
-                if (strcmp(k, "stride") == 0 || strcmp(k, "padding") == 0) {
-                    char *v2 = strtok_r(NULL, " ", &save);
-                    snprintf(c->pval[c->nparam], 64, "%s %s", v, v2);
-                } else {
-                    snprintf(c->pval[c->nparam], 64, "%s", v ? v : "");
-                }
-                c->nparam++;
-            }
-            continue;
-        }
-        ck_assert_int_lt(c->nt, MAXT);
-        c->t[c->nt] = parse_tensor(*buf, c->tname[c->nt]);
-        c->nt++;
-    }
-}
-
-/* ---- comparing ---- */
-
-static bool same_bits(const SlTensor *a, int64_t i, const SlTensor *b, int64_t j)
-{
-    if (a->dtype == SL_DT_F32) {
-        float x = sl_tensor_get_f(a, i), y = sl_tensor_get_f(b, j);
-        return (x != x && y != y) || memcmp(&x, &y, 4) == 0;
-    }
-    double x = sl_tensor_get_d(a, i), y = sl_tensor_get_d(b, j);
-    return (x != x && y != y) || memcmp(&x, &y, 8) == 0;
-}
-
-static int mismatches; /* elements that differ from torch, in the current test */
-
-static void expect_same(const SlTensor *got, const SlTensor *want, const char *what, const Case *c)
-{
-    ck_assert_msg(got != NULL, "%s line %d: no %s", c->op, c->line, what);
-    ck_assert_msg(got->ndim == want->ndim, "%s line %d: %s has %d dims, torch %d", c->op, c->line, what, got->ndim,
-                  want->ndim);
-    for (int d = 0; d < got->ndim; d++)
-        ck_assert_msg(got->shape[d] == want->shape[d], "%s line %d: %s shape differs at dim %d", c->op, c->line, what,
-                      d);
-    ck_assert_msg(got->dtype == want->dtype, "%s line %d: %s dtype %d, torch %d", c->op, c->line, what, got->dtype,
-                  want->dtype);
-    int64_t n = sl_tensor_numel(want);
-    for (int64_t i = 0; i < n; i++)
-        if (!same_bits(got, i, want, i)) {
-            if (mismatches++ < 5 || getenv("SL_TEST_VERBOSE"))
-                fprintf(stderr, "%s line %d (%s %s): %s[%lld] = %a, torch %a\n", c->op, c->line,
-                        param(c, "stride") ? param(c, "stride") : "", param(c, "reduction") ? param(c, "reduction") : "",
-                        what, (long long)i, sl_tensor_get_d(got, i), sl_tensor_get_d(want, i));
-        }
-}
+#include "torch_cases.h"
 
 static SlReduction reduction_of(const Case *c)
 {
     const char *r = param(c, "reduction");
     return !r || strcmp(r, "mean") == 0 ? SL_RED_MEAN : strcmp(r, "sum") == 0 ? SL_RED_SUM : SL_RED_NONE;
-}
-
-/* A leaf copy of the case's tensor name (requires grad when torch has
- * a gradient for it), or NULL. */
-static SlTensor *leaf_of(const Case *c, const char *name)
-{
-    SlTensor *t = get(c, name);
-    if (!t)
-        return NULL;
-    SlTensor *l = sl_tensor_clone(t);
-    char g[40];
-    snprintf(g, sizeof g, "g_%s", name);
-    if (get(c, g))
-        l->requires_grad = true;
-    return l;
-}
-
-static void expect_grad(const Case *c, const char *name, SlTensor *leafp)
-{
-    char g[40];
-    snprintf(g, sizeof g, "g_%s", name);
-    SlTensor *want = get(c, g);
-    if (!want)
-        return;
-    expect_same(leafp->grad, want, g, c);
 }
 
 /* Run every case of a file through fn, which returns the output and the
@@ -328,20 +140,6 @@ static SlTensor *case_loss(const Case *c, SlTensor **leaves, const char **names,
 
 /* ---- torch's bits ---- */
 
-static long live_t, live_n;
-
-static void count_start(void)
-{
-    live_t = sl_tensor_live();
-    live_n = sl_node_live();
-}
-
-static void count_end(void)
-{
-    ck_assert_int_eq(sl_tensor_live(), live_t);
-    ck_assert_int_eq(sl_node_live(), live_n);
-}
-
 START_TEST(test_linear_torch) { run_file("nnops_linear.txt", case_linear); }
 END_TEST
 
@@ -414,46 +212,8 @@ END_TEST
 
 /* ---- finite differences ---- */
 
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static double urand(double lo, double hi)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return lo + (hi - lo) * (double)(rng >> 11) / 9007199254740992.0;
-}
-
-static mpfr_prec_t fd_prec; /* 0: float64, else mpfr at this precision */
-
-static SlTensor *rnd(int nd, const int64_t *shape, double lo, double hi)
-{
-    SlTensor *t = sl_tensor_zeros(fd_prec ? SL_DT_MPFR : SL_DT_F64, nd, shape, fd_prec, NULL);
-    for (int64_t i = 0, n = sl_tensor_numel(t); i < n; i++)
-        sl_tensor_set_d(t, i, urand(lo, hi));
-    return t;
-}
-
 /* The function under test: inputs in[0..n-1] -> output */
 typedef SlTensor *(*FdFn)(SlTensor **in, const void *ctx, SlError *err);
-
-/* sum(f(in) * c) in mpfr (exact enough for differences) */
-static void weighted(mpfr_ptr r, SlTensor *y, SlTensor *c)
-{
-    mpfr_t q;
-    mpfr_init2(q, mpfr_get_prec(r));
-    mpfr_set_zero(r, 1);
-    for (int64_t i = 0, n = sl_tensor_numel(y); i < n; i++) {
-        if (y->dtype == SL_DT_MPFR) {
-            mpfr_mul(q, sl_tensor_get_m(y, i), sl_tensor_get_m(c, i), MPFR_RNDN);
-        } else {
-            mpfr_set_d(q, sl_tensor_get_d(y, i), MPFR_RNDN);
-            mpfr_mul_d(q, q, sl_tensor_get_d(c, i), MPFR_RNDN);
-        }
-        mpfr_add(r, r, q, MPFR_RNDN);
-    }
-    mpfr_clear(q);
-}
 
 /* Check the backward of f at in[] against central differences of
  * sum(f * c) for a random c; diff[i] says which inputs to check. */
