@@ -2734,10 +2734,178 @@ static int64_t ceil_log2(int64_t x)
                 out[j * out_stride] = (T)0 + tmp[0];                                                           \
             }                                                                                                  \
         }                                                                                                      \
+    }                                                                                                          \
+    /* one 2-d block of cascade_sum (strides in elements); out accumulates */                                   \
+    static void NAME##_block(const T *in, T *out, int64_t is0, int64_t is1, int64_t os0, int64_t os1, int64_t size0, \
+                          int64_t size1, int V)                                                                  \
+    {                                                                                                            \
+        if (os0 != 0 && os1 == 0) {                                                                              \
+            int64_t t;                                                                                           \
+            t = is0, is0 = is1, is1 = t;                                                                         \
+            t = os0, os0 = os1, os1 = t;                                                                         \
+            t = size0, size0 = size1, size1 = t;                                                                 \
+        }                                                                                                        \
+        T tmp[4 * 8];                                                                                            \
+        if (os0 != 0 && os1 != 0) {                                                                              \
+            for (int64_t j = 0; j < size1; j++)                                                                  \
+                for (int64_t i = 0; i < size0; i++)                                                              \
+                    out[i * os0 + j * os1] += in[i * is0 + j * is1];                                             \
+            return;                                                                                              \
+        }                                                                                                        \
+        int64_t ost = os1;                                                                                       \
+        if (is0 == 1 && size0 >= V) {                                                                            \
+            int64_t vs = size0 / V;                                                                              \
+            for (int64_t j = 0; j < size1; j++) {                                                                \
+                const T *row = in + j * is1;                                                                     \
+                NAME##_row_sum(row, V, vs, V, tmp);                                                                      \
+                T fin = 0;                                                                                       \
+                for (int64_t k = vs * V; k < size0; k++)                                                         \
+                    fin += row[k];                                                                               \
+                for (int k = 0; k < V; k++)                                                                      \
+                    fin += tmp[k];                                                                               \
+                out[j * ost] += fin;                                                                             \
+            }                                                                                                    \
+        } else if (is1 == 1 && size1 >= V) {                                                                     \
+            int64_t j = 0;                                                                                       \
+            for (; j + 4 * V <= size1; j += 4 * V) {                                                             \
+                NAME##_multi_row_sum(in + j, is0, V, size0, 4, V, tmp);                                                       \
+                for (int k = 0; k < 4 * V; k++)                                                                  \
+                    out[(j + k) * ost] += tmp[k];                                                                \
+            }                                                                                                    \
+            for (; j + V <= size1; j += V) {                                                                     \
+                NAME##_row_sum(in + j, is0, size0, V, tmp);                                                              \
+                for (int k = 0; k < V; k++)                                                                      \
+                    out[(j + k) * ost] += tmp[k];                                                                \
+            }                                                                                                    \
+            for (; j < size1; j++) {                                                                             \
+                NAME##_row_sum(in + j, is0, size0, 1, tmp);                                                              \
+                out[j * ost] += tmp[0];                                                                          \
+            }                                                                                                    \
+        } else if (is0 < is1) {                                                                                  \
+            for (int64_t j = 0; j < size1; j++) {                                                                \
+                NAME##_row_sum(in + j * is1, is0, size0, 1, tmp);                                                        \
+                out[j * ost] += tmp[0];                                                                          \
+            }                                                                                                    \
+        } else {                                                                                                 \
+            int64_t j = 0;                                                                                       \
+            for (; j + 3 < size1; j += 4) {                                                                      \
+                NAME##_multi_row_sum(in + j * is1, is0, is1, size0, 4, 1, tmp);                                               \
+                for (int k = 0; k < 4; k++)                                                                      \
+                    out[(j + k) * ost] += tmp[k];                                                                \
+            }                                                                                                    \
+            for (; j < size1; j++) {                                                                             \
+                NAME##_row_sum(in + j * is1, is0, size0, 1, tmp);                                                        \
+                out[j * ost] += tmp[0];                                                                          \
+            }                                                                                                    \
+        }                                                                                                        \
     }
 
 DEFINE_CASCADE(float, f32)
 DEFINE_CASCADE(double, f64)
+
+/* Sum x over the dims in mask into r (zeroed, of the reduced shape) in
+ * torch's order: SumKernel.cpp's cascade_sum driven as a TensorIterator
+ * drives it -- dims reordered with the reduced ones innermost, by stride
+ * (so a transposed tensor is summed in memory order), adjacent dims
+ * coalesced, then 2-d blocks.  float32/float64. */
+static void torch_order_sum(const SlTensor *x, uint32_t mask, SlTensor *r)
+{
+    int n = x->ndim;
+    int64_t ostr[SL_TENSOR_MAXDIM], shape[SL_TENSOR_MAXDIM], is[SL_TENSOR_MAXDIM];
+    /* the output's strides over x's dims: 0 where reduced */
+    int64_t st = 1;
+    for (int d = n - 1; d >= 0; d--) {
+        ostr[d] = mask & (1u << d) ? 0 : st;
+        if (!(mask & (1u << d)))
+            st *= x->shape[d];
+    }
+    /* reorder_dimensions: perm starts n-1 .. 0; insertion sort */
+    int perm[SL_TENSOR_MAXDIM];
+    for (int i = 0; i < n; i++)
+        perm[i] = n - 1 - i;
+    for (int i = 1; i < n; i++) {
+        int d1 = i;
+        for (int d0 = i - 1; d0 >= 0; d0--) {
+            int a = perm[d0], b = perm[d1], cmp = 0;
+            /* the output: reduced dims to the front */
+            if ((ostr[a] == 0) != (ostr[b] == 0)) {
+                cmp = ostr[b] == 0 ? 1 : -1;
+            } else {
+                const int64_t *ss[2] = {ostr, x->strides};
+                for (int op = 0; op < 2 && cmp == 0; op++) {
+                    int64_t s0 = ss[op][a], s1 = ss[op][b];
+                    if (s0 == 0 || s1 == 0)
+                        continue;
+                    if (s0 < s1) {
+                        cmp = -1;
+                        break;
+                    }
+                    if (s0 > s1) {
+                        cmp = 1;
+                        break;
+                    }
+                    if (x->shape[a] > x->shape[b])
+                        cmp = 1;
+                }
+            }
+            if (cmp > 0) {
+                int t = perm[d0];
+                perm[d0] = perm[d1];
+                perm[d1] = t;
+                d1 = d0;
+            } else if (cmp < 0) {
+                break;
+            }
+        }
+    }
+    int64_t os[SL_TENSOR_MAXDIM];
+    for (int i = 0; i < n; i++) {
+        shape[i] = x->shape[perm[i]];
+        is[i] = x->strides[perm[i]];
+        os[i] = ostr[perm[i]];
+    }
+    /* coalesce_dimensions */
+    int prev = 0;
+    for (int d = 1; d < n; d++) {
+        bool ok = shape[prev] == 1 || shape[d] == 1 ||
+                  (shape[prev] * is[prev] == is[d] && shape[prev] * os[prev] == os[d]);
+        if (ok) {
+            if (shape[prev] == 1) {
+                is[prev] = is[d];
+                os[prev] = os[d];
+            }
+            shape[prev] *= shape[d];
+        } else {
+            prev++;
+            if (prev != d) {
+                is[prev] = is[d];
+                os[prev] = os[d];
+                shape[prev] = shape[d];
+            }
+        }
+    }
+    n = prev + 1;
+    int64_t size0 = shape[0], size1 = n > 1 ? shape[1] : 1, is1 = n > 1 ? is[1] : 0, os1 = n > 1 ? os[1] : 0;
+    int64_t oc[SL_TENSOR_MAXDIM] = {0}, nouter = 1;
+    for (int d = 2; d < n; d++)
+        nouter *= shape[d];
+    for (int64_t o = 0; o < nouter; o++) {
+        int64_t io = x->offset, oo = 0;
+        for (int d = 2; d < n; d++) {
+            io += oc[d] * is[d];
+            oo += oc[d] * os[d];
+        }
+        if (x->dtype == SL_DT_F32)
+            f32_block(F32P(x) + io, F32P(r) + oo, is[0], is1, os[0], os1, size0, size1, 8);
+        else
+            f64_block(F64P(x) + io, F64P(r) + oo, is[0], is1, os[0], os1, size0, size1, 4);
+        for (int d = 2; d < n; d++) { /* dim 2 varies fastest */
+            if (++oc[d] < shape[d])
+                break;
+            oc[d] = 0;
+        }
+    }
+}
 
 /* Gather the elements of t into a contiguous buffer in an order where the
  * reduced dims (mask) come last; returns the buffer as a tensor of shape
@@ -2841,6 +3009,15 @@ SlTensor *sl_tensor_sum(const SlTensor *t, uint32_t mask, bool keepdim, SlError 
             else
                 f64_outer_sum(F64P(t) + t->offset + a * size0 * post, post, size0, post, 4, F64P(r) + a * post, 1);
         }
+        return r;
+    }
+    /* the gathered inner sum below is torch's order only for a contiguous
+     * tensor reduced over its trailing dims; anything else (a transposed
+     * tensor, dims apart) goes as torch's TensorIterator takes it */
+    if ((rdt == SL_DT_F32 || rdt == SL_DT_F64) && t->dtype == rdt &&
+        !(one_run && sl_tensor_is_contiguous(t) && after == 1)) {
+        sl_tensor_fill_d(r, 0.0);
+        torch_order_sum(t, mask, r);
         return r;
     }
     int64_t outer, inner;

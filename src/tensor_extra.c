@@ -30,9 +30,9 @@
  *   lerp       torch's two branches (|w| < 0.5), multiply-adds fused.
  *   logsumexp  amax, x - max, exp, sum, log, + max, with tensor.c's
  *              kernels (torch composes it the same way).
- *   sums       of backward formulas (repeat's, var's mean): SumKernel's
- *              cascade driven as a TensorIterator drives it (dims sorted
- *              by stride, coalesced), for any dims and strides.
+ *   sums       of backward formulas (repeat's, var's mean): tensor.c's
+ *              sum, which takes torch's TensorIterator order (dims sorted
+ *              by stride, coalesced) for any dims and strides.
  *   backward   torch 1.13's formulas term by term (var_backward's
  *              (2 / dof) * grad * (x - mean), prod's exclusive cumprods
  *              with a zero, cumprod's first-zero masks, norm_backward).
@@ -307,263 +307,12 @@ static void view_mark(SlTensor *x, SlTensor *v, SlNode *n)
         v->view_of_leaf = true;
 }
 
-/* ---------------------------------------------------------------------------
- * Sums in torch's order (SumKernel.cpp's cascade_sum driven by a
- * TensorIterator: dims reordered with the reduced ones innermost, by
- * stride, adjacent dims coalesced, then 2-d blocks), for float32/float64;
- * reduction orders of other dtypes don't show, they take tensor.c's sum.
- * tensor.c's own sum takes this order for one run of reduced dims of a
- * contiguous tensor; backward formulas here reduce non-adjacent dims
- * (repeat) and transposed tensors (var), which need the general case.
- * ------------------------------------------------------------------------- */
-
-static int64_t ceil_log2(int64_t x)
-{
-    int64_t r = 0;
-    for (uint64_t v = x > 1 ? (uint64_t)(x - 1) : 0; v; v >>= 1)
-        r++;
-    return r;
-}
-
-/* multi_row_sum: nrows accumulators of L lanes; element (i, k, lane) at
- * base[i * rs + k * cs + lane] */
-#define DEFINE_TSUM(T, N)                                                                                        \
-    static void N##_mrs(const T *base, int64_t rs, int64_t cs, int64_t size, int nrows, int L, T *out)           \
-    {                                                                                                            \
-        enum { LV = 4 };                                                                                         \
-        int64_t lp = ceil_log2(size) / LV;                                                                       \
-        if (lp < 4)                                                                                              \
-            lp = 4;                                                                                              \
-        int64_t step = (int64_t)1 << lp, lmask = step - 1;                                                       \
-        T acc[LV][4][8];                                                                                         \
-        memset(acc, 0, sizeof acc);                                                                              \
-        int64_t i = 0;                                                                                           \
-        while (i + step <= size) {                                                                               \
-            for (int64_t j = 0; j < step; j++, i++)                                                              \
-                for (int k = 0; k < nrows; k++)                                                                  \
-                    for (int l = 0; l < L; l++)                                                                  \
-                        acc[0][k][l] += base[i * rs + k * cs + l];                                               \
-            for (int j = 1; j < LV; j++) {                                                                       \
-                for (int k = 0; k < nrows; k++)                                                                  \
-                    for (int l = 0; l < L; l++) {                                                                \
-                        acc[j][k][l] += acc[j - 1][k][l];                                                        \
-                        acc[j - 1][k][l] = 0;                                                                    \
-                    }                                                                                            \
-                if ((i & (lmask << (j * lp))) != 0)                                                              \
-                    break;                                                                                       \
-            }                                                                                                    \
-        }                                                                                                        \
-        for (; i < size; i++)                                                                                    \
-            for (int k = 0; k < nrows; k++)                                                                      \
-                for (int l = 0; l < L; l++)                                                                      \
-                    acc[0][k][l] += base[i * rs + k * cs + l];                                                   \
-        for (int j = 1; j < LV; j++)                                                                             \
-            for (int k = 0; k < nrows; k++)                                                                      \
-                for (int l = 0; l < L; l++)                                                                      \
-                    acc[0][k][l] += acc[j][k][l];                                                                \
-        for (int k = 0; k < nrows; k++)                                                                          \
-            for (int l = 0; l < L; l++)                                                                          \
-                out[k * L + l] = acc[0][k][l];                                                                   \
-    }                                                                                                            \
-    /* row_sum: 4 interleaved rows of the cascade, then the rest, then the rows added */                       \
-    static void N##_rs(const T *base, int64_t stride, int64_t size, int L, T *out)                               \
-    {                                                                                                            \
-        T ps[4 * 8];                                                                                             \
-        int64_t ilp = size / 4;                                                                                  \
-        N##_mrs(base, stride * 4, stride, ilp, 4, L, ps);                                                        \
-        for (int64_t i = ilp * 4; i < size; i++)                                                                 \
-            for (int l = 0; l < L; l++)                                                                          \
-                ps[l] += base[i * stride + l];                                                                   \
-        for (int k = 1; k < 4; k++)                                                                              \
-            for (int l = 0; l < L; l++)                                                                          \
-                ps[l] += ps[k * L + l];                                                                          \
-        for (int l = 0; l < L; l++)                                                                              \
-            out[l] = ps[l];                                                                                      \
-    }                                                                                                            \
-    /* one 2-d block of cascade_sum (strides in elements); out accumulates */                                   \
-    static void N##_block(const T *in, T *out, int64_t is0, int64_t is1, int64_t os0, int64_t os1, int64_t size0, \
-                          int64_t size1, int V)                                                                  \
-    {                                                                                                            \
-        if (os0 != 0 && os1 == 0) {                                                                              \
-            int64_t t;                                                                                           \
-            t = is0, is0 = is1, is1 = t;                                                                         \
-            t = os0, os0 = os1, os1 = t;                                                                         \
-            t = size0, size0 = size1, size1 = t;                                                                 \
-        }                                                                                                        \
-        T tmp[4 * 8];                                                                                            \
-        if (os0 != 0 && os1 != 0) {                                                                              \
-            for (int64_t j = 0; j < size1; j++)                                                                  \
-                for (int64_t i = 0; i < size0; i++)                                                              \
-                    out[i * os0 + j * os1] += in[i * is0 + j * is1];                                             \
-            return;                                                                                              \
-        }                                                                                                        \
-        int64_t ost = os1;                                                                                       \
-        if (is0 == 1 && size0 >= V) {                                                                            \
-            int64_t vs = size0 / V;                                                                              \
-            for (int64_t j = 0; j < size1; j++) {                                                                \
-                const T *row = in + j * is1;                                                                     \
-                N##_rs(row, V, vs, V, tmp);                                                                      \
-                T fin = 0;                                                                                       \
-                for (int64_t k = vs * V; k < size0; k++)                                                         \
-                    fin += row[k];                                                                               \
-                for (int k = 0; k < V; k++)                                                                      \
-                    fin += tmp[k];                                                                               \
-                out[j * ost] += fin;                                                                             \
-            }                                                                                                    \
-        } else if (is1 == 1 && size1 >= V) {                                                                     \
-            int64_t j = 0;                                                                                       \
-            for (; j + 4 * V <= size1; j += 4 * V) {                                                             \
-                N##_mrs(in + j, is0, V, size0, 4, V, tmp);                                                       \
-                for (int k = 0; k < 4 * V; k++)                                                                  \
-                    out[(j + k) * ost] += tmp[k];                                                                \
-            }                                                                                                    \
-            for (; j + V <= size1; j += V) {                                                                     \
-                N##_rs(in + j, is0, size0, V, tmp);                                                              \
-                for (int k = 0; k < V; k++)                                                                      \
-                    out[(j + k) * ost] += tmp[k];                                                                \
-            }                                                                                                    \
-            for (; j < size1; j++) {                                                                             \
-                N##_rs(in + j, is0, size0, 1, tmp);                                                              \
-                out[j * ost] += tmp[0];                                                                          \
-            }                                                                                                    \
-        } else if (is0 < is1) {                                                                                  \
-            for (int64_t j = 0; j < size1; j++) {                                                                \
-                N##_rs(in + j * is1, is0, size0, 1, tmp);                                                        \
-                out[j * ost] += tmp[0];                                                                          \
-            }                                                                                                    \
-        } else {                                                                                                 \
-            int64_t j = 0;                                                                                       \
-            for (; j + 3 < size1; j += 4) {                                                                      \
-                N##_mrs(in + j * is1, is0, is1, size0, 4, 1, tmp);                                               \
-                for (int k = 0; k < 4; k++)                                                                      \
-                    out[(j + k) * ost] += tmp[k];                                                                \
-            }                                                                                                    \
-            for (; j < size1; j++) {                                                                             \
-                N##_rs(in + j * is1, is0, size0, 1, tmp);                                                        \
-                out[j * ost] += tmp[0];                                                                          \
-            }                                                                                                    \
-        }                                                                                                        \
-    }
-
-DEFINE_TSUM(float, tsf)
-DEFINE_TSUM(double, tsd)
-
-/* sum over the dims in mask in torch's order (float32/float64; others and
- * mpfr through tensor.c) */
-static SlTensor *torch_sum(const SlTensor *x, uint32_t mask, bool keepdim, SlError *err)
-{
-    mask &= all_mask(x->ndim);
-    if (!(x->dtype == SL_DT_F32 || x->dtype == SL_DT_F64) || x->ndim == 0 || mask == 0)
-        return sl_tensor_sum(x, mask, keepdim, err);
-    int n = x->ndim, rnd = 0;
-    int64_t rshape[SL_TENSOR_MAXDIM], ostr[SL_TENSOR_MAXDIM], shape[SL_TENSOR_MAXDIM], is[SL_TENSOR_MAXDIM];
-    for (int d = 0; d < n; d++)
-        if (!(mask & (1u << d)) || keepdim)
-            rshape[rnd++] = mask & (1u << d) ? 1 : x->shape[d];
-    SlTensor *r = sl_tensor_zeros(x->dtype, rnd, rshape, 0, err);
-    if (!r)
-        return NULL;
-    /* the output's strides over x's dims: 0 where reduced */
-    int64_t st = 1;
-    for (int d = n - 1; d >= 0; d--) {
-        ostr[d] = mask & (1u << d) ? 0 : st;
-        if (!(mask & (1u << d)))
-            st *= x->shape[d];
-    }
-    /* reorder_dimensions: perm starts n-1 .. 0; insertion sort */
-    int perm[SL_TENSOR_MAXDIM];
-    for (int i = 0; i < n; i++)
-        perm[i] = n - 1 - i;
-    for (int i = 1; i < n; i++) {
-        int d1 = i;
-        for (int d0 = i - 1; d0 >= 0; d0--) {
-            int a = perm[d0], b = perm[d1], cmp = 0;
-            /* the output: reduced dims to the front */
-            if ((ostr[a] == 0) != (ostr[b] == 0)) {
-                cmp = ostr[b] == 0 ? 1 : -1;
-            } else {
-                const int64_t *ss[2] = {ostr, x->strides};
-                for (int op = 0; op < 2 && cmp == 0; op++) {
-                    int64_t s0 = ss[op][a], s1 = ss[op][b];
-                    if (s0 == 0 || s1 == 0)
-                        continue;
-                    if (s0 < s1) {
-                        cmp = -1;
-                        break;
-                    }
-                    if (s0 > s1) {
-                        cmp = 1;
-                        break;
-                    }
-                    if (x->shape[a] > x->shape[b])
-                        cmp = 1;
-                }
-            }
-            if (cmp > 0) {
-                int t = perm[d0];
-                perm[d0] = perm[d1];
-                perm[d1] = t;
-                d1 = d0;
-            } else if (cmp < 0) {
-                break;
-            }
-        }
-    }
-    int64_t os[SL_TENSOR_MAXDIM];
-    for (int i = 0; i < n; i++) {
-        shape[i] = x->shape[perm[i]];
-        is[i] = x->strides[perm[i]];
-        os[i] = ostr[perm[i]];
-    }
-    /* coalesce_dimensions */
-    int prev = 0;
-    for (int d = 1; d < n; d++) {
-        bool ok = shape[prev] == 1 || shape[d] == 1 ||
-                  (shape[prev] * is[prev] == is[d] && shape[prev] * os[prev] == os[d]);
-        if (ok) {
-            if (shape[prev] == 1) {
-                is[prev] = is[d];
-                os[prev] = os[d];
-            }
-            shape[prev] *= shape[d];
-        } else {
-            prev++;
-            if (prev != d) {
-                is[prev] = is[d];
-                os[prev] = os[d];
-                shape[prev] = shape[d];
-            }
-        }
-    }
-    n = prev + 1;
-    int64_t size0 = shape[0], size1 = n > 1 ? shape[1] : 1, is1 = n > 1 ? is[1] : 0, os1 = n > 1 ? os[1] : 0;
-    int64_t oc[SL_TENSOR_MAXDIM] = {0}, nouter = 1;
-    for (int d = 2; d < n; d++)
-        nouter *= shape[d];
-    for (int64_t o = 0; o < nouter; o++) {
-        int64_t io = x->offset, oo = 0;
-        for (int d = 2; d < n; d++) {
-            io += oc[d] * is[d];
-            oo += oc[d] * os[d];
-        }
-        if (x->dtype == SL_DT_F32)
-            tsf_block(F32(x) + io, F32(r) + oo, is[0], is1, os[0], os1, size0, size1, 8);
-        else
-            tsd_block(F64(x) + io, F64(r) + oo, is[0], is1, os[0], os1, size0, size1, 4);
-        for (int d = 2; d < n; d++) { /* dim 2 varies fastest */
-            if (++oc[d] < shape[d])
-                break;
-            oc[d] = 0;
-        }
-    }
-    return r;
-}
 
 /* mean as torch's: sum / count (div_ by an int) */
 static SlTensor *torch_mean(const SlTensor *x, uint32_t mask, bool keepdim, SlError *err)
 {
     mask &= all_mask(x->ndim);
-    SlTensor *s = torch_sum(x, mask, keepdim, err);
+    SlTensor *s = sl_tensor_sum(x, mask, keepdim, err);
     if (!s)
         return NULL;
     int64_t cnt = 1;
@@ -1173,7 +922,7 @@ static SlTensor *repeat_backward(SlNode *n, SlTensor *g, SlError *err)
             return sl_tensor_zeros(g->dtype, ind, ishape, prec_of(g), err);
     SlTensor *cur = sl_tensor_ref(g);
     for (int i = 0; i < nrep - ind && cur; i++) {
-        SlTensor *s = torch_sum(cur, 1u, false, err);
+        SlTensor *s = sl_tensor_sum(cur, 1u, false, err);
         sl_tensor_unref(cur);
         cur = s;
     }
@@ -1196,7 +945,7 @@ static SlTensor *repeat_backward(SlNode *n, SlTensor *g, SlError *err)
     if (sum && k <= SL_TENSOR_MAXDIM) {
         bool copied;
         SlTensor *v = sl_tensor_reshape(cur, k, gs, &copied, err);
-        SlTensor *s = v ? torch_sum(v, sum, false, err) : NULL;
+        SlTensor *s = v ? sl_tensor_sum(v, sum, false, err) : NULL;
         sl_tensor_unref(v);
         sl_tensor_unref(cur);
         cur = s;
@@ -2909,7 +2658,7 @@ SlTensor *sl_ag_logsumexp(SlTensor *x, uint32_t mask, bool keepdim, SlError *err
         SlTensor *inf = mx ? A(z, sl_tensor_isnan(mx, true, err)) : NULL;
         SlTensor *m0 = inf ? A(z, sl_tensor_where(inf, Zero0(z, mx), mx, err)) : NULL;
         SlTensor *e = Un(z, SL_FN_EXP, Bin(z, SL_T_SUB, x, m0));
-        SlTensor *s = e ? A(z, torch_sum(e, mask, keepdim, err)) : NULL;
+        SlTensor *s = e ? A(z, sl_tensor_sum(e, mask, keepdim, err)) : NULL;
         SlTensor *l = Un(z, SL_FN_LOG, s);
         SlTensor *ms = NULL;
         if (l && m0) {
@@ -3307,7 +3056,7 @@ static SlTensor *cumprod_backward(Ar *z, SlNode *n, SlTensor *g)
     SlTensor *cs = f ? A(z, cum_kernel(f, dim, false, err)) : NULL;
     SlTensor *before = Bin(z, SL_T_DIV, cs ? A(z, flip_kernel(cs, 1u << dim, err)) : NULL, ic);
     SlTensor *cpp = A(z, cum_kernel(cp, dim, true, err));
-    SlTensor *sum = cpp ? A(z, torch_sum(Bin(z, SL_T_MUL, cpp, gm), 1u << dim, true, err)) : NULL;
+    SlTensor *sum = cpp ? A(z, sl_tensor_sum(Bin(z, SL_T_MUL, cpp, gm), 1u << dim, true, err)) : NULL;
     SlTensor *r = before ? A(z, sl_tensor_zeros_like(before, err)) : NULL;
     if (r && sum) {
         SlTensor *sc = A(z, sl_tensor_contiguous(sum));

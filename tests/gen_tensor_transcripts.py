@@ -305,6 +305,13 @@ FILES["tensors"] = ("""\
     ("torch.arange(1.7, 40.3, 0.9).tolist()", S),
     ("torch.arange(-3.3, 4.1, 0.11).tolist()", S),
     ("torch.arange(0.1, 9.7, 0.37, dtype=torch.float64).tolist()", S),
+    ("# --- sums in memory order, as torch's TensorIterator takes a transposed tensor", None),
+    ("torch.manual_seed(0)", "torch.manual_seed(0)\nNone"),
+    ("m = torch.randn(70, 90)", S),
+    ("m.t().sum().item()", S),
+    ("m.t().sum(dim=1)[0:4].tolist()", S),
+    ("torch.randn(5, 6, 7).permute(2, 0, 1).sum(dim=(0, 2)).tolist()", S),
+    ("m.double().t().sum().item()", S),
 ])
 
 FILES["tensors_autograd"] = ("""\
