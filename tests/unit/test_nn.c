@@ -15,37 +15,10 @@
 #include "nnops.h"
 #include "num.h"
 #include "tensor_value.h"
+#include "session.h"
 
-static SlSession *session(void)
-{
-    sl_num_set_prec(53);
-    sl_expr_set_style(SL_STYLE_UNICODE);
-    SlSession *s = sl_session_new();
-    sl_session_set_mode(s, SL_MODE_CHECK);
-    return s;
-}
 
-/* Run text and return what it printed (malloc'd). */
-static char *run(SlSession *s, const char *text, SlRunStatus *st)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    sl_session_set_output(s, f, f);
-    SlRunStatus r = sl_session_exec_text(s, NULL, text, 1, true);
-    if (st)
-        *st = r;
-    fclose(f);
-    sl_session_set_output(s, stdout, stderr);
-    return buf;
-}
 
-static void expect(SlSession *s, const char *text, const char *out)
-{
-    char *got = run(s, text, NULL);
-    ck_assert_msg(strcmp(got, out) == 0, "input:\n%s\nexpected:\n%s\ngot:\n%s", text, out, got);
-    free(got);
-}
 
 /* The first line of the error text must contain want. */
 static void expect_error(SlSession *s, const char *text, const char *want)

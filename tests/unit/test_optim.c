@@ -28,6 +28,7 @@
 #include "optim.h"
 #include "tensor.h"
 #include "value.h"
+#include "session.h"
 
 /* ---- helpers ---- */
 
@@ -486,33 +487,8 @@ END_TEST
 
 /* ---- through a session ---- */
 
-static char *run(SlSession *s, const char *text)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    sl_session_set_output(s, f, f);
-    sl_session_exec_text(s, NULL, text, 1, true);
-    fclose(f);
-    sl_session_set_output(s, stdout, stderr);
-    return buf;
-}
 
-static void expect(SlSession *s, const char *text, const char *out)
-{
-    char *got = run(s, text);
-    ck_assert_msg(strcmp(got, out) == 0, "input:\n%s\nexpected:\n%s\ngot:\n%s", text, out, got);
-    free(got);
-}
 
-static SlSession *session(void)
-{
-    sl_num_set_prec(53);
-    sl_expr_set_style(SL_STYLE_UNICODE);
-    SlSession *s = sl_session_new();
-    sl_session_set_mode(s, SL_MODE_CHECK);
-    return s;
-}
 
 static const char user_defs[] = "optimizer SimpleGD(lr=0.01) {\n"
                                 "    p -= lr * p.grad\n"

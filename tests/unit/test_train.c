@@ -13,16 +13,13 @@
 #include "expr.h"
 #include "num.h"
 #include "tensor.h"
+#include "session.h"
 
-static char *run(SlSession *s, const char *text)
+/* run text, which must succeed; what it printed (malloc'd) */
+static char *run_ok(SlSession *s, const char *text)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    sl_session_set_output(s, f, f);
-    SlRunStatus r = sl_session_exec_text(s, NULL, text, 1, true);
-    fclose(f);
-    sl_session_set_output(s, stdout, stderr);
+    SlRunStatus r;
+    char *buf = run(s, text, &r);
     ck_assert_msg(r == SL_RUN_OK, "failed:\n%s\n%s", text, buf);
     return buf;
 }
@@ -64,11 +61,11 @@ START_TEST(test_xor_memory_flat)
     sl_expr_set_style(SL_STYLE_UNICODE);
     SlSession *s = sl_session_new();
     sl_session_set_mode(s, SL_MODE_CHECK);
-    free(run(s, setup_xor));
-    free(run(s, "train(1000)\n"));
+    free(run_ok(s, setup_xor));
+    free(run_ok(s, "train(1000)\n"));
     long tensors = sl_tensor_live(), storages = sl_storage_live(), nodes = sl_node_live();
     size_t heap = heap_in_use();
-    free(run(s, "train(100000)\n"));
+    free(run_ok(s, "train(100000)\n"));
     ck_assert_int_eq(sl_tensor_live(), tensors);
     ck_assert_int_eq(sl_storage_live(), storages);
     ck_assert_int_eq(sl_node_live(), nodes);
@@ -76,7 +73,7 @@ START_TEST(test_xor_memory_flat)
     /* pools and caches may settle, but 100 000 steps may not grow the heap */
     ck_assert_msg(after <= heap + 64 * 1024, "heap grew from %zu to %zu bytes", heap, after);
     /* the loss went down, and printing it works */
-    char *out = run(s, "print(losses[0] > losses[1], losses[1] < 0.01)\n");
+    char *out = run_ok(s, "print(losses[0] > losses[1], losses[1] < 0.01)\n");
     ck_assert_str_eq(out, "True True\n");
     free(out);
     sl_session_free(s);
@@ -91,11 +88,11 @@ START_TEST(test_xor_steps_compose)
     SlSession *a = sl_session_new(), *b = sl_session_new();
     sl_session_set_mode(a, SL_MODE_CHECK);
     sl_session_set_mode(b, SL_MODE_CHECK);
-    free(run(a, setup_xor));
-    free(run(b, setup_xor));
-    free(run(a, "train(300)\n"));
-    free(run(b, "train(100)\ntrain(200)\n"));
-    char *la = run(a, "print(losses[-1])\n"), *lb = run(b, "print(losses[-1])\n");
+    free(run_ok(a, setup_xor));
+    free(run_ok(b, setup_xor));
+    free(run_ok(a, "train(300)\n"));
+    free(run_ok(b, "train(100)\ntrain(200)\n"));
+    char *la = run_ok(a, "print(losses[-1])\n"), *lb = run_ok(b, "print(losses[-1])\n");
     ck_assert_str_eq(la, lb);
     free(la);
     free(lb);
