@@ -1169,33 +1169,9 @@ const SlBuiltin *sl_tensor_extra_method_at(size_t i) { return i < COUNT(methods)
 
 /* torch.X(t, ...) calls method X with t as the receiver ("input" may be a
  * keyword) */
-static SlValue *as_method(SlCall *c, const char *fname, SlValue *(*m)(SlCall *))
-{
-    SlValue *self = c->nargs ? c->args[0] : kwarg(c, "input");
-    if (!self)
-        return sl_err(c->err, SL_E_ARG_MISSING, fname, "input"), NULL;
-    if (!sl_tensor_of(self))
-        return sl_err(c->err, SL_E_ARG_TYPE, fname, "'input' (position 1)", "Tensor", sl_type_name(self)), NULL;
-    const char *kwn[16];
-    SlValue *kwv[16];
-    size_t nkw = 0;
-    for (size_t i = 0; i < c->nkw && nkw < 16; i++)
-        if (strcmp(c->kwnames[i], "input") != 0) {
-            kwn[nkw] = c->kwnames[i];
-            kwv[nkw++] = c->kwargs[i];
-        }
-    SlCall mc = *c;
-    mc.self = self;
-    mc.args = c->nargs ? c->args + 1 : c->args;
-    mc.nargs = c->nargs ? c->nargs - 1 : 0;
-    mc.kwnames = kwn;
-    mc.kwargs = kwv;
-    mc.nkw = nkw;
-    return m(&mc);
-}
 
 #define AS(name)                                                                                             \
-    static SlValue *b_##name(SlCall *c) { return as_method(c, #name, m_##name); }
+    static SlValue *b_##name(SlCall *c) { return sl_tensor_as_method(c, #name, m_##name, false); }
 AS(std)
 AS(var)
 AS(prod)

@@ -2482,8 +2482,8 @@ static SlValue *b_manual_seed(SlCall *c)
     return SL_NONE_V;
 }
 
-/* torch.X(t, ...) for the methods: torch.sum(t), torch.matmul(a, b) */
-static SlValue *as_method(SlCall *c, const char *fname, SlValue *(*m)(SlCall *), bool convert)
+/* torch.X(t, ...) for the methods: torch.sum(t), torch.matmul(a, b) (tensor_value.h) */
+SlValue *sl_tensor_as_method(SlCall *c, const char *fname, SlBuiltinFn m, bool convert)
 {
     if (c->nargs < 1 && !kwarg(c, "input"))
         return sl_err(c->err, SL_E_ARG_MISSING, fname, "input"), NULL;
@@ -2521,7 +2521,7 @@ static SlValue *as_method(SlCall *c, const char *fname, SlValue *(*m)(SlCall *),
 }
 
 #define AS_METHOD(name, m, convert)                                                                          \
-    static SlValue *b_##name(SlCall *c) { return as_method(c, #name, m, convert); }
+    static SlValue *b_##name(SlCall *c) { return sl_tensor_as_method(c, #name, m, convert); }
 AS_METHOD(sum, m_sum, true)
 AS_METHOD(mean, m_mean, true)
 AS_METHOD(max, m_max, false)
@@ -2712,7 +2712,7 @@ static const SlBuiltin tensor_builtins[] = {
 static SlValue *b_round(SlCall *c)
 {
     if (c->nargs == 1 && sl_tensor_of(c->args[0]))
-        return as_method(c, "round", m_round, false);
+        return sl_tensor_as_method(c, "round", m_round, false);
     if (!check_kw(c, "round", NULL) || !check_npos(c, "round", 1, 2))
         return NULL;
     return sl_math_value(SL_FN_ROUND, c->args, c->nargs, c->err);

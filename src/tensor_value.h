@@ -47,4 +47,9 @@ bool sl_arg_long(SlCall *c, const char *fname, const char *argname, const SlValu
 bool sl_arg_double(SlCall *c, const char *fname, const char *argname, const SlValue *v, double *out);
 bool sl_arg_bool(SlCall *c, const char *fname, const char *argname, const SlValue *v, bool *out);
 
+/* torch.X(t, ...) as the method t.X(...): the first argument (or input=)
+ * becomes the receiver of m; convert: a non-tensor first argument is made
+ * a float32 tensor (else torch's TypeError). */
+SlValue *sl_tensor_as_method(SlCall *c, const char *fname, SlBuiltinFn m, bool convert);
+
 #endif
