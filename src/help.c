@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "eval_internal.h"
+#include "tensor_value.h"
 
 typedef struct Topic {
     const char *name;  /* what follows :help */
@@ -132,7 +133,7 @@ static void list_all(SlSession *s)
         fputc('\n', o);
     fputs("\nConstants: pi π e inf nan.  Methods: str.format upper lower strip split join replace\n"
           "startswith endswith; list.append extend pop insert index count copy reverse sort clear;\n"
-          "expr.subs.\n",
+          "expr.subs; tensor methods and torch.* functions (:help NAME, e.g. :help std).\n",
           o);
     fputs("\nTopics (:help TOPIC):", o);
     for (size_t i = 0; i < COUNT(topics); i++)
@@ -177,6 +178,17 @@ bool sl_help(SlSession *s, const char *topic, SlError *err)
                 return true;
             }
         }
+    }
+    /* torch.std, nn.Linear, F.softmax: the name after the module; then
+     * tensor methods (t.std(), x.astype(...)) */
+    const char *dot = strrchr(topic, '.');
+    const char *name = dot ? dot + 1 : topic;
+    b = sl_namespace_lookup(name);
+    if (!b && sl_tensor_type.method)
+        b = sl_tensor_type.method(NULL, name);
+    if (b) {
+        fprintf(o, "%s\n  %s\n", b->sig, b->help);
+        return true;
     }
     return sl_err(err, SL_E_VALUE, "no help for '%s' (try :help for the list)", topic);
 }
