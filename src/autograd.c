@@ -340,74 +340,76 @@ static bool flat_pair(const SlTensor *a, const SlTensor *b)
 #define F64(t) ((double *)(t)->storage->data + (t)->offset)
 #define MPF(t) ((__mpfr_struct *)(t)->storage->data + (t)->offset)
 
-/* threshold_backward(grad, result, 0): where(result <= 0, 0, grad) */
-static SlTensor *relu_backward(const SlTensor *g, const SlTensor *y, SlError *err)
+/* r = f(g, y) over n contiguous floats: threshold_backward(grad, result, 0)
+ * = where(result <= 0, 0, grad), or sigmoid_backward = grad * (1 - y) * y */
+typedef struct GradYArgs {
+    const void *g, *y;
+    void *r;
+    int64_t n;
+    bool f64, sigmoid;
+} GradYArgs;
+
+static void grad_y_kernel(const void *args)
+{
+    const GradYArgs *a = args;
+    int64_t n = a->n;
+    if (!a->f64) {
+        const float *gp = a->g, *yp = a->y;
+        float *rp = a->r;
+        if (a->sigmoid)
+            for (int64_t i = 0; i < n; i++)
+                rp[i] = gp[i] * (1.0f - yp[i]) * yp[i];
+        else
+            for (int64_t i = 0; i < n; i++)
+                rp[i] = yp[i] <= 0 ? 0.0f : gp[i];
+    } else {
+        const double *gp = a->g, *yp = a->y;
+        double *rp = a->r;
+        if (a->sigmoid)
+            for (int64_t i = 0; i < n; i++)
+                rp[i] = gp[i] * (1.0 - yp[i]) * yp[i];
+        else
+            for (int64_t i = 0; i < n; i++)
+                rp[i] = yp[i] <= 0 ? 0.0 : gp[i];
+    }
+}
+
+/* relu's and sigmoid's backward; g and y contiguous, of one shape (the
+ * caller's flat_pair) */
+static SlTensor *grad_y(const SlTensor *g, const SlTensor *y, bool sigmoid, SlError *err)
 {
     SlTensor *r = sl_tensor_zeros(g->dtype, g->ndim, g->shape, sl_tensor_prec(g), err);
     if (!r)
         return NULL;
     int64_t n = sl_tensor_numel(g);
-    switch (g->dtype) {
-    case SL_DT_F32: {
-        const float *gp = F32(g), *yp = F32(y);
-        float *rp = F32(r);
-        for (int64_t i = 0; i < n; i++)
-            rp[i] = yp[i] <= 0 ? 0.0f : gp[i];
-        break;
+    if (g->dtype == SL_DT_F32 || g->dtype == SL_DT_F64) {
+        bool f64 = g->dtype == SL_DT_F64;
+        GradYArgs a = {.n = n, .f64 = f64, .sigmoid = sigmoid, .r = r->storage->data};
+        a.g = f64 ? (const void *)F64(g) : (const void *)F32(g);
+        a.y = f64 ? (const void *)F64(y) : (const void *)F32(y);
+        SlTensor *in[2] = {(SlTensor *)g, (SlTensor *)y};
+        sl_kernel(grad_y_kernel, &a, sizeof a, in, 2, &r, 1, NULL, 0);
+        return r;
     }
-    case SL_DT_F64: {
-        const double *gp = F64(g), *yp = F64(y);
-        double *rp = F64(r);
-        for (int64_t i = 0; i < n; i++)
-            rp[i] = yp[i] <= 0 ? 0.0 : gp[i];
-        break;
-    }
-    default: {
-        const __mpfr_struct *gp = MPF(g), *yp = MPF(y);
-        __mpfr_struct *rp = MPF(r);
-        for (int64_t i = 0; i < n; i++)
-            if (mpfr_nan_p(&yp[i]) || mpfr_sgn(&yp[i]) > 0) /* else r stays zero */
-                mpfr_set(&rp[i], &gp[i], MPFR_RNDN);
-        break;
-    }
+    const __mpfr_struct *gp = MPF(g), *yp = MPF(y);
+    __mpfr_struct *rp = MPF(r);
+    for (int64_t i = 0; i < n; i++) {
+        if (sigmoid) {
+            mpfr_ui_sub(&rp[i], 1, &yp[i], MPFR_RNDN);
+            mpfr_mul(&rp[i], &gp[i], &rp[i], MPFR_RNDN);
+            mpfr_mul(&rp[i], &rp[i], &yp[i], MPFR_RNDN);
+        } else if (mpfr_nan_p(&yp[i]) || mpfr_sgn(&yp[i]) > 0) { /* else r stays zero */
+            mpfr_set(&rp[i], &gp[i], MPFR_RNDN);
+        }
     }
     return r;
 }
 
-/* sigmoid_backward: grad * (1 - y) * y */
+static SlTensor *relu_backward(const SlTensor *g, const SlTensor *y, SlError *err) { return grad_y(g, y, false, err); }
+
 static SlTensor *sigmoid_backward(const SlTensor *g, const SlTensor *y, SlError *err)
 {
-    SlTensor *r = sl_tensor_zeros(g->dtype, g->ndim, g->shape, sl_tensor_prec(g), err);
-    if (!r)
-        return NULL;
-    int64_t n = sl_tensor_numel(g);
-    switch (g->dtype) {
-    case SL_DT_F32: {
-        const float *gp = F32(g), *yp = F32(y);
-        float *rp = F32(r);
-        for (int64_t i = 0; i < n; i++)
-            rp[i] = gp[i] * (1.0f - yp[i]) * yp[i];
-        break;
-    }
-    case SL_DT_F64: {
-        const double *gp = F64(g), *yp = F64(y);
-        double *rp = F64(r);
-        for (int64_t i = 0; i < n; i++)
-            rp[i] = gp[i] * (1.0 - yp[i]) * yp[i];
-        break;
-    }
-    default: {
-        const __mpfr_struct *gp = MPF(g), *yp = MPF(y);
-        __mpfr_struct *rp = MPF(r);
-        for (int64_t i = 0; i < n; i++) {
-            mpfr_ui_sub(&rp[i], 1, &yp[i], MPFR_RNDN);
-            mpfr_mul(&rp[i], &gp[i], &rp[i], MPFR_RNDN);
-            mpfr_mul(&rp[i], &rp[i], &yp[i], MPFR_RNDN);
-        }
-        break;
-    }
-    }
-    return r;
+    return grad_y(g, y, true, err);
 }
 
 static bool node_backward(SlNode *n, SlTensor *g, SlTensor **out, SlError *err)
@@ -1016,11 +1018,48 @@ static bool accumulate_buf(SlNode *m, SlTensor *g, SlError *err)
     return true;
 }
 
+/* a (r x c, contiguous) += b (strides s0, s1), element by element */
+typedef struct AddToArgs {
+    void *a;
+    const void *b;
+    int64_t r, c, s0, s1;
+    bool f64;
+} AddToArgs;
+
+static void add_to_kernel(const void *args)
+{
+    const AddToArgs *k = args;
+    if (!k->f64) {
+        float *a = k->a;
+        const float *b = k->b;
+        if (k->s1 == 1 && k->s0 == k->c)
+            for (int64_t i = 0, n = k->r * k->c; i < n; i++)
+                a[i] = a[i] + b[i];
+        else
+            for (int64_t i = 0; i < k->r; i++)
+                for (int64_t j = 0; j < k->c; j++)
+                    a[i * k->c + j] = a[i * k->c + j] + b[i * k->s0 + j * k->s1];
+    } else {
+        double *a = k->a;
+        const double *b = k->b;
+        if (k->s1 == 1 && k->s0 == k->c)
+            for (int64_t i = 0, n = k->r * k->c; i < n; i++)
+                a[i] = a[i] + b[i];
+        else
+            for (int64_t i = 0; i < k->r; i++)
+                for (int64_t j = 0; j < k->c; j++)
+                    a[i * k->c + j] = a[i * k->c + j] + b[i * k->s0 + j * k->s1];
+    }
+}
+
 /* AccumulateGrad: the first gradient becomes .grad (a private contiguous
  * copy unless nobody else holds it), later ones are added in place. */
 static bool accumulate_leaf(SlTensor *leaf, SlTensor *g, SlError *err)
 {
     if (!leaf->grad) {
+        sl_struct_gen++;
+        if (sl_cap_on)
+            sl_capture_fail("a tensor gets its first .grad");
         if (g->refs == 1 && sl_tensor_is_contiguous(g) && g->grad_fn == NULL && !g->wrapped)
             leaf->grad = sl_tensor_ref(g);
         else
@@ -1030,43 +1069,28 @@ static bool accumulate_leaf(SlTensor *leaf, SlTensor *g, SlError *err)
     }
     SlTensor *t = leaf->grad;
     if (t->dtype == g->dtype && (t->dtype == SL_DT_F32 || t->dtype == SL_DT_F64) && !g->wrapped &&
-        sl_tensor_same_shape(t, g) && t->storage != g->storage && sl_tensor_is_contiguous(t) &&
-        sl_tensor_is_contiguous(g)) {
-        /* what sl_tensor_add_ does here (its fast path), without its checks */
-        int64_t n = sl_tensor_numel(t);
-        if (t->dtype == SL_DT_F32) {
-            float *a = F32(t);
-            const float *b = F32(g);
-            for (int64_t i = 0; i < n; i++)
-                a[i] = a[i] + b[i];
-        } else {
-            double *a = F64(t);
-            const double *b = F64(g);
-            for (int64_t i = 0; i < n; i++)
-                a[i] = a[i] + b[i];
-        }
-        sl_tensor_bump_version(t);
+        t->ndim == 2 && sl_tensor_same_shape(t, g) && t->storage != g->storage && sl_tensor_is_contiguous(t) &&
+        !sl_tensor_is_contiguous(g)) {
+        /* a transposed gradient (a weight's through TBackward0): the same
+         * sums as add_'s out-of-place add and copy back, read in place */
+        bool f64 = t->dtype == SL_DT_F64;
+        AddToArgs a = {.r = t->shape[0], .c = t->shape[1], .s0 = g->strides[0], .s1 = g->strides[1], .f64 = f64};
+        a.a = f64 ? (void *)F64(t) : (void *)F32(t);
+        a.b = f64 ? (const void *)F64(g) : (const void *)F32(g);
+        sl_kernel(add_to_kernel, &a, sizeof a, &g, 1, NULL, 0, &t, 1);
+        sl_tensor_bump_version(t); /* as add_'s copy back does */
         return true;
     }
     if (t->dtype == g->dtype && (t->dtype == SL_DT_F32 || t->dtype == SL_DT_F64) && !g->wrapped &&
-        t->ndim == 2 && sl_tensor_same_shape(t, g) && t->storage != g->storage && sl_tensor_is_contiguous(t)) {
-        /* a transposed gradient (a weight's through TBackward0): the same
-         * sums as add_'s out-of-place add and copy back, read in place */
-        int64_t r = t->shape[0], c = t->shape[1], s0 = g->strides[0], s1 = g->strides[1];
-        if (t->dtype == SL_DT_F32) {
-            float *a = F32(t);
-            const float *b = F32(g);
-            for (int64_t i = 0; i < r; i++)
-                for (int64_t j = 0; j < c; j++)
-                    a[i * c + j] = a[i * c + j] + b[i * s0 + j * s1];
-        } else {
-            double *a = F64(t);
-            const double *b = F64(g);
-            for (int64_t i = 0; i < r; i++)
-                for (int64_t j = 0; j < c; j++)
-                    a[i * c + j] = a[i * c + j] + b[i * s0 + j * s1];
-        }
-        sl_tensor_bump_version(t); /* as add_'s copy back does */
+        sl_tensor_same_shape(t, g) && t->storage != g->storage && sl_tensor_is_contiguous(t) &&
+        sl_tensor_is_contiguous(g)) {
+        /* what sl_tensor_add_ does here (its fast path), without its checks */
+        bool f64 = t->dtype == SL_DT_F64;
+        AddToArgs a = {.r = 1, .c = sl_tensor_numel(t), .s0 = sl_tensor_numel(t), .s1 = 1, .f64 = f64};
+        a.a = f64 ? (void *)F64(t) : (void *)F32(t);
+        a.b = f64 ? (const void *)F64(g) : (const void *)F32(g);
+        sl_kernel(add_to_kernel, &a, sizeof a, &g, 1, NULL, 0, &t, 1);
+        sl_tensor_bump_version(t);
         return true;
     }
     if (t->dtype == SL_DT_MPFR && g->dtype == SL_DT_MPFR && t->storage->prec == g->storage->prec &&
@@ -1176,6 +1200,7 @@ static bool engine(SlTensor *root, SlTensor *gradient, bool retain_graph, SlAgTr
         g = sl_tensor_ones_like(root, err);
         if (!g)
             return false;
+        sl_capture_const(g);
     } else {
         if (gradient->ndim != root->ndim ||
             memcmp(gradient->shape, root->shape, (size_t)root->ndim * sizeof root->shape[0]) != 0) {

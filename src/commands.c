@@ -10,7 +10,7 @@
 #include "tensor.h"
 
 const char *const sl_command_names[] = {
-    "help", "precision", "digits", "style", "vars", "load", "save", "reset", "seed", "time", "ad", "quit", NULL,
+    "help", "precision", "digits", "style", "vars", "load", "save", "reset", "seed", "time", "ad", "replay", "quit", NULL,
 };
 
 static bool usage(SlError *err, const char *name)
@@ -104,6 +104,21 @@ static SlRunStatus cmd_vars(SlSession *s)
     if (!shown)
         fprintf(s->out, "no variables or functions defined\n");
     return SL_RUN_OK;
+}
+
+static SlRunStatus cmd_replay(SlSession *s, const char *arg, SlError *err)
+{
+    if (!*arg) {
+        const char *last = sl_replay_last();
+        fprintf(s->out, "%s%s%s\n", sl_replay_enabled() ? "on" : "off", *last ? "; last loop: " : "", last);
+        return SL_RUN_OK;
+    }
+    if (strcmp(arg, "on") == 0 || strcmp(arg, "off") == 0) {
+        sl_replay_set(strcmp(arg, "on") == 0);
+        return SL_RUN_OK;
+    }
+    usage(err, "replay");
+    return SL_RUN_ERROR;
 }
 
 static SlRunStatus cmd_ad(SlSession *s, const char *arg, SlError *err)
@@ -228,6 +243,8 @@ SlRunStatus sl_command_run(SlSession *s, const SlAst *cmd, SlSource *src, SlErro
         return cmd_time(s, arg, err);
     if (strcmp(name, "ad") == 0)
         return cmd_ad(s, arg, err);
+    if (strcmp(name, "replay") == 0)
+        return cmd_replay(s, arg, err);
     if (strcmp(name, "quit") == 0 || strcmp(name, "q") == 0 || strcmp(name, "exit") == 0)
         return SL_RUN_QUIT;
     sl_err(err, SL_E_COMMAND_UNKNOWN, name);

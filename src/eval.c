@@ -19,10 +19,12 @@
 
 #include "ad.h"
 #include "builtins.h"
+#include "capture.h"
 #include "eval_internal.h"
 #include "expr.h"
 #include "num.h"
 #include "lexer.h"
+#include "nn.h"
 #include "optim.h"
 #include "parser.h"
 #include "pool.h"
@@ -1356,9 +1358,27 @@ static bool attr_callee(Ctx *c, const SlAst *callee, SlValue **self, const SlBui
 
 /* Run a call whose arguments are in *call (the callee is fn, or direct
  * with call->self its receiver). */
+static void capture_check_call(const SlCall *call, const SlValue *fn, const SlBuiltin *direct);
+static void capture_check_result(const SlCall *call, const SlBuiltin *direct, const SlValue *result);
+
 static inline SlValue *invoke(Ctx *c, const SlAst *n, SlCall *call, SlValue *fn, const SlBuiltin *direct)
 {
     SlValue *result;
+    if (sl_cap_on) {
+        capture_check_call(call, fn, direct);
+        if (direct)
+            result = direct->fn(call);
+        else if (fn->kind == SL_OBJECT && fn->u.obj.type->call)
+            result = fn->u.obj.type->call(call->self = fn, call);
+        else
+            result = sl_call_value(c->s, fn, call->args, call->nargs, call->kwnames, call->kwargs, call->nkw,
+                                   c->src, n->loc, c->err);
+        if (result && sl_cap_on)
+            capture_check_result(call, direct, result);
+        if (!result && fn && fn->kind == SL_FUNC)
+            note_call_site(c, n, fn->u.func);
+        return result;
+    }
     if (direct)
         result = direct->fn(call);
     else if (fn->kind == SL_OBJECT && fn->u.obj.type->call)
@@ -1801,7 +1821,7 @@ static bool assign_to(Ctx *c, const SlAst *target, SlValue *v)
 {
     switch (target->kind) {
     case SL_AST_NAME: bind(c, target, v); return true;
-    case SL_AST_INDEX: return assign_index(c, target, v);
+    case SL_AST_INDEX: sl_struct_gen++; return assign_index(c, target, v);
     case SL_AST_TUPLE:
     case SL_AST_LIST: {
         /* objects that iterate unpack as Python's do: v, i = x.sort() */
@@ -1824,6 +1844,9 @@ static bool assign_to(Ctx *c, const SlAst *target, SlValue *v)
         SlValue *obj = eval_quick(c, target->a);
         if (!obj)
             return false;
+        if (!sl_optim_of(obj))
+            sl_struct_gen++; /* a replayed loop body (capture.h) must not outlive this; an
+                                optimizer's step reads its settings at every replay */
         bool ok = false;
         if (obj->kind == SL_OBJECT && obj->u.obj.type->setattr) {
             ok = obj->u.obj.type->setattr(obj, target->text, v, c->err);
@@ -2004,6 +2027,429 @@ static Flow loop_body(Ctx *c, const SlAst *body, bool *stop)
     return f;
 }
 
+/* ---------------------------------------------------------------------------
+ * Replayed loop bodies (capture.h)
+ *
+ * A loop body that starts with plain statements (expressions, and
+ * assignments to names) is a candidate: its second iteration runs those
+ * statements under a capture, and when the capture holds, later iterations
+ * replay the plan instead of evaluating them, then run the rest of the
+ * body as usual.  What the plan cannot see is checked here:
+ *   - the statements read no name the loop changes: not the loop variable,
+ *     none that the rest of the body assigns, none that they assign
+ *     themselves before assigning it (a value carried from one iteration
+ *     to the next), and neither do the functions they call;
+ *   - every call in them is one whose only effects are tensor operations
+ *     (capture_check_call), and no tensor's numbers decide anything;
+ *   - nothing else changes the structure (sl_struct_gen: a .grad set or
+ *     dropped, requires_grad, an attribute or item assigned) or grad mode.
+ * A replay runs the same kernels on the same buffers in the same order,
+ * so the numbers are the ones the statements would give.
+ * ------------------------------------------------------------------------- */
+
+typedef struct NameSet {
+    const char **v;
+    size_t n, cap;
+} NameSet;
+
+static bool names_has(const NameSet *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void names_add(NameSet *s, const char *name)
+{
+    if (!name || names_has(s, name))
+        return;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 16;
+        s->v = realloc(s->v, s->cap * sizeof *s->v);
+        if (!s->v)
+            abort();
+    }
+    s->v[s->n++] = name;
+}
+
+/* every name an expression or statement mentions (over-approximates reads) */
+static void names_in(const SlAst *n, NameSet *out)
+{
+    if (!n)
+        return;
+    if (n->kind == SL_AST_NAME || n->kind == SL_AST_PRIME)
+        names_add(out, n->text);
+    names_in(n->a, out);
+    names_in(n->b, out);
+    names_in(n->c, out);
+    for (size_t i = 0; i < n->nitems; i++)
+        names_in(n->items[i], out);
+}
+
+static void target_names(const SlAst *t, NameSet *out)
+{
+    if (t->kind == SL_AST_NAME)
+        names_add(out, t->text);
+    else if (t->kind == SL_AST_TUPLE || t->kind == SL_AST_LIST)
+        for (size_t i = 0; i < t->nitems; i++)
+            target_names(t->items[i], out);
+}
+
+/* the names statement n (and what it contains) binds; false when it runs a
+ * :command, which may change anything */
+static bool names_bound(const SlAst *n, NameSet *out)
+{
+    if (!n)
+        return true;
+    switch (n->kind) {
+    case SL_AST_ASSIGN: target_names(n->a, out); return true;
+    case SL_AST_FUNCDEF:
+    case SL_AST_DEF:
+    case SL_AST_OPTIMIZER: names_add(out, n->text); return true;
+    case SL_AST_FOR: target_names(n->a, out); return names_bound(n->c, out);
+    case SL_AST_WHILE: return names_bound(n->b, out);
+    case SL_AST_IF: return names_bound(n->b, out) && names_bound(n->c, out);
+    case SL_AST_NOGRAD: return names_bound(n->a, out);
+    case SL_AST_BLOCK:
+        for (size_t i = 0; i < n->nitems; i++)
+            if (!names_bound(n->items[i], out))
+                return false;
+        return true;
+    case SL_AST_COMMAND: return false;
+    default: return true;
+    }
+}
+
+typedef struct Replay {
+    size_t nstmt;          /* leading statements a plan may stand for (0: none) */
+    NameSet assigned;      /* names the whole body binds, and the loop variable */
+    NameSet reads;         /* names those statements mention */
+    NameSet bound;         /* names the leading statements bind */
+    SlValue **held;        /* their values after the capture (a reference each) */
+    int *held_refs;        /* ... and their references then */
+    size_t nheld;
+    SlPlan *plan;
+    unsigned long gen;     /* sl_struct_gen when it was made */
+    int no_grad;           /* sl_no_grad_depth then */
+    bool tried;
+} Replay;
+
+/* What the session remembers of the last loop that tried (for :replay). */
+static char replay_last[160];
+static bool replay_off;
+
+void sl_replay_set(bool on) { replay_off = !on; }
+bool sl_replay_enabled(void) { return !replay_off; }
+const char *sl_replay_last(void) { return replay_last; }
+
+static void replay_init(Replay *r, const SlAst *target, const SlAst *body)
+{
+    memset(r, 0, sizeof *r);
+    if (replay_off || sl_capture_active() || body->kind != SL_AST_BLOCK)
+        return;
+    target_names(target, &r->assigned);
+    for (size_t i = 0; i < body->nitems; i++)
+        if (!names_bound(body->items[i], &r->assigned)) {
+            snprintf(replay_last, sizeof replay_last, "not replayed: the body runs a :command");
+            return;
+        }
+    /* the leading plain statements, up to the first that reads a name the
+     * body binds (the loop variable, a carried value, another statement's) */
+    NameSet bound_here = {0};
+    size_t k = 0;
+    for (; k < body->nitems; k++) {
+        const SlAst *st = body->items[k];
+        bool plain = st->kind == SL_AST_EXPR ||
+                     (st->kind == SL_AST_ASSIGN && st->a->kind == SL_AST_NAME &&
+                      (st->op == SL_OP_ASSIGN || st->op == '='));
+        if (!plain)
+            break;
+        NameSet mention = {0};
+        names_in(st->kind == SL_AST_EXPR ? st->a : st->b, &mention);
+        bool carried = false;
+        for (size_t i = 0; i < mention.n && !carried; i++) {
+            carried = names_has(&r->assigned, mention.v[i]) && !names_has(&bound_here, mention.v[i]);
+            if (carried && k == 0)
+                snprintf(replay_last, sizeof replay_last, "not replayed: its first statement reads %s, which the loop changes",
+                         mention.v[i]);
+        }
+        if (!carried)
+            for (size_t i = 0; i < mention.n; i++)
+                names_add(&r->reads, mention.v[i]);
+        free(mention.v);
+        if (carried)
+            break;
+        if (st->kind == SL_AST_ASSIGN)
+            names_add(&bound_here, st->a->text);
+    }
+    /* a name bound by the leading statements and again after them would be
+     * left as the rest of the body set it */
+    NameSet later = {0};
+    for (size_t i = k; i < body->nitems; i++)
+        names_bound(body->items[i], &later);
+    for (size_t i = 0; i < bound_here.n && k; i++)
+        if (names_has(&later, bound_here.v[i])) {
+            snprintf(replay_last, sizeof replay_last, "not replayed: %s is bound again later in the body",
+                     bound_here.v[i]);
+            k = 0;
+        }
+    const SlAst *first = body->nitems ? body->items[0] : NULL;
+    if (first && !(first->kind == SL_AST_EXPR ||
+                   (first->kind == SL_AST_ASSIGN && first->a->kind == SL_AST_NAME &&
+                    (first->op == SL_OP_ASSIGN || first->op == '='))))
+        snprintf(replay_last, sizeof replay_last, "not replayed: the body does not start with plain statements");
+    free(later.v);
+    r->bound = bound_here;
+    r->nstmt = k;
+}
+
+static void replay_drop(Replay *r)
+{
+    sl_plan_free(r->plan);
+    r->plan = NULL;
+    r->nstmt = 0;
+    for (size_t i = 0; i < r->nheld; i++)
+        sl_unref(r->held[i]);
+    free(r->held);
+    free(r->held_refs);
+    r->held = NULL;
+    r->held_refs = NULL;
+    r->nheld = 0;
+}
+
+static void replay_free(Replay *r)
+{
+    replay_drop(r);
+    free(r->assigned.v);
+    free(r->reads.v);
+    free(r->bound.v);
+}
+
+/* Whether anything outside the plan took hold of what the replayed
+ * statements bound (a list that keeps the loss, another name for it): a
+ * replay would change what it holds. */
+static bool replay_untouched(const Replay *r)
+{
+    for (size_t i = 0; i < r->nheld; i++)
+        if (r->held[i]->refs != r->held_refs[i])
+            return false;
+    return sl_plan_untouched(r->plan);
+}
+
+/* the user functions called while a capture runs: their bodies' names are
+ * checked as the statements' are */
+static const SlAst **cap_funcs;
+static size_t cap_nfuncs, cap_capfuncs;
+
+static void capture_note_func(const SlFunc *f)
+{
+    while (f && !f->def && f->parent && f->parent->kind == SL_FUNC)
+        f = f->parent->u.func; /* a derivative: what it differentiates */
+    if (!f || !f->def)
+        return;
+    for (size_t i = 0; i < cap_nfuncs; i++)
+        if (cap_funcs[i] == f->def)
+            return;
+    if (cap_nfuncs == cap_capfuncs) {
+        cap_capfuncs = cap_capfuncs ? 2 * cap_capfuncs : 8;
+        cap_funcs = realloc(cap_funcs, cap_capfuncs * sizeof *cap_funcs);
+        if (!cap_funcs)
+            abort();
+    }
+    cap_funcs[cap_nfuncs++] = f->def;
+}
+
+/* Calls a captured statement may make: ones whose effects are tensor
+ * operations (the capture sees those) and nothing else. */
+static const char *const capture_functions[] = {
+    "abs", "acos", "asin", "atan", "atan2", "bmm", "cat", "ceil", "clamp", "conv2d", "cos", "cosh", "cross_entropy",
+    "binary_cross_entropy", "dot", "exp", "flatten", "floor", "l1_loss", "leaky_relu", "linear", "log", "log10",
+    "log2", "log_softmax", "matmul", "max", "mean", "min", "mm", "mse_loss", "mv", "neg", "nll_loss", "permute",
+    "pow", "relu", "reshape", "round", "rsqrt", "sigmoid", "sign", "sin", "sinh", "softmax", "sqrt", "squeeze",
+    "stack", "sum", "t", "tan", "tanh", "transpose", "unsqueeze", "view", "where", "add", "sub", "mul", "div",
+    "maximum", "minimum", "square", "outer", NULL};
+
+static bool name_in(const char *name, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(list[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void capture_check_call(const SlCall *call, const SlValue *fn, const SlBuiltin *direct)
+{
+    const SlValue *self = direct ? call->self : NULL;
+    if (!direct && fn && (fn->kind == SL_BUILTIN || fn->kind == SL_METHOD)) {
+        direct = fn->kind == SL_METHOD ? fn->u.method.fn : fn->u.builtin;
+        self = fn->kind == SL_METHOD ? fn->u.method.self : NULL;
+    }
+    if (direct) {
+        if (self && sl_tensor_of(self)) {
+            if (strcmp(direct->name, "backward") == 0 && call->nkw > 0)
+                for (size_t i = 0; i < call->nkw; i++)
+                    if (strcmp(call->kwnames[i], "trace") == 0)
+                        sl_capture_fail("backward(trace=True) prints");
+            return; /* a tensor method: its effects are tensor operations (results: capture_check_result) */
+        }
+        if (self && sl_optim_of(self) &&
+            (strcmp(direct->name, "step") == 0 || strcmp(direct->name, "zero_grad") == 0))
+            return; /* they record themselves (optim.c) */
+        if (!self && name_in(direct->name, capture_functions))
+            return;
+        sl_capture_fail("it calls a function whose effects a replay would miss");
+        return;
+    }
+    if (fn && fn->kind == SL_OBJECT && sl_nn_is_module(fn))
+        return; /* a layer or a loss: tensor operations */
+    if (fn && fn->kind == SL_FUNC && !(fn->u.func->def && fn->u.func->def->kind == SL_AST_OPTIMIZER)) {
+        capture_note_func(fn->u.func);
+        return;
+    }
+    sl_capture_fail("it calls something whose effects a replay would miss");
+}
+
+/* A tensor method that answers with numbers read them from the tensor
+ * (item, tolist, equal): a replay would not read them again.  Sizes are
+ * fixed, so their answers are not. */
+static void capture_check_result(const SlCall *call, const SlBuiltin *direct, const SlValue *result)
+{
+    static const char *const sizes[] = {"size", "dim", "numel", "ndimension", "nelement", "stride",
+                                        "is_contiguous", "is_floating_point", "element_size", NULL};
+    if (!direct || !call->self || !sl_tensor_of(call->self))
+        return;
+    if (result->kind == SL_NONE || sl_tensor_of(result) || name_in(direct->name, sizes))
+        return;
+    if (result->kind == SL_OBJECT || result->kind == SL_LIST) {
+        /* values with indices, a tuple of tensors: tensors all through */
+        if (result->kind == SL_LIST) {
+            for (size_t i = 0; i < result->u.list.len; i++)
+                if (!sl_tensor_of(result->u.list.items[i]))
+                    goto numbers;
+            return;
+        }
+        return;
+    }
+numbers:
+    sl_capture_fail("it reads a tensor's numbers");
+}
+
+/* Run statements [from, nitems) of a loop body as loop_body does. */
+static Flow loop_body_from(Ctx *c, const SlAst *body, size_t from, bool *stop)
+{
+    *stop = false;
+    c->loops++;
+    bool top = c->top;
+    c->top = false;
+    Flow f = FLOW_NORMAL;
+    for (size_t i = from; i < body->nitems && f == FLOW_NORMAL; i++)
+        f = exec(c, body->items[i]);
+    c->top = top;
+    c->loops--;
+    if (f == FLOW_BREAK) {
+        *stop = true;
+        return FLOW_NORMAL;
+    }
+    if (f == FLOW_CONTINUE)
+        return FLOW_NORMAL;
+    if (f != FLOW_NORMAL)
+        *stop = true;
+    return f;
+}
+
+/* Capture the leading statements; false when they failed (an error). */
+static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
+{
+    r->tried = true;
+    cap_nfuncs = 0;
+    sl_capture_begin();
+    bool top = c->top;
+    c->top = false;
+    c->loops++;
+    *f = FLOW_NORMAL;
+    for (size_t i = 0; i < r->nstmt && *f == FLOW_NORMAL; i++) {
+        sl_capture_where(body->items[i]);
+        *f = exec(c, body->items[i]);
+    }
+    c->loops--;
+    c->top = top;
+    const char *why = NULL;
+    SlPlan *plan = sl_capture_end(&why);
+    if (*f != FLOW_NORMAL) {
+        sl_plan_free(plan);
+        return false;
+    }
+    /* the functions the statements called read names too */
+    for (size_t f_i = 0; plan && f_i < cap_nfuncs; f_i++) {
+        const SlAst *def = cap_funcs[f_i];
+        NameSet mention = {0};
+        names_in(def->a, &mention);
+        for (size_t i = 0; plan && i < mention.n; i++) {
+            bool param = false;
+            for (size_t j = 0; j < def->nparams && !param; j++)
+                param = strcmp(def->params[j].name, mention.v[i]) == 0;
+            if (!param && names_has(&r->assigned, mention.v[i])) {
+                sl_plan_free(plan);
+                plan = NULL;
+                why = "a function it calls reads a name the loop changes";
+            }
+        }
+        free(mention.v);
+    }
+    if (plan) {
+        r->plan = plan;
+        SlScope *sc = c->locals ? c->locals : &c->s->globals;
+        r->held = calloc(r->bound.n + 1, sizeof *r->held);
+        r->held_refs = calloc(r->bound.n + 1, sizeof *r->held_refs);
+        if (!r->held || !r->held_refs)
+            abort();
+        for (size_t i = 0; i < r->bound.n; i++) {
+            SlValue *v = sl_scope_get(sc, r->bound.v[i]);
+            if (v) {
+                r->held[r->nheld] = sl_ref(v);
+                r->held_refs[r->nheld++] = v->refs;
+            }
+        }
+        r->gen = sl_struct_gen;
+        r->no_grad = sl_no_grad_depth;
+        snprintf(replay_last, sizeof replay_last, "replayed %zu of the body's %zu statements (%zu operations)",
+                 r->nstmt, body->nitems, sl_plan_size(plan));
+    } else {
+        snprintf(replay_last, sizeof replay_last, "not replayed: %s", why ? why : "?");
+    }
+    return true;
+}
+
+/* One iteration of a loop body, replayed when it can be. */
+static Flow replay_body(Ctx *c, const SlAst *body, Replay *r, long iteration, bool *stop)
+{
+    if (r->plan && (r->gen != sl_struct_gen || r->no_grad != sl_no_grad_depth || !replay_untouched(r))) {
+        replay_drop(r);
+        snprintf(replay_last, sizeof replay_last,
+                 "replay stopped at iteration %ld: the loop changed what it works on, or kept a result", iteration);
+    }
+    if (r->plan) {
+        const void *where = NULL;
+        if (!sl_plan_run(r->plan, c->s, &where, c->err)) {
+            if (where)
+                sl_err_locate(c->err, c->src, ((const SlAst *)where)->loc);
+            *stop = true;
+            return FLOW_ERROR;
+        }
+        return loop_body_from(c, body, r->nstmt, stop);
+    }
+    if (r->nstmt && !r->tried && iteration >= 1) {
+        Flow f;
+        if (!replay_capture(c, body, r, &f)) {
+            *stop = true; /* plain statements end only in an error */
+            return f;
+        }
+        return loop_body_from(c, body, r->nstmt, stop);
+    }
+    return loop_body(c, body, stop);
+}
+
 static Flow exec_for(Ctx *c, const SlAst *n)
 {
     long start = 0, stop = 0, step = 1;
@@ -2015,9 +2461,14 @@ static Flow exec_for(Ctx *c, const SlAst *n)
             sl_err_at(c->err, c->src, n->a->loc, SL_E_TYPE, "cannot unpack non-sequence int");
             return FLOW_ERROR;
         }
-        for (long i = start; step > 0 ? i < stop : i > stop; i += step) {
-            if (!check_interrupt(c, n))
+        Replay rp;
+        replay_init(&rp, n->a, n->c);
+        long iteration = 0;
+        for (long i = start; step > 0 ? i < stop : i > stop; i += step, iteration++) {
+            if (!check_interrupt(c, n)) {
+                replay_free(&rp);
                 return FLOW_ERROR;
+            }
             /* the counter's int is reused when only the variable holds it */
             SlVar *var = var_in_target_scope(c, n->a);
             if (var && var->value->kind == SL_INT && var->value->refs == 1) {
@@ -2028,10 +2479,13 @@ static Flow exec_for(Ctx *c, const SlAst *n)
                 sl_unref(iv);
             }
             bool done;
-            Flow f = loop_body(c, n->c, &done);
-            if (done)
+            Flow f = replay_body(c, n->c, &rp, iteration, &done);
+            if (done) {
+                replay_free(&rp);
                 return f;
+            }
         }
+        replay_free(&rp);
         return FLOW_NORMAL;
     }
     SlValue *it = eval(c, n->b);
@@ -2044,18 +2498,21 @@ static Flow exec_for(Ctx *c, const SlAst *n)
         return FLOW_ERROR;
     }
     Flow result = FLOW_NORMAL;
+    Replay rp;
+    replay_init(&rp, n->a, n->c);
     for (size_t i = 0; i < items->u.list.len; i++) {
         if (!check_interrupt(c, n) || !assign_to(c, n->a, items->u.list.items[i])) {
             result = FLOW_ERROR;
             break;
         }
         bool done;
-        Flow f = loop_body(c, n->c, &done);
+        Flow f = replay_body(c, n->c, &rp, (long)i, &done);
         if (done) {
             result = f;
             break;
         }
     }
+    replay_free(&rp);
     sl_unref(items);
     return result;
 }

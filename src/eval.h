@@ -87,4 +87,9 @@ extern volatile sig_atomic_t sl_interrupted;
  * ...), in the order :help lists them; NULL past the last. */
 const char *sl_command_at(size_t i);
 
+/* Replayed loop bodies (eval.c, capture.h): on by default; :replay */
+void sl_replay_set(bool on);
+bool sl_replay_enabled(void);
+const char *sl_replay_last(void); /* what the last loop that tried did ("" before) */
+
 #endif

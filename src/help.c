@@ -34,6 +34,7 @@ static const Topic commands[] = {
     {"seed", ":seed [N]", "Show or set the seed of the random number generator (manual_seed(N) does the same)."},
     {"time", ":time STATEMENT", "Run a statement and print how long it took."},
     {"ad", ":ad [reverse|forward|symbolic]", "Show or choose the differentiation engine numeric gradients use (default reverse)."},
+    {"replay", ":replay [on|off]", "Show or set whether loops replay their recorded tensor work (default on)."},
     {"quit", ":quit", "Leave slope (Ctrl-D at an empty prompt does the same)."},
 };
 

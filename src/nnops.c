@@ -194,11 +194,18 @@ static SlTensor *addmm(SlTensor *b, SlTensor *x, SlTensor *wt, SlError *err)
     /* each element: the bias (or zero), + x*w for l in order, then the bias */
     switch (x->dtype) {
     case SL_DT_F32:
-        sl_tensor_gemm_f32(FP(x), xs0, xs1, FP(wt), ws0, ws1, n, k, m, FP(r), FP(be), bs0, bs1, !first);
+    case SL_DT_F64: {
+        bool f64 = x->dtype == SL_DT_F64;
+        SlGemmArgs g = {.as0 = xs0, .as1 = xs1, .bs0 = ws0, .bs1 = ws1, .m = n, .k = k, .n = m, .c0s0 = bs0,
+                        .c0s1 = bs1, .post = !first, .f64 = f64};
+        g.a = f64 ? (const void *)DP(x) : (const void *)FP(x);
+        g.b = f64 ? (const void *)DP(wt) : (const void *)FP(wt);
+        g.c = f64 ? (void *)DP(r) : (void *)FP(r);
+        g.c0 = f64 ? (const void *)DP(be) : (const void *)FP(be);
+        SlTensor *in[3] = {x, wt, be};
+        sl_kernel(sl_gemm_kernel, &g, sizeof g, in, 3, &r, 1, NULL, 0);
         break;
-    case SL_DT_F64:
-        sl_tensor_gemm_f64(DP(x), xs0, xs1, DP(wt), ws0, ws1, n, k, m, DP(r), DP(be), bs0, bs1, !first);
-        break;
+    }
     default: {
         const __mpfr_struct *xa = MP(x), *wa = MP(wt), *ba = MP(be);
         __mpfr_struct *ra = MP(r);
@@ -1605,6 +1612,47 @@ static bool broadcast_pair(SlTensor *a, SlTensor *b, SlTensor **ea, SlTensor **e
     return true;
 }
 
+/* r = (a - b)^2, or with grad: norm * (a - b) * g (g read with step gs) */
+typedef struct MseArgs {
+    const void *a, *b, *g;
+    void *r;
+    int64_t n, gs;
+    double norm;
+    bool f64, grad;
+} MseArgs;
+
+static void mse_kernel(const void *args)
+{
+    const MseArgs *k = args;
+    int64_t n = k->n, gs = k->gs;
+    if (!k->f64) {
+        const float *a = k->a, *b = k->b, *g = k->g;
+        float *r = k->r;
+        if (k->grad) {
+            float s = (float)k->norm;
+            for (int64_t i = 0; i < n; i++)
+                r[i] = s * (a[i] - b[i]) * g[i * gs];
+        } else {
+            for (int64_t i = 0; i < n; i++) {
+                float d = a[i] - b[i];
+                r[i] = d * d;
+            }
+        }
+    } else {
+        const double *a = k->a, *b = k->b, *g = k->g;
+        double *r = k->r;
+        if (k->grad) {
+            for (int64_t i = 0; i < n; i++)
+                r[i] = k->norm * (a[i] - b[i]) * g[i * gs];
+        } else {
+            for (int64_t i = 0; i < n; i++) {
+                double d = a[i] - b[i];
+                r[i] = d * d;
+            }
+        }
+    }
+}
+
 /* mse_loss: (a - b) * (a - b), then the reduction */
 static SlTensor *mse_elems(const SlTensor *a, const SlTensor *b, SlDTypeP rt, SlError *err)
 {
@@ -1614,17 +1662,15 @@ static SlTensor *mse_elems(const SlTensor *a, const SlTensor *b, SlDTypeP rt, Sl
     if (r) {
         switch (rt.dt) {
         case SL_DT_F32:
-            for (int64_t i = 0; i < n; i++) {
-                float d = FP(ac)[i] - FP(bc)[i];
-                FP(r)[i] = d * d;
-            }
+        case SL_DT_F64: {
+            bool f64 = rt.dt == SL_DT_F64;
+            MseArgs k = {.n = n, .f64 = f64, .r = f64 ? (void *)DP(r) : (void *)FP(r)};
+            k.a = f64 ? (const void *)DP(ac) : (const void *)FP(ac);
+            k.b = f64 ? (const void *)DP(bc) : (const void *)FP(bc);
+            SlTensor *in[2] = {ac, bc};
+            sl_kernel(mse_kernel, &k, sizeof k, in, 2, &r, 1, NULL, 0);
             break;
-        case SL_DT_F64:
-            for (int64_t i = 0; i < n; i++) {
-                double d = DP(ac)[i] - DP(bc)[i];
-                DP(r)[i] = d * d;
-            }
-            break;
+        }
         default: {
             mpfr_t d;
             mpfr_init2(d, rt.prec);
@@ -1690,16 +1736,18 @@ static SlTensor *mse_grad(const SlTensor *self, const SlTensor *other, const SlT
     double norm = red == SL_RED_MEAN ? 2.0 / (double)n : 2.0;
     if (r) {
         switch (rt.dt) {
-        case SL_DT_F32: {
-            float s = (float)norm;
-            for (int64_t i = 0; i < n; i++)
-                FP(r)[i] = s * (FP(sc)[i] - FP(oc)[i]) * FP(gc)[i * gs];
+        case SL_DT_F32:
+        case SL_DT_F64: {
+            bool f64 = rt.dt == SL_DT_F64;
+            MseArgs k = {.n = n, .gs = gs, .norm = norm, .f64 = f64, .grad = true,
+                         .r = f64 ? (void *)DP(r) : (void *)FP(r)};
+            k.a = f64 ? (const void *)DP(sc) : (const void *)FP(sc);
+            k.b = f64 ? (const void *)DP(oc) : (const void *)FP(oc);
+            k.g = f64 ? (const void *)DP(gc) : (const void *)FP(gc);
+            SlTensor *in[3] = {sc, oc, gc};
+            sl_kernel(mse_kernel, &k, sizeof k, in, 3, &r, 1, NULL, 0);
             break;
         }
-        case SL_DT_F64:
-            for (int64_t i = 0; i < n; i++)
-                DP(r)[i] = norm * (DP(sc)[i] - DP(oc)[i]) * DP(gc)[i * gs];
-            break;
         default: {
             mpfr_t s, d;
             mpfr_inits2(rt.prec, s, d, (mpfr_ptr)NULL);

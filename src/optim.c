@@ -1071,9 +1071,11 @@ void sl_optim_zero_grad(SlOptim *o, bool set_to_none)
             continue;
         if (set_to_none) {
             sl_tensor_assign(&p->grad, NULL);
+            sl_struct_gen++;
             continue;
         }
         if (p->grad->grad_fn) { /* p.grad.detach_() */
+            sl_struct_gen++;
             SlTensor *d = sl_ag_detach(p->grad);
             sl_tensor_assign(&p->grad, d);
             sl_tensor_unref(d);
@@ -1172,6 +1174,31 @@ static bool optim_setattr(SlValue *self, const char *name, SlValue *v, SlError *
     return sl_optim_set(sl_optim_of(self), name, v, err);
 }
 
+/* A captured loop body's opt.step() and opt.zero_grad(), run again at
+ * every replay (capture.h): obj is the optimizer's value, ctx the session. */
+static bool replay_step(void *obj, void *ctx, SlError *err)
+{
+    return sl_optim_step(sl_optim_of(obj), ctx, err);
+}
+
+static bool replay_zero_grad(void *obj, void *ctx, SlError *err)
+{
+    (void)ctx;
+    (void)err;
+    sl_optim_zero_grad(sl_optim_of(obj), false);
+    return true;
+}
+
+static bool replay_zero_grad_none(void *obj, void *ctx, SlError *err)
+{
+    (void)ctx;
+    (void)err;
+    sl_optim_zero_grad(sl_optim_of(obj), true);
+    return true;
+}
+
+static void drop_value(void *obj) { sl_unref(obj); }
+
 /* opt.step(closure=None): the closure (re-evaluating the loss) runs with
  * grad enabled first and its value is returned, as torch's step does. */
 static SlValue *m_step(SlCall *c)
@@ -1190,10 +1217,16 @@ static SlValue *m_step(SlCall *c)
         if (!loss)
             return NULL;
     }
-    if (!sl_optim_step(o, c->s, c->err)) {
+    if (sl_capture_active() && loss)
+        sl_capture_fail("opt.step(closure) runs the closure");
+    sl_capture_suspend();
+    bool ok = sl_optim_step(o, c->s, c->err);
+    sl_capture_resume();
+    if (!ok) {
         sl_unref(loss);
         return NULL;
     }
+    sl_capture_call(replay_step, sl_ref(c->self), drop_value);
     return loss ? loss : SL_NONE_V;
 }
 
@@ -1203,7 +1236,11 @@ static SlValue *m_zero_grad(SlCall *c)
     if (!sl_call_keywords(c, "zero_grad", kw) || !sl_call_arity(c, "zero_grad", 0, 1))
         return NULL;
     SlValue *v = c->nargs ? c->args[0] : sl_call_kwarg(c, "set_to_none");
-    sl_optim_zero_grad(sl_optim_of(c->self), v && truth(v));
+    bool none = v && truth(v);
+    sl_capture_suspend();
+    sl_optim_zero_grad(sl_optim_of(c->self), none);
+    sl_capture_resume();
+    sl_capture_call(none ? replay_zero_grad_none : replay_zero_grad, sl_ref(c->self), drop_value);
     return SL_NONE_V;
 }
 

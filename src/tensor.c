@@ -131,8 +131,16 @@ static SlStorage *storage_new(SlDType dt, size_t n, mpfr_prec_t prec)
         s->data = c >= 0 ? sl_pool_get(&data_pool[c], (size_t)64 << c) : xcalloc(n, dtype_size(dt));
     }
     live_storages++;
+    s->cap_id = 0;
+    s->cap_claimed = false;
+    if (sl_cap_on)
+        sl_capture_alloc(s);
     return s;
 }
+
+static void storage_unref(SlStorage *s);
+void sl_storage_ref(SlStorage *s) { s->refs++; }
+void sl_storage_unref(SlStorage *s) { storage_unref(s); }
 
 static void storage_unref(SlStorage *s)
 {
@@ -258,6 +266,8 @@ static SlTensor *tensor_new(SlDType dt, int ndim, const int64_t *shape, mpfr_pre
         live_storages++;
         b->v.refs = 1;
         b->v.in_block = true;
+        if (sl_cap_on)
+            sl_capture_alloc(s);
         t->storage = s;
         t->version = &b->v;
     } else {
@@ -2252,6 +2262,64 @@ static void m_un(int fn, mpfr_ptr r, mpfr_srcptr a)
     }
 }
 
+typedef struct UnaryArgs {
+    int fn;
+    const void *x;
+    void *r;
+    int64_t n;
+    bool f64;
+} UnaryArgs;
+
+/* r = fn(x) over n contiguous floats: relu and the libm functions one by
+ * one; Sleef's (torch's vml) over all of them; sigmoid as torch's
+ * cpu_kernel_vec: whole 16-float (8-double) blocks through the vectorised
+ * kernel (Sleef exp), the tail through std::exp */
+static void unary_kernel(const void *args)
+{
+    const UnaryArgs *a = args;
+    int fn = a->fn;
+    int64_t n = a->n;
+    if (!a->f64) {
+        const float *px = a->x;
+        float *pr = a->r;
+        if (fn == SL_FN_RELU) {
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = px[i] < 0 ? 0.0f : px[i];
+        } else if (fn == SL_FN_SIGMOID) {
+            int64_t vec = sl_vm_sleef() ? n - n % 16 : 0;
+            for (int64_t i = 0; i < vec; i++)
+                pr[i] = 0.0f - px[i];
+            sl_vm_f32(SL_FN_EXP, pr, pr, vec);
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = i < vec ? 1.0f / (1.0f + pr[i]) : 1.0f / (1.0f + expf(-px[i]));
+        } else if (sl_vm_has(fn)) {
+            sl_vm_f32(fn, pr, px, n);
+        } else {
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = f_un(fn, px[i]);
+        }
+    } else {
+        const double *px = a->x;
+        double *pr = a->r;
+        if (fn == SL_FN_RELU) {
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = px[i] < 0 ? 0.0 : px[i];
+        } else if (fn == SL_FN_SIGMOID) {
+            int64_t vec = sl_vm_sleef() ? n - n % 8 : 0;
+            for (int64_t i = 0; i < vec; i++)
+                pr[i] = 0.0 - px[i];
+            sl_vm_f64(SL_FN_EXP, pr, pr, vec);
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = i < vec ? 1.0 / (1.0 + pr[i]) : 1.0 / (1.0 + exp(-px[i]));
+        } else if (sl_vm_has(fn)) {
+            sl_vm_f64(fn, pr, px, n);
+        } else {
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = d_un(fn, px[i]);
+        }
+    }
+}
+
 SlTensor *sl_tensor_unary(int fn, const SlTensor *x, SlError *err)
 {
     if (x->dtype == SL_DT_BOOL && fn == SL_TU_NEG)
@@ -2268,30 +2336,13 @@ SlTensor *sl_tensor_unary(int fn, const SlTensor *x, SlError *err)
     } else if (dt == SL_DT_BOOL && fn != SL_TU_NOT) {
         dt = fn == SL_FN_ABS || fn == SL_FN_RELU || fn == SL_FN_SIGN ? SL_DT_BOOL : SL_DT_I64;
     }
-    if (dt == x->dtype && (dt == SL_DT_F32 || dt == SL_DT_F64) && fn != SL_FN_SIGMOID && !sl_vm_has(fn) &&
-        sl_tensor_is_contiguous(x)) {
-        /* the common small case: one pass, no iterator */
+    if (dt == x->dtype && (dt == SL_DT_F32 || dt == SL_DT_F64) && sl_tensor_is_contiguous(x)) {
+        /* the common case: one pass over contiguous floats, a kernel */
         SlTensor *r = tensor_new(dt, x->ndim, x->shape, 0);
-        int64_t n = sl_tensor_numel(x);
-        if (dt == SL_DT_F32) {
-            const float *px = F32P(x) + x->offset;
-            float *pr = F32P(r);
-            if (fn == SL_FN_RELU)
-                for (int64_t i = 0; i < n; i++)
-                    pr[i] = px[i] < 0 ? 0.0f : px[i];
-            else
-                for (int64_t i = 0; i < n; i++)
-                    pr[i] = f_un(fn, px[i]);
-        } else {
-            const double *px = F64P(x) + x->offset;
-            double *pr = F64P(r);
-            if (fn == SL_FN_RELU)
-                for (int64_t i = 0; i < n; i++)
-                    pr[i] = px[i] < 0 ? 0.0 : px[i];
-            else
-                for (int64_t i = 0; i < n; i++)
-                    pr[i] = d_un(fn, px[i]);
-        }
+        UnaryArgs a = {.fn = fn, .x = (const char *)x->storage->data + (size_t)x->offset * dtype_size(dt),
+                       .r = r->storage->data, .n = sl_tensor_numel(x), .f64 = dt == SL_DT_F64};
+        SlTensor *in = (SlTensor *)x;
+        sl_kernel(unary_kernel, &a, sizeof a, &in, 1, &r, 1, NULL, 0);
         return r;
     }
     SlTensor *X = as_type(x, (SlDTypeP){dt, sl_tensor_prec(x)});
@@ -2956,6 +3007,64 @@ static bool reduce_shape(const SlTensor *t, uint32_t mask, bool keepdim, int *nd
     return true;
 }
 
+/* Sums as kernels: cols columns each summed over rows rows (outer, the
+ * rows row_stride apart), or rows runs of cols elements each summed
+ * (inner); then, for a mean, each result divided by div. */
+typedef struct SumArgs {
+    const void *x;
+    void *r;
+    int64_t rows, cols, row_stride;
+    bool inner, f64;
+} SumArgs;
+
+static void sum_kernel(const void *args)
+{
+    const SumArgs *a = args;
+    if (!a->f64) {
+        if (a->inner)
+            for (int64_t o = 0; o < a->rows; o++)
+                ((float *)a->r)[o] = f32_inner_sum((const float *)a->x + o * a->cols, 1, a->cols, 8);
+        else
+            f32_outer_sum(a->x, a->row_stride, a->rows, a->cols, 8, a->r, 1);
+    } else {
+        if (a->inner)
+            for (int64_t o = 0; o < a->rows; o++)
+                ((double *)a->r)[o] = f64_inner_sum((const double *)a->x + o * a->cols, 1, a->cols, 4);
+        else
+            f64_outer_sum(a->x, a->row_stride, a->rows, a->cols, 4, a->r, 1);
+    }
+}
+
+typedef struct DivArgs {
+    void *a;
+    int64_t m, n;
+    bool f64;
+} DivArgs;
+
+/* a[i] /= n, the count converted to a's dtype, as div_ by a wrapped int does */
+static void div_count_kernel(const void *args)
+{
+    const DivArgs *d = args;
+    if (!d->f64) {
+        float *a = d->a, v = (float)d->n;
+        for (int64_t i = 0; i < d->m; i++)
+            a[i] = a[i] / v;
+    } else {
+        double *a = d->a, v = (double)d->n;
+        for (int64_t i = 0; i < d->m; i++)
+            a[i] = a[i] / v;
+    }
+}
+
+static void run_sum(const SlTensor *t, const void *x, SlTensor *r, int64_t rows, int64_t cols, int64_t row_stride,
+                    bool inner)
+{
+    SumArgs a = {.x = x, .r = r->storage->data, .rows = rows, .cols = cols, .row_stride = row_stride,
+                 .inner = inner, .f64 = t->dtype == SL_DT_F64};
+    SlTensor *in = (SlTensor *)t;
+    sl_kernel(sum_kernel, &a, sizeof a, &in, 1, &r, 1, NULL, 0);
+}
+
 SlTensor *sl_tensor_sum(const SlTensor *t, uint32_t mask, bool keepdim, SlError *err)
 {
     (void)err;
@@ -3003,6 +3112,11 @@ SlTensor *sl_tensor_sum(const SlTensor *t, uint32_t mask, bool keepdim, SlError 
             size0 *= t->shape[d];
         for (int d = d1 + 1; d < t->ndim; d++)
             post *= t->shape[d];
+        if (pre == 1) {
+            run_sum(t, (const char *)t->storage->data + (size_t)t->offset * dtype_size(rdt), r, size0, post, post,
+                    false);
+            return r;
+        }
         for (int64_t a = 0; a < pre; a++) {
             if (rdt == SL_DT_F32)
                 f32_outer_sum(F32P(t) + t->offset + a * size0 * post, post, size0, post, 8, F32P(r) + a * post, 1);
@@ -3022,6 +3136,12 @@ SlTensor *sl_tensor_sum(const SlTensor *t, uint32_t mask, bool keepdim, SlError 
     }
     int64_t outer, inner;
     SlTensor *c = reduce_layout(t, mask, &outer, &inner);
+    if ((rdt == SL_DT_F32 || rdt == SL_DT_F64) && c->dtype == rdt) {
+        run_sum(c, (const char *)c->storage->data + (size_t)c->offset * dtype_size(rdt), r, outer, inner, inner,
+                true);
+        sl_tensor_unref(c);
+        return r;
+    }
     switch (rdt) {
     case SL_DT_F32:
         for (int64_t o = 0; o < outer; o++)
@@ -3071,16 +3191,10 @@ SlTensor *sl_tensor_mean(const SlTensor *t, uint32_t mask, bool keepdim, SlError
             n *= t->shape[d];
     if ((s->dtype == SL_DT_F32 || s->dtype == SL_DT_F64) && sl_tensor_is_contiguous(s)) {
         /* s /= n, the count converted to s's dtype, as div_ by a wrapped int does */
-        int64_t m = sl_tensor_numel(s);
-        if (s->dtype == SL_DT_F32) {
-            float *a = F32P(s) + s->offset, v = (float)n;
-            for (int64_t i = 0; i < m; i++)
-                a[i] = a[i] / v;
-        } else {
-            double *a = F64P(s) + s->offset, v = (double)n;
-            for (int64_t i = 0; i < m; i++)
-                a[i] = a[i] / v;
-        }
+        bool f64 = s->dtype == SL_DT_F64;
+        DivArgs d = {.a = f64 ? (void *)(F64P(s) + s->offset) : (void *)(F32P(s) + s->offset),
+                     .m = sl_tensor_numel(s), .n = n, .f64 = f64};
+        sl_kernel(div_count_kernel, &d, sizeof d, NULL, 0, NULL, 0, &s, 1);
         sl_tensor_bump_version(s);
         return s;
     }
@@ -3209,10 +3323,8 @@ SlTensor *sl_tensor_sum_to(const SlTensor *t, int ndim, const int64_t *shape, Sl
         if ((t->dtype == SL_DT_F32 || t->dtype == SL_DT_F64) && cols > 1 && sl_tensor_is_contiguous(t)) {
             /* a bias's gradient: sl_tensor_sum's outer sum, called directly */
             SlTensor *r = tensor_new(t->dtype, ndim, shape, 0);
-            if (t->dtype == SL_DT_F32)
-                f32_outer_sum(F32P(t) + t->offset, cols, rows, cols, 8, F32P(r), 1);
-            else
-                f64_outer_sum(F64P(t) + t->offset, cols, rows, cols, 4, F64P(r), 1);
+            run_sum(t, (const char *)t->storage->data + (size_t)t->offset * dtype_size(t->dtype), r, rows, cols,
+                    cols, false);
             return r;
         }
         if (t->dtype == SL_DT_MPFR && sl_tensor_is_contiguous(t)) {
@@ -3254,96 +3366,6 @@ static bool same_float_dtype(const SlTensor *a, const SlTensor *b, const char *w
         return sl_err(err, SL_E_TYPE, "\"%s\" not implemented for 'Bool'", what);
     return true;
 }
-
-/* The matrix kernel: C (m x n, strides cs0, cs1) = C0 (or zeros) + A @ B.
- * Each element of C is its own chain: its start value, then + a*b for l in
- * order, unfused (with post: from zero, and + C0 at the end).  Several elements go side by side -- in vector lanes
- * along a row of B when B's rows are contiguous, else four columns of
- * scalars -- which changes nothing in any element's order.  (GCC's vector
- * extensions: lane-wise * and +, no contraction under C17.) */
-#define DEFINE_GEMM(T, V, L, NAME)                                                                             \
-    typedef T V __attribute__((vector_size(L * sizeof(T))));                                                   \
-    static void NAME##_core(const T *a, int64_t as0, int64_t as1, const T *b, int64_t bs0, int64_t bs1,        \
-                            int64_t m, int64_t k, int64_t n, T *c, int64_t cs0, int64_t cs1, const T *c0,      \
-                            int64_t c0s0, int64_t c0s1, bool post)                                             \
-    {                                                                                                          \
-        for (int64_t i = 0; i < m; i++) {                                                                      \
-            const T *ar = a + i * as0;                                                                         \
-            const T *ir = c0 && !post ? c0 + i * c0s0 : NULL, *pr = c0 && post ? c0 + i * c0s0 : NULL;         \
-            T *cr = c + i * cs0;                                                                               \
-            int64_t j = 0;                                                                                     \
-            if (bs1 == 1)                                                                                      \
-                for (; j + L <= n; j += L) {                                                                   \
-                    V acc;                                                                                     \
-                    for (int q = 0; q < L; q++)                                                                \
-                        acc[q] = ir ? ir[(j + q) * c0s1] : 0;                                                  \
-                    const T *bp = b + j;                                                                       \
-                    for (int64_t l = 0; l < k; l++, bp += bs0) {                                               \
-                        V bv;                                                                                  \
-                        memcpy(&bv, bp, sizeof bv);                                                            \
-                        acc = acc + ar[l * as1] * bv;                                                          \
-                    }                                                                                          \
-                    if (pr) {                                                                                  \
-                        V pv;                                                                                  \
-                        for (int q = 0; q < L; q++)                                                            \
-                            pv[q] = pr[(j + q) * c0s1];                                                        \
-                        acc = acc + pv;                                                                        \
-                    }                                                                                          \
-                    if (cs1 == 1)                                                                              \
-                        memcpy(cr + j, &acc, sizeof acc);                                                      \
-                    else                                                                                       \
-                        for (int q = 0; q < L; q++)                                                            \
-                            cr[(j + q) * cs1] = acc[q];                                                        \
-                }                                                                                              \
-            for (; j + 4 <= n; j += 4) {                                                                       \
-                T s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                                              \
-                if (ir) {                                                                                      \
-                    s0 = ir[j * c0s1];                                                                         \
-                    s1 = ir[(j + 1) * c0s1];                                                                   \
-                    s2 = ir[(j + 2) * c0s1];                                                                   \
-                    s3 = ir[(j + 3) * c0s1];                                                                   \
-                }                                                                                              \
-                const T *bp = b + j * bs1;                                                                     \
-                for (int64_t l = 0; l < k; l++, bp += bs0) {                                                   \
-                    T x = ar[l * as1];                                                                         \
-                    s0 = s0 + x * bp[0];                                                                       \
-                    s1 = s1 + x * bp[bs1];                                                                     \
-                    s2 = s2 + x * bp[2 * bs1];                                                                 \
-                    s3 = s3 + x * bp[3 * bs1];                                                                 \
-                }                                                                                              \
-                if (pr) {                                                                                      \
-                    s0 = s0 + pr[j * c0s1];                                                                    \
-                    s1 = s1 + pr[(j + 1) * c0s1];                                                              \
-                    s2 = s2 + pr[(j + 2) * c0s1];                                                              \
-                    s3 = s3 + pr[(j + 3) * c0s1];                                                              \
-                }                                                                                              \
-                cr[j * cs1] = s0;                                                                              \
-                cr[(j + 1) * cs1] = s1;                                                                        \
-                cr[(j + 2) * cs1] = s2;                                                                        \
-                cr[(j + 3) * cs1] = s3;                                                                        \
-            }                                                                                                  \
-            for (; j < n; j++) {                                                                               \
-                T s = ir ? ir[j * c0s1] : 0;                                                                   \
-                const T *bp = b + j * bs1;                                                                     \
-                for (int64_t l = 0; l < k; l++, bp += bs0)                                                     \
-                    s = s + ar[l * as1] * bp[0];                                                               \
-                cr[j * cs1] = pr ? s + pr[j * c0s1] : s;                                                       \
-            }                                                                                                  \
-        }                                                                                                      \
-    }                                                                                                          \
-    void NAME(const T *a, int64_t as0, int64_t as1, const T *b, int64_t bs0, int64_t bs1, int64_t m,           \
-              int64_t k, int64_t n, T *c, const T *c0, int64_t c0s0, int64_t c0s1, bool post)                  \
-    {                                                                                                          \
-        /* C^T = B^T A^T when that puts a longer run of unit stride in the                                     \
-         * lanes (x*y == y*x exactly: the same numbers) */                                                     \
-        if (as0 == 1 && m >= L && (bs1 != 1 || n < L))                                                         \
-            NAME##_core(b, bs1, bs0, a, as1, as0, n, k, m, c, 1, n, c0, c0s1, c0s0, post);                     \
-        else                                                                                                   \
-            NAME##_core(a, as0, as1, b, bs0, bs1, m, k, n, c, n, 1, c0, c0s0, c0s1, post);                     \
-    }
-
-DEFINE_GEMM(float, SlV4f, 4, sl_tensor_gemm_f32)
-DEFINE_GEMM(double, SlV2d, 2, sl_tensor_gemm_f64)
 
 /* mpfr at 53 bits through doubles.  With every operand of precision 53 and
  * round-to-nearest-even, mpfr_mul and mpfr_add give what double * and +
@@ -3397,17 +3419,33 @@ bool sl_tensor_gemm_m53(const __mpfr_struct *a, int64_t as0, int64_t as1, const 
     return true;
 }
 
+void sl_gemm_kernel(const void *args)
+{
+    const SlGemmArgs *g = args;
+    if (g->f64)
+        sl_tensor_gemm_f64(g->a, g->as0, g->as1, g->b, g->bs0, g->bs1, g->m, g->k, g->n, g->c, g->c0, g->c0s0,
+                           g->c0s1, g->post);
+    else
+        sl_tensor_gemm_f32(g->a, g->as0, g->as1, g->b, g->bs0, g->bs1, g->m, g->k, g->n, g->c, g->c0, g->c0s0,
+                           g->c0s1, g->post);
+}
+
 /* C[m][n] (contiguous) = A (m x k, strides) @ B (k x n, strides) */
 static void gemm(const SlTensor *A, int64_t ao, int64_t as0, int64_t as1, const SlTensor *B, int64_t bo,
                  int64_t bs0, int64_t bs1, int64_t m, int64_t k, int64_t n, SlTensor *C, int64_t co)
 {
     switch (C->dtype) {
     case SL_DT_F32:
-        sl_tensor_gemm_f32(F32P(A) + ao, as0, as1, F32P(B) + bo, bs0, bs1, m, k, n, F32P(C) + co, NULL, 0, 0, false);
+    case SL_DT_F64: {
+        bool f64 = C->dtype == SL_DT_F64;
+        size_t es = f64 ? sizeof(double) : sizeof(float);
+        SlGemmArgs g = {.a = (const char *)A->storage->data + (size_t)ao * es, .as0 = as0, .as1 = as1,
+                        .b = (const char *)B->storage->data + (size_t)bo * es, .bs0 = bs0, .bs1 = bs1,
+                        .m = m, .k = k, .n = n, .c = (char *)C->storage->data + (size_t)co * es, .f64 = f64};
+        SlTensor *in[2] = {(SlTensor *)A, (SlTensor *)B};
+        sl_kernel(sl_gemm_kernel, &g, sizeof g, in, 2, &C, 1, NULL, 0);
         break;
-    case SL_DT_F64:
-        sl_tensor_gemm_f64(F64P(A) + ao, as0, as1, F64P(B) + bo, bs0, bs1, m, k, n, F64P(C) + co, NULL, 0, 0, false);
-        break;
+    }
     case SL_DT_I64: {
         const int64_t *a = I64P(A), *b = I64P(B);
         int64_t *c = I64P(C);

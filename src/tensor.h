@@ -31,6 +31,7 @@
 
 #include "dtype.h"
 #include "error.h"
+#include "capture.h"
 
 #define SL_TENSOR_MAXDIM 16               /* dimensions */
 #define SL_TENSOR_MAX_NUMEL (1LL << 28)   /* elements in one tensor */
@@ -49,6 +50,8 @@ typedef struct SlStorage {
     size_t n;          /* elements allocated */
     void *data;        /* float[], double[], int64_t[], bool[], __mpfr_struct[] */
     bool in_block;     /* allocated with its tensor (tensor.c's blocks) */
+    bool cap_claimed;  /* capture.c: written by a recorded kernel ... */
+    unsigned long cap_id; /* ... of the capture that allocated it (0: none) */
 } SlStorage;
 
 /* In-place modifications bump a version counter shared by a tensor and
@@ -221,7 +224,15 @@ SlTensor *sl_tensor_to(const SlTensor *t, SlDType dt, mpfr_prec_t prec); /* copy
 /* dst[...] = src (broadcast src to dst's shape, converting). */
 bool sl_tensor_copy_(SlTensor *dst, const SlTensor *src, SlError *err);
 void sl_tensor_fill_d(SlTensor *t, double v);
-static inline void sl_tensor_bump_version(SlTensor *t) { t->version->v++; }
+/* A reference on a storage (capture.c keeps what a plan points into) */
+void sl_storage_ref(SlStorage *s);
+void sl_storage_unref(SlStorage *s);
+static inline void sl_tensor_bump_version(SlTensor *t)
+{
+    t->version->v++;
+    if (sl_cap_on)
+        sl_capture_bumped(t);
+}
 
 /* ---- type promotion ---------------------------------------------------- */
 
@@ -301,6 +312,14 @@ SlTensor *sl_tensor_mv(const SlTensor *a, const SlTensor *v, SlError *err);
  * from its start value over l in order, unfused (the reference BLAS's
  * order); with post, each element is summed from zero and c0 added last
  * (sgemm's beta = 1 after the product).  Strides in elements. */
+/* sl_tensor_gemm_f32/_f64's arguments as one block, for sl_kernel */
+typedef struct SlGemmArgs {
+    const void *a, *b, *c0;
+    void *c;
+    int64_t as0, as1, bs0, bs1, m, k, n, c0s0, c0s1;
+    bool post, f64;
+} SlGemmArgs;
+void sl_gemm_kernel(const void *args);
 void sl_tensor_gemm_f32(const float *a, int64_t as0, int64_t as1, const float *b, int64_t bs0, int64_t bs1,
                         int64_t m, int64_t k, int64_t n, float *c, const float *c0, int64_t c0s0, int64_t c0s1,
                         bool post);

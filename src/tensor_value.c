@@ -802,6 +802,8 @@ static SlValue *tensor_compare(int op, SlValue *a, SlValue *b, SlError *err)
 
 static bool tensor_truthy(const SlValue *v, bool *result, SlError *err)
 {
+    if (sl_cap_on)
+        sl_capture_fail("it branches on a tensor's value");
     const SlTensor *t = v->u.obj.data;
     int64_t n = sl_tensor_numel(t);
     if (n != 1)

@@ -1,0 +1,279 @@
+/* capture.c -- recording kernels into a plan and replaying it (capture.h) */
+#include "capture.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tensor.h"
+
+int sl_cap_on;
+unsigned long sl_struct_gen;
+
+enum { OP_KERNEL, OP_BUMP, OP_CALL };
+
+typedef struct Op {
+    int kind;
+    SlKernelFn fn;        /* OP_KERNEL */
+    size_t off;           /* ... its arguments in the plan's arena */
+    SlTensor *t;          /* OP_BUMP: whose version (a reference) */
+    SlPlanCallFn call;    /* OP_CALL */
+    void *obj;
+    void (*drop)(void *obj);
+    const void *where;
+} Op;
+
+struct SlPlan {
+    Op *ops;
+    size_t nops, capops;
+    unsigned char *arena; /* argument blocks, 16-byte aligned */
+    size_t narena, caparena;
+    SlStorage **keep;     /* storages pointed into (a reference each) */
+    size_t nkeep, capkeep;
+    unsigned long id;     /* the capture's */
+    int *refs;            /* keep[i]'s references when the capture ended */
+};
+
+static struct {
+    bool active;
+    int suspended;
+    unsigned long id, last_id;
+    SlPlan *plan;
+    const char *why;
+    const void *where;
+    SlTensor *bump_ok[4]; /* in-place outputs of the last kernel, not yet bumped */
+    int nbump_ok;
+} cap;
+
+static void *grow(void *p, size_t *cap_, size_t need, size_t elem)
+{
+    if (need <= *cap_)
+        return p;
+    size_t c = *cap_ ? *cap_ : 16;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(p, c * elem);
+    if (!q)
+        abort();
+    *cap_ = c;
+    return q;
+}
+
+static Op *push_op(SlPlan *p, int kind)
+{
+    p->ops = grow(p->ops, &p->capops, p->nops + 1, sizeof *p->ops);
+    Op *o = &p->ops[p->nops++];
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    return o;
+}
+
+static void keep(SlPlan *p, SlStorage *s)
+{
+    p->keep = grow(p->keep, &p->capkeep, p->nkeep + 1, sizeof *p->keep);
+    p->keep[p->nkeep++] = s;
+    sl_storage_ref(s);
+}
+
+static void update_on(void) { sl_cap_on = cap.active && !cap.suspended && !cap.why; }
+
+void sl_capture_fail(const char *why)
+{
+    if (cap.active && !cap.why)
+        cap.why = why;
+    update_on();
+}
+
+void sl_capture_begin(void)
+{
+    if (cap.active)
+        abort(); /* the evaluator never nests captures */
+    cap.active = true;
+    cap.suspended = 0;
+    cap.why = NULL;
+    cap.nbump_ok = 0;
+    cap.id = ++cap.last_id;
+    cap.plan = calloc(1, sizeof *cap.plan);
+    if (!cap.plan)
+        abort();
+    cap.plan->id = cap.id;
+    update_on();
+}
+
+bool sl_capture_active(void) { return cap.active; }
+
+void sl_capture_suspend(void)
+{
+    cap.suspended++;
+    update_on();
+}
+
+void sl_capture_resume(void)
+{
+    cap.suspended--;
+    update_on();
+}
+
+/* a storage a kernel reads: written by a recorded kernel, or older */
+static bool readable(const SlStorage *s) { return s->cap_id != cap.id || s->cap_claimed; }
+
+void sl_kernel(SlKernelFn fn, const void *args, size_t size, SlTensor *const *ins, int nin, SlTensor *const *outs,
+               int nout, SlTensor *const *inplace, int ninplace)
+{
+    fn(args);
+    if (!sl_cap_on)
+        return;
+    SlPlan *p = cap.plan;
+    for (int i = 0; i < nin; i++)
+        if (ins[i] && !readable(ins[i]->storage)) {
+            sl_capture_fail("it reads a result made by an operation that has no replay");
+            return;
+        }
+    for (int i = 0; i < ninplace; i++)
+        if (inplace[i] && !readable(inplace[i]->storage)) {
+            sl_capture_fail("it changes a result made by an operation that has no replay");
+            return;
+        }
+    for (int i = 0; i < nin; i++)
+        if (ins[i] && ins[i]->storage->cap_id != cap.id)
+            keep(p, ins[i]->storage); /* older: kept alive; newer ones are kept since made */
+    for (int i = 0; i < ninplace; i++)
+        if (inplace[i] && inplace[i]->storage->cap_id != cap.id)
+            keep(p, inplace[i]->storage);
+    for (int i = 0; i < nout; i++) {
+        if (!outs[i])
+            continue;
+        SlStorage *s = outs[i]->storage;
+        if (s->cap_id == cap.id)
+            s->cap_claimed = true;
+        else
+            keep(p, s);
+    }
+    Op *o = push_op(p, OP_KERNEL);
+    o->fn = fn;
+    size_t at = (p->narena + 15) & ~(size_t)15;
+    p->arena = grow(p->arena, &p->caparena, at + size, 1);
+    memcpy(p->arena + at, args, size);
+    p->narena = at + size;
+    o->off = at;
+    cap.nbump_ok = 0;
+    for (int i = 0; i < ninplace && cap.nbump_ok < 4; i++)
+        if (inplace[i])
+            cap.bump_ok[cap.nbump_ok++] = inplace[i];
+}
+
+void sl_capture_bumped(SlTensor *t)
+{
+    for (int i = 0; i < cap.nbump_ok; i++)
+        if (cap.bump_ok[i] == t) {
+            cap.bump_ok[i] = cap.bump_ok[--cap.nbump_ok];
+            Op *o = push_op(cap.plan, OP_BUMP);
+            o->t = sl_tensor_ref(t);
+            return;
+        }
+    sl_capture_fail("it changes a tensor in place with an operation that has no replay");
+}
+
+void sl_capture_const(SlTensor *t)
+{
+    if (sl_cap_on && t->storage->cap_id == cap.id)
+        t->storage->cap_claimed = true;
+}
+
+void sl_capture_where(const void *where) { cap.where = where; }
+
+void sl_capture_call(SlPlanCallFn fn, void *obj, void (*drop)(void *obj))
+{
+    if (!cap.active || cap.why || cap.suspended) {
+        if (drop)
+            drop(obj);
+        return;
+    }
+    Op *o = push_op(cap.plan, OP_CALL);
+    o->call = fn;
+    o->obj = obj;
+    o->drop = drop;
+    o->where = cap.where;
+    cap.nbump_ok = 0;
+}
+
+void sl_capture_alloc(SlStorage *s)
+{
+    s->cap_id = cap.id;
+    s->cap_claimed = false;
+    keep(cap.plan, s);
+}
+
+SlPlan *sl_capture_end(const char **why)
+{
+    SlPlan *p = cap.plan;
+    if (!cap.why)
+        for (size_t i = 0; i < p->nkeep; i++)
+            if (p->keep[i]->cap_id == cap.id && !p->keep[i]->cap_claimed) {
+                cap.why = "it makes a tensor with an operation that has no replay";
+                break;
+            }
+    if (!cap.why && p->nops == 0)
+        cap.why = "it runs no tensor operations";
+    *why = cap.why;
+    cap.active = false;
+    cap.plan = NULL;
+    update_on();
+    if (*why) {
+        sl_plan_free(p);
+        return NULL;
+    }
+    p->refs = malloc((p->nkeep ? p->nkeep : 1) * sizeof *p->refs);
+    if (!p->refs)
+        abort();
+    for (size_t i = 0; i < p->nkeep; i++)
+        p->refs[i] = p->keep[i]->refs;
+    return p;
+}
+
+bool sl_plan_untouched(const SlPlan *p)
+{
+    for (size_t i = 0; i < p->nkeep; i++)
+        if (p->keep[i]->cap_id == p->id && p->keep[i]->refs != p->refs[i])
+            return false;
+    return true;
+}
+
+bool sl_plan_run(SlPlan *p, void *ctx, const void **where, SlError *err)
+{
+    for (size_t i = 0; i < p->nops; i++) {
+        Op *o = &p->ops[i];
+        switch (o->kind) {
+        case OP_KERNEL: o->fn(p->arena + o->off); break;
+        case OP_BUMP: o->t->version->v++; break;
+        default:
+            if (!o->call(o->obj, ctx, err)) {
+                *where = o->where;
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+size_t sl_plan_size(const SlPlan *p) { return p->nops; }
+
+void sl_plan_free(SlPlan *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->nops; i++) {
+        Op *o = &p->ops[i];
+        if (o->kind == OP_BUMP)
+            sl_tensor_unref(o->t);
+        else if (o->kind == OP_CALL && o->drop)
+            o->drop(o->obj);
+    }
+    for (size_t i = 0; i < p->nkeep; i++)
+        sl_storage_unref(p->keep[i]);
+    free(p->ops);
+    free(p->arena);
+    free(p->keep);
+    free(p->refs);
+    free(p);
+}
