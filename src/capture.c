@@ -40,7 +40,7 @@ static struct {
     unsigned long id, last_id;
     SlPlan *plan;
     const char *why;
-    const void *where;
+    const void *where, *why_where; /* the evaluator's statement now; when it failed */
     SlTensor *bump_ok[4]; /* in-place outputs of the last kernel, not yet bumped */
     int nbump_ok;
 } cap;
@@ -79,8 +79,10 @@ static void update_on(void) { sl_cap_on = cap.active && !cap.suspended && !cap.w
 
 void sl_capture_fail(const char *why)
 {
-    if (cap.active && !cap.why)
+    if (cap.active && !cap.why) {
         cap.why = why;
+        cap.why_where = cap.where;
+    }
     update_on();
 }
 
@@ -91,6 +93,7 @@ void sl_capture_begin(void)
     cap.active = true;
     cap.suspended = 0;
     cap.why = NULL;
+    cap.where = cap.why_where = NULL;
     cap.nbump_ok = 0;
     cap.id = ++cap.last_id;
     cap.plan = calloc(1, sizeof *cap.plan);
@@ -203,6 +206,8 @@ void sl_capture_alloc(SlStorage *s)
     s->cap_claimed = false;
     keep(cap.plan, s);
 }
+
+const void *sl_capture_failed_where(void) { return cap.why_where; }
 
 SlPlan *sl_capture_end(const char **why)
 {

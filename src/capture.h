@@ -79,6 +79,9 @@ void sl_capture_bumped(SlTensor *t);
 void sl_capture_begin(void);
 SlPlan *sl_capture_end(const char **why);
 bool sl_capture_active(void); /* a capture runs (recording or suspended) */
+/* Where (sl_capture_where's) the last capture failed while it ran; NULL
+ * when it ran to the end (what sl_capture_end found wrong has no where) */
+const void *sl_capture_failed_where(void);
 
 /* Replay.  False with err set when a call fails; *where is the where of
  * that call (sl_capture_where's when it was recorded). */

@@ -2132,7 +2132,8 @@ typedef struct Replay {
     SlPlan *plan;
     unsigned long gen;     /* sl_struct_gen when it was made */
     int no_grad;           /* sl_no_grad_depth then */
-    bool tried;
+    bool tried;            /* a capture was tried (and not to be retried) */
+    int tries;
 } Replay;
 
 /* What the session remembers of the last loop that tried (for :replay). */
@@ -2362,6 +2363,7 @@ static Flow loop_body_from(Ctx *c, const SlAst *body, size_t from, bool *stop)
 static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
 {
     r->tried = true;
+    r->tries++;
     cap_nfuncs = 0;
     sl_capture_begin();
     bool top = c->top;
@@ -2399,6 +2401,10 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
     }
     if (plan) {
         r->plan = plan;
+        r->bound.n = 0; /* what these statements bind (a retry may have fewer) */
+        for (size_t i = 0; i < r->nstmt; i++)
+            if (body->items[i]->kind == SL_AST_ASSIGN)
+                names_add(&r->bound, body->items[i]->a->text);
         SlScope *sc = c->locals ? c->locals : &c->s->globals;
         r->held = calloc(r->bound.n + 1, sizeof *r->held);
         r->held_refs = calloc(r->bound.n + 1, sizeof *r->held_refs);
@@ -2417,6 +2423,15 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
                  r->nstmt, body->nitems, sl_plan_size(plan));
     } else {
         snprintf(replay_last, sizeof replay_last, "not replayed: %s", why ? why : "?");
+        /* failed in a later statement: the ones before it may replay, tried
+         * at the next iteration */
+        const void *at = sl_capture_failed_where();
+        for (size_t i = 1; i < r->nstmt && r->tries < 3; i++)
+            if (body->items[i] == at) {
+                r->nstmt = i;
+                r->tried = false;
+                break;
+            }
     }
     return true;
 }
@@ -2441,11 +2456,12 @@ static Flow replay_body(Ctx *c, const SlAst *body, Replay *r, long iteration, bo
     }
     if (r->nstmt && !r->tried && iteration >= 1) {
         Flow f;
+        size_t ran = r->nstmt; /* a failed capture may shorten nstmt for the next try */
         if (!replay_capture(c, body, r, &f)) {
             *stop = true; /* plain statements end only in an error */
             return f;
         }
-        return loop_body_from(c, body, r->nstmt, stop);
+        return loop_body_from(c, body, ran, stop);
     }
     return loop_body(c, body, stop);
 }

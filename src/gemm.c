@@ -114,25 +114,43 @@ static inline void FN(store)(T *p, int64_t s, int cnt, V v)
         UNROLL for (int q = 0; q < L; q++) if (q < cnt) p[q * s] = v[q];
 }
 
+/* b's rows l = 0..kb-1, columns nf full vectors and nt more, into buf as
+ * rows of nv = nf + (nt > 0) vectors (padded with zeros) */
+static inline __attribute__((always_inline)) void FN(pack)(int nf, int nv, int nt, const T *b, int64_t bs0,
+                                                           int64_t bs1, int64_t kb, T *buf)
+{
+    int64_t l = 0;
+    if (bs0 == 1) /* columns of B contiguous: L x L tiles transposed */
+        for (; l + L <= kb; l += L)
+            UNROLL for (int v = 0; v < nv; v++)
+            {
+                V t[L];
+                UNROLL for (int x = 0; x < L; x++) t[x] =
+                    v < nf || x < nt ? FN(load)(b + l + (v * L + x) * bs1, 1, L) : (V){0};
+                GEMM_TRANSPOSE(t);
+                UNROLL for (int x = 0; x < L; x++) memcpy(buf + ((l + x) * nv + v) * L, &t[x], sizeof t[x]);
+            }
+    for (; l < kb; l++)
+        UNROLL for (int v = 0; v < nv; v++)
+        {
+            V t = FN(load)(b + l * bs0 + v * L * bs1, bs1, v < nf ? L : nt);
+            memcpy(buf + (l * nv + v) * L, &t, sizeof t);
+        }
+}
+
 /* One tile of C: R rows (of a, as0 apart) by nf full vectors and, with
- * tail, one of nt lanes; c = ci (or 0) + a @ b over kb, + cp (or not).
- * b's full vectors are at p (rows sp apart), the tail's at q (sq apart).
- * Inlined with constant R, nf and tail: the tile lives in registers. */
+ * tail, one of nt lanes; c = (init ? c : 0) + a @ b over kb.  b's full
+ * vectors are at p (rows sp apart), the tail's at q (sq apart).  Inlined
+ * with constant R, nf and tail: the tile lives in registers. */
 static inline __attribute__((always_inline)) void FN(tile)(int R, int nf, int tail, int nt, const T *a, int64_t as0,
                                                            int64_t as1, int64_t kb, const T *p, int64_t sp,
                                                            const T *q, int64_t sq, T *c, int64_t cs0, int64_t cs1,
-                                                           const T *ci, int64_t cis0, int64_t cis1, const T *cp,
-                                                           int64_t cps0, int64_t cps1)
+                                                           bool init)
 {
     int nv = nf + tail;
     V acc[4][NVMAX];
-    UNROLL for (int r = 0; r < R; r++) UNROLL for (int v = 0; v < nv; v++)
-    {
-        if (ci)
-            acc[r][v] = FN(load)(ci + r * cis0 + v * L * cis1, cis1, v < nf ? L : nt);
-        else
-            acc[r][v] = (V){0};
-    }
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int v = 0; v < nv; v++) acc[r][v] =
+        init ? FN(load)(c + r * cs0 + v * L * cs1, cs1, v < nf ? L : nt) : (V){0};
     for (int64_t l = 0; l < kb; l++, a += as1, p += sp, q += sq) {
         V b[NVMAX];
         UNROLL for (int v = 0; v < nf; v++) memcpy(&b[v], p + v * L, sizeof b[v]);
@@ -144,9 +162,6 @@ static inline __attribute__((always_inline)) void FN(tile)(int R, int nf, int ta
             UNROLL for (int v = 0; v < nv; v++) acc[r][v] = acc[r][v] + x * b[v];
         }
     }
-    if (cp)
-        UNROLL for (int r = 0; r < R; r++) UNROLL for (int v = 0; v < nv; v++) acc[r][v] =
-            acc[r][v] + FN(load)(cp + r * cps0 + v * L * cps1, cps1, v < nf ? L : nt);
     if (R == L && cs0 == 1) /* C^T: L rows of it are L columns of C */
         UNROLL for (int v = 0; v < nv; v++)
         {
@@ -160,117 +175,138 @@ static inline __attribute__((always_inline)) void FN(tile)(int R, int nf, int ta
             FN(store)(c + r * cs0 + v * L * cs1, cs1, v < nf ? L : nt, acc[r][v]);
 }
 
-/* rows 0..m-1 of a panel of C: tiles of 4 rows (2 when the panel is 3 or 4
- * vectors wide), then 2, then 1 */
-#define PANEL(NF, TAIL)                                                                                            \
-    static void FN(panel_##NF##_##TAIL)(int nt, const T *a, int64_t as0, int64_t as1, int64_t m, int64_t kb,       \
-                                        const T *p, int64_t sp, const T *q, int64_t sq, T *c, int64_t cs0,         \
-                                        int64_t cs1, const T *ci, int64_t cis0, int64_t cis1, const T *cp,         \
-                                        int64_t cps0, int64_t cps1)                                                \
-    {                                                                                                              \
-        int64_t i = 0;                                                                                             \
-        if (NF + TAIL <= 2)                                                                                        \
-            for (; i + 4 <= m; i += 4)                                                                             \
-                FN(tile)(4, NF, TAIL, nt, a + i * as0, as0, as1, kb, p, sp, q, sq, c + i * cs0, cs0, cs1,          \
-                         ci ? ci + i * cis0 : NULL, cis0, cis1, cp ? cp + i * cps0 : NULL, cps0, cps1);            \
-        for (; i + 2 <= m; i += 2)                                                                                 \
-            FN(tile)(2, NF, TAIL, nt, a + i * as0, as0, as1, kb, p, sp, q, sq, c + i * cs0, cs0, cs1,              \
-                     ci ? ci + i * cis0 : NULL, cis0, cis1, cp ? cp + i * cps0 : NULL, cps0, cps1);                \
-        if (i < m)                                                                                                 \
-            FN(tile)(1, NF, TAIL, nt, a + i * as0, as0, as1, kb, p, sp, q, sq, c + i * cs0, cs0, cs1,              \
-                     ci ? ci + i * cis0 : NULL, cis0, cis1, cp ? cp + i * cps0 : NULL, cps0, cps1);                \
+/* C (m x (nf*L + nt), strides cs0, cs1) = (init ? C : 0) + a @ b over kb:
+ * b copied to a buffer if its rows are strided (or only its last nt
+ * columns if not), then tiles of 4 rows (2 when 3 or 4 vectors wide),
+ * then 2, then 1 */
+static inline __attribute__((always_inline)) void FN(panel)(int nf, int tail, const T *a, int64_t as0, int64_t as1,
+                                                            const T *b, int64_t bs0, int64_t bs1, int64_t m,
+                                                            int64_t kb, int nt, T *c, int64_t cs0, int64_t cs1,
+                                                            bool init, T *buf)
+{
+    const T *p = b, *q = b;
+    int64_t sp = bs0, sq = bs0;
+    if (bs1 != 1) {
+        FN(pack)(nf, nf + tail, nt, b, bs0, bs1, kb, buf);
+        p = buf;
+        q = buf + nf * L;
+        sp = sq = (nf + tail) * L;
+    } else if (tail) {
+        FN(pack)(0, 1, nt, b + nf * L, bs0, 1, kb, buf);
+        q = buf;
+        sq = L;
     }
-PANEL(0, 1)
-PANEL(1, 0)
-PANEL(1, 1)
-PANEL(2, 0)
-PANEL(2, 1)
-PANEL(3, 0)
-PANEL(3, 1)
-PANEL(4, 0)
-#undef PANEL
+    int64_t i = 0;
+    if (nf + tail <= 2)
+        for (; i + 4 <= m; i += 4)
+            FN(tile)(4, nf, tail, nt, a + i * as0, as0, as1, kb, p, sp, q, sq, c + i * cs0, cs0, cs1, init);
+    for (; i + 2 <= m; i += 2)
+        FN(tile)(2, nf, tail, nt, a + i * as0, as0, as1, kb, p, sp, q, sq, c + i * cs0, cs0, cs1, init);
+    if (i < m)
+        FN(tile)(1, nf, tail, nt, a + i * as0, as0, as1, kb, p, sp, q, sq, c + i * cs0, cs0, cs1, init);
+}
 
-/* C (m x n, strides cs0, cs1) with the lanes along j */
-static void FN(core)(const T *a, int64_t as0, int64_t as1, const T *b, int64_t bs0, int64_t bs1, int64_t m,
-                     int64_t k, int64_t n, T *c, int64_t cs0, int64_t cs1, const T *c0, int64_t c0s0, int64_t c0s1,
-                     bool post)
+/* C (m x n, strides cs0, cs1) = (init ? C : 0) + a @ b, for n <= NVMAX * L
+ * and k <= KB: one panel */
+static __attribute__((noinline)) void FN(block)(const T *a, int64_t as0, int64_t as1, const T *b, int64_t bs0,
+                                                int64_t bs1, int64_t m, int64_t k, int64_t n, T *c, int64_t cs0,
+                                                int64_t cs1, bool init)
 {
     T buf[KB * NVMAX * L];
-    for (int64_t j0 = 0; j0 < n; j0 += NVMAX * L) {
-        int64_t w = n - j0 < NVMAX * L ? n - j0 : NVMAX * L;
-        int nf = (int)(w / L), nt = (int)(w % L), nv = nf + (nt > 0);
-        for (int64_t l0 = 0; l0 == 0 || l0 < k; l0 += KB) {
-            int64_t kb = k - l0 < KB ? k - l0 : KB;
-            const T *bl = b + l0 * bs0 + j0 * bs1, *p = bl, *q = bl;
-            int64_t sp = bs0, sq = bs0;
-            if (bs1 != 1) { /* the panel, nv vectors a row */
-                int64_t l = 0;
-                if (bs0 == 1) /* columns of B contiguous: L x L tiles transposed */
-                    for (; l + L <= kb; l += L)
-                        for (int v = 0; v < nv; v++) {
-                            V t[L];
-                            UNROLL for (int x = 0; x < L; x++) t[x] =
-                                v * L + x < w ? FN(load)(bl + l + (v * L + x) * bs1, 1, L) : (V){0};
-                            GEMM_TRANSPOSE(t);
-                            UNROLL for (int x = 0; x < L; x++) memcpy(buf + ((l + x) * nv + v) * L, &t[x],
-                                                                      sizeof t[x]);
-                        }
-                for (; l < kb; l++)
-                    for (int v = 0; v < nv; v++) {
-                        V t = FN(load)(bl + l * bs0 + v * L * bs1, bs1, v < nf ? L : nt);
-                        memcpy(buf + (l * nv + v) * L, &t, sizeof t);
-                    }
-                p = buf;
-                q = buf + nf * L;
-                sp = sq = nv * L;
-            } else if (nt) { /* only the last nt columns */
-                for (int64_t l = 0; l < kb; l++) {
-                    V t = FN(load)(bl + l * bs0 + nf * L, 1, nt);
-                    memcpy(buf + l * L, &t, sizeof t);
-                }
-                q = buf;
-                sq = L;
-            }
-            /* where each row's sums start: C0 or 0 in the first block, else what C holds */
-            const T *ci = l0 ? c + j0 * cs1 : c0 && !post ? c0 + j0 * c0s1 : NULL;
-            int64_t cis0 = l0 ? cs0 : c0s0, cis1 = l0 ? cs1 : c0s1;
-            const T *cp = c0 && post && l0 + kb >= k ? c0 + j0 * c0s1 : NULL;
-            const T *al = a + l0 * as1;
-            T *cj = c + j0 * cs1;
-#define ARGS nt, al, as0, as1, m, kb, p, sp, q, sq, cj, cs0, cs1, ci, cis0, cis1, cp, c0s0, c0s1
-            switch (nf * 2 + (nt > 0)) {
-            case 1: FN(panel_0_1)(ARGS); break;
-            case 2: FN(panel_1_0)(ARGS); break;
-            case 3: FN(panel_1_1)(ARGS); break;
-            case 4: FN(panel_2_0)(ARGS); break;
-            case 5: FN(panel_2_1)(ARGS); break;
-            case 6: FN(panel_3_0)(ARGS); break;
-            case 7: FN(panel_3_1)(ARGS); break;
-            default: FN(panel_4_0)(ARGS); break;
-            }
-#undef ARGS
-        }
+    int nt = (int)(n % L);
+    switch (n) {
+#define CASE(NF, TAIL) FN(panel)(NF, TAIL, a, as0, as1, b, bs0, bs1, m, k, nt, c, cs0, cs1, init, buf); break
+#if L == 4
+    case 1: case 2: case 3: CASE(0, 1);
+    case 4: CASE(1, 0);
+    case 5: case 6: case 7: CASE(1, 1);
+    case 8: CASE(2, 0);
+    case 9: case 10: case 11: CASE(2, 1);
+    case 12: CASE(3, 0);
+    case 13: case 14: case 15: CASE(3, 1);
+    default: CASE(4, 0);
+#else
+    case 1: CASE(0, 1);
+    case 2: CASE(1, 0);
+    case 3: CASE(1, 1);
+    case 4: CASE(2, 0);
+    case 5: CASE(2, 1);
+    case 6: CASE(3, 0);
+    case 7: CASE(3, 1);
+    default: CASE(4, 0);
+#endif
+#undef CASE
     }
 }
 
-/* roughly the instructions of core with the lanes along a dimension of
- * vec, over rows of the other; unit: its operand has unit stride there,
- * scatter: C is written across the lanes */
-static int64_t FN(cost)(int64_t rows, int64_t vec, int64_t k, bool unit, bool scatter)
+/* the same for any n and k: blocks of NVMAX * L columns and KB rows of b */
+static __attribute__((noinline)) void FN(blocks)(const T *a, int64_t as0, int64_t as1, const T *b, int64_t bs0,
+                                                 int64_t bs1, int64_t m, int64_t k, int64_t n, T *c, int64_t cs0,
+                                                 int64_t cs1, bool init)
 {
-    int64_t nv = (vec + L - 1) / L, np = (nv + NVMAX - 1) / NVMAX;
-    int64_t pack = unit ? (vec % L ? k * L : 0) : k * nv * L;
-    return rows * (k * (5 * np + 2 * nv) + (scatter ? 2 * vec : 2 * nv)) + 2 * pack;
+    for (int64_t j0 = 0; j0 < n; j0 += NVMAX * L)
+        for (int64_t l0 = 0;;) {
+            FN(block)(a + l0 * as1, as0, as1, b + l0 * bs0 + j0 * bs1, bs0, bs1, m, k - l0 < KB ? k - l0 : KB,
+                      n - j0 < NVMAX * L ? n - j0 : NVMAX * L, c + j0 * cs1, cs0, cs1, init || l0);
+            if ((l0 += KB) >= k)
+                break;
+        }
+}
+
+/* c (m x n, contiguous) = c0, or c += c0 (strides s0, s1) */
+static void FN(with_c0)(T *c, int64_t m, int64_t n, const T *c0, int64_t s0, int64_t s1, bool add)
+{
+    for (int64_t i = 0; i < m; i++, c += n, c0 += s0) {
+        int64_t j = 0;
+        if (s1 == 1)
+            for (; j + L <= n; j += L) {
+                V x, y;
+                memcpy(&y, c0 + j, sizeof y);
+                if (add) {
+                    memcpy(&x, c + j, sizeof x);
+                    y = x + y;
+                }
+                memcpy(c + j, &y, sizeof y);
+            }
+        for (; j < n; j++)
+            c[j] = add ? c[j] + c0[j * s1] : c0[j * s1];
+    }
+}
+
+/* roughly the instructions with the lanes along a dimension of vec, over
+ * rows of the other; unit: its operand has unit stride along vec */
+static inline uint64_t FN(cost)(uint64_t rows, uint64_t vec, uint64_t k, bool unit)
+{
+    uint64_t nv = (vec + L - 1) / L;
+    return rows * k * (3 * nv + 2) + (unit ? (vec % L ? k * L : 0) : 2 * k * nv * L);
 }
 
 void GEMM_NAME(const T *a, int64_t as0, int64_t as1, const T *b, int64_t bs0, int64_t bs1, int64_t m, int64_t k,
                int64_t n, T *c, const T *c0, int64_t c0s0, int64_t c0s1, bool post)
 {
+    if (m <= 0 || n <= 0)
+        return;
+    bool init = c0 && !post;
+    if (init)
+        FN(with_c0)(c, m, n, c0, c0s0, c0s1, false);
+    int64_t cs0 = n, cs1 = 1, rows = m, cols = n; /* C's, as the caller sees it */
     /* C^T = B^T A^T when that is cheaper: the lanes along i */
-    if (FN(cost)(n, m, k, as0 == 1, true) < FN(cost)(m, n, k, bs1 == 1, false))
-        FN(core)(b, bs1, bs0, a, as1, as0, n, k, m, c, 1, n, c0, c0s1, c0s0, post);
+    if (FN(cost)((uint64_t)n, (uint64_t)m, (uint64_t)k, as0 == 1) +
+            (uint64_t)(m * n) < FN(cost)((uint64_t)m, (uint64_t)n, (uint64_t)k, bs1 == 1)) {
+        const T *t = a;
+        a = b, b = t;
+        int64_t s = as0;
+        as0 = bs1, bs1 = s;
+        s = as1, as1 = bs0, bs0 = s;
+        s = m, m = n, n = s;
+        cs0 = 1, cs1 = m;
+    }
+    if (n <= NVMAX * L && k <= KB)
+        FN(block)(a, as0, as1, b, bs0, bs1, m, k, n, c, cs0, cs1, init);
     else
-        FN(core)(a, as0, as1, b, bs0, bs1, m, k, n, c, n, 1, c0, c0s0, c0s1, post);
+        FN(blocks)(a, as0, as1, b, bs0, bs1, m, k, n, c, cs0, cs1, init);
+    if (c0 && post)
+        FN(with_c0)(c, rows, cols, c0, c0s0, c0s1, true);
 }
 
 #undef T
