@@ -277,6 +277,7 @@ static SlTensor *S(Sc *s, double v)
 {
     SlTensor *t = sl_tensor_scalar_d(SL_DT_F64, v, 0);
     t->wrapped = true;
+    sl_capture_const(t); /* the formula's, the same at every replay */
     return K(s, t);
 }
 
@@ -284,6 +285,7 @@ static SlTensor *SI(Sc *s, int64_t v)
 {
     SlTensor *t = sl_tensor_scalar_i(SL_DT_I64, v, 0);
     t->wrapped = true;
+    sl_capture_const(t);
     return K(s, t);
 }
 

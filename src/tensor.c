@@ -1826,30 +1826,65 @@ static int flat_step(const SlTensor *t, int nd, const int64_t *shape, int64_t n)
  * that are contiguous of the result's shape or single elements: the same
  * per-element operations without the iterator or a converted copy (an
  * operand of another dtype must be a single element, converted once). */
-static SlTensor *binary_flat(SlTOp op, const SlTensor *a, const SlTensor *b, double alpha, SlDTypeP ct, int nd,
-                             const int64_t *shape)
+/* One operand of a flat binary kernel: n elements at p (step 1), or one
+ * number of dtype dt read (and converted) when the kernel runs */
+typedef struct FlatOperand {
+    const void *p;
+    int step;
+    SlDType dt;
+} FlatOperand;
+
+typedef struct BinaryArgs {
+    FlatOperand a, b;
+    void *r;
+    int64_t n;
+    double alpha;
+    SlTOp op;
+    bool f64;
+} BinaryArgs;
+
+static double flat_scalar(const FlatOperand *o)
 {
-    if ((ct.dt != SL_DT_F32 && ct.dt != SL_DT_F64) ||
-        !(op == SL_T_ADD || op == SL_T_SUB || op == SL_T_MUL || op == SL_T_DIV || is_cmp(op)))
-        return NULL;
-    int64_t n = 1;
-    for (int d = 0; d < nd; d++)
-        n *= shape[d];
-    int sa = flat_step(a, nd, shape, n), sb = flat_step(b, nd, shape, n);
-    if (sa < 0 || sb < 0 || (sa && a->dtype != ct.dt) || (sb && b->dtype != ct.dt))
-        return NULL;
-    SlTensor *r = tensor_new(is_cmp(op) ? SL_DT_BOOL : ct.dt, nd, shape, 0);
-    if (ct.dt == SL_DT_F32) {
-        float av = 0, bv = 0, fal = (float)alpha;
-        const float *pa = sa ? F32P(a) + a->offset : (av = scalar_f(a), &av);
-        const float *pb = sb ? F32P(b) + b->offset : (bv = scalar_f(b), &bv);
+    switch (o->dt) {
+    case SL_DT_F32: return *(const float *)o->p;
+    case SL_DT_F64: return *(const double *)o->p;
+    case SL_DT_I64: return (double)*(const int64_t *)o->p;
+    case SL_DT_BOOL: return *(const bool *)o->p;
+    default: return 0;
+    }
+}
+
+/* ... converted to float as scalar_f does */
+static float flat_scalar_f(const FlatOperand *o)
+{
+    switch (o->dt) {
+    case SL_DT_F32: return *(const float *)o->p;
+    case SL_DT_F64: return (float)*(const double *)o->p;
+    case SL_DT_I64: return (float)*(const int64_t *)o->p;
+    case SL_DT_BOOL: return *(const bool *)o->p;
+    default: return 0;
+    }
+}
+
+/* torch's elementwise loops for + - * / and comparisons over contiguous
+ * floats, a scalar operand broadcast */
+static void binary_kernel(const void *args)
+{
+    const BinaryArgs *k = args;
+    SlTOp op = k->op;
+    int64_t n = k->n;
+    int sa = k->a.step, sb = k->b.step;
+    if (!k->f64) {
+        float av = 0, bv = 0, fal = (float)k->alpha;
+        const float *pa = sa ? k->a.p : (av = flat_scalar_f(&k->a), &av);
+        const float *pb = sb ? k->b.p : (bv = flat_scalar_f(&k->b), &bv);
         if (is_cmp(op)) {
-            bool *pr = BOOLP(r);
+            bool *pr = k->r;
             for (int64_t i = 0; i < n; i++)
                 pr[i] = cmp_d(op, pa[i * sa], pb[i * sb]);
-            return r;
+            return;
         }
-        float *pr = F32P(r);
+        float *pr = k->r;
         switch (op) {
         case SL_T_ADD:
             if (fal == 1.0f)
@@ -1878,18 +1913,45 @@ static SlTensor *binary_flat(SlTOp op, const SlTensor *a, const SlTensor *b, dou
         }
     } else {
         double av = 0, bv = 0;
-        const double *pa = sa ? F64P(a) + a->offset : (av = scalar_d(a), &av);
-        const double *pb = sb ? F64P(b) + b->offset : (bv = scalar_d(b), &bv);
+        const double *pa = sa ? k->a.p : (av = flat_scalar(&k->a), &av);
+        const double *pb = sb ? k->b.p : (bv = flat_scalar(&k->b), &bv);
         if (is_cmp(op)) {
-            bool *pr = BOOLP(r);
+            bool *pr = k->r;
             for (int64_t i = 0; i < n; i++)
                 pr[i] = cmp_d(op, pa[i * sa], pb[i * sb]);
-            return r;
+            return;
         }
-        double *pr = F64P(r);
+        double *pr = k->r;
         for (int64_t i = 0; i < n; i++)
-            pr[i] = d_op(op, pa[i * sa], pb[i * sb], alpha);
+            pr[i] = d_op(op, pa[i * sa], pb[i * sb], k->alpha);
     }
+}
+
+static SlTensor *binary_flat(SlTOp op, const SlTensor *a, const SlTensor *b, double alpha, SlDTypeP ct, int nd,
+                             const int64_t *shape)
+{
+    if ((ct.dt != SL_DT_F32 && ct.dt != SL_DT_F64) ||
+        !(op == SL_T_ADD || op == SL_T_SUB || op == SL_T_MUL || op == SL_T_DIV || is_cmp(op)))
+        return NULL;
+    int64_t n = 1;
+    for (int d = 0; d < nd; d++)
+        n *= shape[d];
+    int sa = flat_step(a, nd, shape, n), sb = flat_step(b, nd, shape, n);
+    if (sa < 0 || sb < 0 || (sa && a->dtype != ct.dt) || (sb && b->dtype != ct.dt))
+        return NULL;
+    if ((!sa && a->dtype == SL_DT_MPFR) || (!sb && b->dtype == SL_DT_MPFR))
+        return NULL;
+    SlTensor *r = tensor_new(is_cmp(op) ? SL_DT_BOOL : ct.dt, nd, shape, 0);
+    BinaryArgs k = {.a = {(const char *)a->storage->data + (size_t)a->offset * dtype_size(a->dtype), sa, a->dtype},
+                    .b = {(const char *)b->storage->data + (size_t)b->offset * dtype_size(b->dtype), sb, b->dtype},
+                    .r = r->storage->data, .n = n, .alpha = alpha, .op = op, .f64 = ct.dt == SL_DT_F64};
+    /* a Python number in the program is the same number at every replay */
+    if (a->wrapped)
+        sl_capture_const((SlTensor *)a);
+    if (b->wrapped)
+        sl_capture_const((SlTensor *)b);
+    SlTensor *in[2] = {(SlTensor *)a, (SlTensor *)b};
+    sl_kernel(binary_kernel, &k, sizeof k, in, 2, &r, 1, NULL, 0);
     return r;
 }
 

@@ -321,12 +321,16 @@ static const char *const sgd_variants[] = {
 START_TEST(test_optimizers_same_both_ways)
 {
     const char *dtypes[] = {"float32", "float64"};
+    const char *models[] = {"net(v) = sigmoid(l2(relu(l1(v))))", "net(v) = sigmoid(l2(tanh(l1(v))))",
+                            "net(v) = (l2(relu(l1(v))) - 0.5) * 0.5 / 2 + 0.25 * torch.sigmoid(l2(relu(l1(v))))",
+                            NULL};
     for (int d = 0; d < 2; d++)
-        for (int i = 0; sgd_variants[i]; i++) {
-            char *t = train_text(dtypes[d], "net(v) = sigmoid(l2(relu(l1(v))))", sgd_variants[i], step_lines);
-            same_both_ways(t, "on; last loop: replayed 5 of the body's 5 statements");
-            free(t);
-        }
+        for (int m = 0; models[m]; m++)
+            for (int i = 0; sgd_variants[i]; i++) {
+                char *t = train_text(dtypes[d], models[m], sgd_variants[i], step_lines);
+                same_both_ways(t, "on; last loop: replayed 5 of the body's 5 statements");
+                free(t);
+            }
 }
 END_TEST
 
@@ -391,12 +395,19 @@ START_TEST(test_what_stops_a_replay)
                    sgd_variants[0], branch);
     same_both_ways(t, "on; last loop: not replayed: it branches on a tensor's value");
     free(t);
-    /* an operation without a replay (tanh's backward has none yet): the
-     * statements before the one it is in are tried alone, but the
-     * interpreted backward then releases what the forward's graph held,
-     * and the replay stops before it would run without a graph */
-    t = train_text("float32", "net(v) = sigmoid(l2(tanh(l1(v))))", sgd_variants[0], branch);
-    same_both_ways(t, "on; last loop: replay stopped at iteration 3");
+    /* an operation without a replay (leaky_relu has none yet) */
+    t = train_text("float32", "net(v) = sigmoid(l2(F.leaky_relu(l1(v))))", sgd_variants[0], branch);
+    same_both_ways(t, "on; last loop: not replayed: it reads a result made by an operation that has no replay");
+    free(t);
+    /* a forward replayed without its backward: the interpreted backward
+     * releases what the forward's graph held, and the replay stops before
+     * a backward would find no graph */
+    const char *apart = "        loss = crit(net(x), y)\n"
+                        "        opt.zero_grad()\n"
+                        "        if True { loss.backward() }\n"
+                        "        opt.step()\n";
+    t = train_text("float32", "net(v) = sigmoid(l2(relu(l1(v))))", sgd_variants[0], apart);
+    same_both_ways(t, "on; last loop: replay stopped at iteration 2");
     free(t);
 }
 END_TEST
