@@ -1530,6 +1530,8 @@ static SlValue *eval_attr(Ctx *c, const SlAst *n)
             sl_err_at(c->err, c->src, n->loc, SL_E_NO_ATTR, ((const Module *)obj->u.obj.data)->name, n->text);
     } else {
         if (obj->kind == SL_OBJECT && obj->u.obj.type->getattr) {
+            if (sl_cap_on && sl_optim_of(obj))
+                sl_capture_fail("it reads an optimizer's setting, which the loop may change");
             r = obj->u.obj.type->getattr(obj, n->text, c->err);
             if (!r && c->err->set) {
                 sl_unref(obj);
