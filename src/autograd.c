@@ -59,6 +59,7 @@ static SlNode *node_new(SlNodeKind kind)
     n->kind = kind;
     n->seq = kind == SL_N_ACCUMULATE ? UINT64_MAX : next_seq++;
     live_nodes++;
+    n->cap_id = sl_cap_on && kind != SL_N_ACCUMULATE ? sl_capture_node_made() : 0; /* leaves hold no saved tensors */
     return n;
 }
 
@@ -197,6 +198,8 @@ static void release(SlNode *n)
         sl_tensor_unref(n->saved[k]);
         n->saved[k] = NULL;
     }
+    if (n->cap_id && !n->released)
+        sl_capture_node_released(n->cap_id);
     n->released = true;
 }
 
@@ -212,6 +215,8 @@ bool sl_ag_requires_grad_(SlTensor *t, bool flag, SlError *err)
     }
     if (flag && !sl_dtype_is_float(t->dtype))
         return sl_err(err, SL_E_VALUE, "Only Tensors of floating point and complex dtype can require gradients");
+    if (t->requires_grad != flag)
+        sl_struct_gen++; /* what a recorded step does changes (capture.h) */
     t->requires_grad = flag;
     return true;
 }
@@ -222,8 +227,10 @@ bool sl_ag_retain_grad(SlTensor *t, SlError *err)
 {
     if (!t->requires_grad)
         return sl_err(err, SL_E_VALUE, "can't retain_grad on Tensor that has requires_grad=False");
-    if (t->grad_fn)
+    if (t->grad_fn && t->grad_fn->retain != t) {
         t->grad_fn->retain = t;
+        sl_struct_gen++;
+    }
     return true;
 }
 

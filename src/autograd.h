@@ -109,6 +109,7 @@ struct SlNode {
     uint32_t mask;                         /* reduced dims */
     bool keepdim;                          /* reductions */
     int64_t in_shape[SL_NODE_MAXNEXT][SL_TENSOR_MAXDIM];
+    unsigned long cap_id;                  /* the capture that made it (capture.h), 0: none */
 };
 
 const char *sl_node_name(const SlNode *n);

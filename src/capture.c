@@ -43,7 +43,22 @@ static struct {
     const void *where, *why_where; /* the evaluator's statement now; when it failed */
     SlTensor *bump_ok[4]; /* in-place outputs of the last kernel, not yet bumped */
     int nbump_ok;
+    long live_nodes;      /* graph nodes made and not released */
 } cap;
+
+unsigned long sl_capture_node_made(void)
+{
+    cap.live_nodes++;
+    return cap.id;
+}
+
+void sl_capture_node_released(unsigned long id)
+{
+    if (cap.active && id == cap.id)
+        cap.live_nodes--;
+}
+
+long sl_capture_live_nodes(void) { return cap.active ? cap.live_nodes : 0; }
 
 static void *grow(void *p, size_t *cap_, size_t need, size_t elem)
 {
@@ -95,6 +110,7 @@ void sl_capture_begin(void)
     cap.why = NULL;
     cap.where = cap.why_where = NULL;
     cap.nbump_ok = 0;
+    cap.live_nodes = 0;
     cap.id = ++cap.last_id;
     cap.plan = calloc(1, sizeof *cap.plan);
     if (!cap.plan)
@@ -218,6 +234,8 @@ SlPlan *sl_capture_end(const char **why)
                 cap.why = "it makes a tensor with an operation that has no replay";
                 break;
             }
+    if (!cap.why && cap.live_nodes > 0)
+        cap.why = "it builds a graph that the rest of the loop uses (a replay does not rebuild graphs)";
     if (!cap.why && p->nops == 0)
         cap.why = "it runs no tensor operations";
     *why = cap.why;

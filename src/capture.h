@@ -71,6 +71,16 @@ void sl_capture_fail(const char *why);
 void sl_capture_suspend(void);
 void sl_capture_resume(void);
 
+/* Autograd hooks: a graph node made while recording (returns the
+ * capture's id, kept in the node); a node of capture id released by a
+ * backward.  A plan must consume the graphs it builds: a node still alive
+ * when the capture ends belongs to a graph the rest of the loop would use,
+ * and a replay does not rebuild graphs. */
+unsigned long sl_capture_node_made(void);
+void sl_capture_node_released(unsigned long id);
+/* Graph nodes made by the running capture and not yet released */
+long sl_capture_live_nodes(void);
+
 /* Engine hooks (tensor.c): a storage was allocated; a tensor changed in place. */
 void sl_capture_alloc(SlStorage *s);
 void sl_capture_bumped(SlTensor *t);

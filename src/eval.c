@@ -994,6 +994,8 @@ static SlValue *eval_index(Ctx *c, const SlAst *n)
     }
     const SlAst *ix = n->items[0];
     bool is_str = obj->kind == SL_STR;
+    if (sl_cap_on && obj->kind == SL_LIST)
+        obj->u.list.seen = true; /* a replay would not read it again: changing it stops the replay */
     if (!is_seq(obj) && !is_str) {
         sl_err_at(c->err, c->src, n->loc, SL_E_TYPE, "'%s' object is not subscriptable", sl_type_name(obj));
         goto done;
@@ -1379,6 +1381,8 @@ static inline SlValue *invoke(Ctx *c, const SlAst *n, SlCall *call, SlValue *fn,
             note_call_site(c, n, fn->u.func);
         return result;
     }
+    if (direct && call->self && call->self->kind == SL_LIST && call->self->u.list.seen)
+        sl_struct_gen++; /* a list a recorded loop body read may change (a replay would miss it) */
     if (direct)
         result = direct->fn(call);
     else if (fn->kind == SL_OBJECT && fn->u.obj.type->call)
@@ -1823,7 +1827,11 @@ static bool assign_to(Ctx *c, const SlAst *target, SlValue *v)
 {
     switch (target->kind) {
     case SL_AST_NAME: bind(c, target, v); return true;
-    case SL_AST_INDEX: sl_struct_gen++; return assign_index(c, target, v);
+    case SL_AST_INDEX:
+        if (sl_cap_on)
+            sl_capture_fail("it assigns an item, which a replay would not do again");
+        sl_struct_gen++;
+        return assign_index(c, target, v);
     case SL_AST_TUPLE:
     case SL_AST_LIST: {
         /* objects that iterate unpack as Python's do: v, i = x.sort() */
@@ -1843,6 +1851,8 @@ static bool assign_to(Ctx *c, const SlAst *target, SlValue *v)
         return ok;
     }
     case SL_AST_ATTR: {
+        if (sl_cap_on)
+            sl_capture_fail("it assigns an attribute, which a replay would not do again");
         SlValue *obj = eval_quick(c, target->a);
         if (!obj)
             return false;
@@ -1879,6 +1889,10 @@ static Flow exec_assign(Ctx *c, const SlAst *n)
         }
         SlValue *nv = NULL;
         if (old->kind == SL_LIST && n->op == SL_OP_ADD && is_seq(v)) {
+            if (sl_cap_on)
+                sl_capture_fail("it changes a list, which a replay would not do again");
+            else if (old->u.list.seen)
+                sl_struct_gen++;
             for (size_t i = 0; i < v->u.list.len; i++)
                 sl_list_push(old, v->u.list.items[i]);
             nv = sl_ref(old);
@@ -2130,6 +2144,7 @@ typedef struct Replay {
     NameSet bound;         /* names the leading statements bind */
     SlValue **held;        /* their values after the capture (a reference each) */
     int *held_refs;        /* ... and their references then */
+    int *held_trefs;       /* ... and their tensors' (0: not a tensor) */
     size_t nheld;
     SlPlan *plan;
     unsigned long gen;     /* sl_struct_gen when it was made */
@@ -2216,8 +2231,10 @@ static void replay_drop(Replay *r)
         sl_unref(r->held[i]);
     free(r->held);
     free(r->held_refs);
+    free(r->held_trefs);
     r->held = NULL;
     r->held_refs = NULL;
+    r->held_trefs = NULL;
     r->nheld = 0;
 }
 
@@ -2234,9 +2251,11 @@ static void replay_free(Replay *r)
  * replay would change what it holds. */
 static bool replay_untouched(const Replay *r)
 {
-    for (size_t i = 0; i < r->nheld; i++)
-        if (r->held[i]->refs != r->held_refs[i])
-            return false;
+    for (size_t i = 0; i < r->nheld; i++) {
+        const SlTensor *t = sl_tensor_of(r->held[i]);
+        if (r->held[i]->refs != r->held_refs[i] || (t && t->refs != r->held_trefs[i]))
+            return false; /* t: .float() gives the same tensor in a new value */
+    }
     return sl_plan_untouched(r->plan);
 }
 
@@ -2284,6 +2303,13 @@ static bool name_in(const char *name, const char *const *list)
 static void capture_check_call(const SlCall *call, const SlValue *fn, const SlBuiltin *direct)
 {
     const SlValue *self = direct ? call->self : NULL;
+    /* a list passed along is read now and not at a replay: changing it later stops the replay */
+    for (size_t i = 0; i < call->nargs; i++)
+        if (call->args[i]->kind == SL_LIST)
+            call->args[i]->u.list.seen = true;
+    for (size_t i = 0; i < call->nkw; i++)
+        if (call->kwargs[i]->kind == SL_LIST)
+            call->kwargs[i]->u.list.seen = true;
     if (!direct && fn && (fn->kind == SL_BUILTIN || fn->kind == SL_METHOD)) {
         direct = fn->kind == SL_METHOD ? fn->u.method.fn : fn->u.builtin;
         self = fn->kind == SL_METHOD ? fn->u.method.self : NULL;
@@ -2361,6 +2387,22 @@ static Flow loop_body_from(Ctx *c, const SlAst *body, size_t from, bool *stop)
     return f;
 }
 
+/* Whether a name statements [0, k) bind is bound again by the rest. */
+static bool bound_again(const SlAst *body, size_t k)
+{
+    NameSet here = {0}, later = {0};
+    for (size_t i = 0; i < k; i++)
+        names_bound(body->items[i], &here);
+    for (size_t i = k; i < body->nitems; i++)
+        names_bound(body->items[i], &later);
+    bool again = false;
+    for (size_t i = 0; i < here.n && !again; i++)
+        again = names_has(&later, here.v[i]);
+    free(here.v);
+    free(later.v);
+    return again;
+}
+
 /* Capture the leading statements; false when they failed (an error). */
 static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
 {
@@ -2410,12 +2452,15 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
         SlScope *sc = c->locals ? c->locals : &c->s->globals;
         r->held = calloc(r->bound.n + 1, sizeof *r->held);
         r->held_refs = calloc(r->bound.n + 1, sizeof *r->held_refs);
-        if (!r->held || !r->held_refs)
+        r->held_trefs = calloc(r->bound.n + 1, sizeof *r->held_trefs);
+        if (!r->held || !r->held_refs || !r->held_trefs)
             abort();
         for (size_t i = 0; i < r->bound.n; i++) {
             SlValue *v = sl_scope_get(sc, r->bound.v[i]);
             if (v) {
+                const SlTensor *t = sl_tensor_of(v);
                 r->held[r->nheld] = sl_ref(v);
+                r->held_trefs[r->nheld] = t ? t->refs : 0;
                 r->held_refs[r->nheld++] = v->refs;
             }
         }
@@ -2430,6 +2475,8 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
         const void *at = sl_capture_failed_where();
         for (size_t i = 1; i < r->nstmt && r->tries < 3; i++)
             if (body->items[i] == at) {
+                if (bound_again(body, i))
+                    break;
                 r->nstmt = i;
                 r->tried = false;
                 break;
@@ -2509,6 +2556,8 @@ static Flow exec_for(Ctx *c, const SlAst *n)
     SlValue *it = eval(c, n->b);
     if (!it)
         return FLOW_ERROR;
+    if (sl_cap_on && it->kind == SL_LIST)
+        it->u.list.seen = true;
     SlValue *items = sl_iter_list(it, c->err);
     sl_unref(it);
     if (!items) {

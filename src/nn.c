@@ -1461,6 +1461,7 @@ static SlValue *m_zero_grad(SlCall *c)
             continue;
         if (to_none) {
             sl_tensor_assign(&t->grad, NULL);
+            sl_struct_gen++; /* a recorded step (capture.h) would still accumulate into it */
         } else {
             sl_tensor_fill_d(t->grad, 0.0);
             sl_tensor_bump_version(t->grad);
@@ -1560,6 +1561,7 @@ static SlValue *m_append(SlCall *c)
                NULL;
     if (cm->nest >= MAX_NEST)
         return sl_err(c->err, SL_E_LIMIT, "Sequential nested more than %d deep", MAX_NEST), NULL;
+    sl_struct_gen++; /* what a recorded forward does changes (capture.h) */
     char name[32];
     snprintf(name, sizeof name, "%zu", m->n);
     seq_push(m, v[0], name);

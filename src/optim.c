@@ -1219,6 +1219,8 @@ static SlValue *m_step(SlCall *c)
     }
     if (sl_capture_active() && loss)
         sl_capture_fail("opt.step(closure) runs the closure");
+    if (sl_capture_live_nodes() > 0)
+        sl_capture_fail("opt.step() runs before the backward of a graph whose tensors it may change");
     sl_capture_suspend();
     bool ok = sl_optim_step(o, c->s, c->err);
     sl_capture_resume();

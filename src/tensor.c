@@ -363,12 +363,29 @@ static double raw_get_d(const SlTensor *t, int64_t o)
     return 0;
 }
 
-double sl_tensor_get_d(const SlTensor *t, int64_t i) { return raw_get_d(t, sl_tensor_elem_offset(t, i)); }
+/* Element reads to the host: what is done with the number is not a kernel,
+ * so a capture running now cannot be replayed (capture.h) */
+static void host_read(void)
+{
+    if (sl_cap_on)
+        sl_capture_fail("it reads a tensor's numbers");
+}
 
-float sl_tensor_get_f(const SlTensor *t, int64_t i) { return F32P(t)[sl_tensor_elem_offset(t, i)]; }
+double sl_tensor_get_d(const SlTensor *t, int64_t i)
+{
+    host_read();
+    return raw_get_d(t, sl_tensor_elem_offset(t, i));
+}
+
+float sl_tensor_get_f(const SlTensor *t, int64_t i)
+{
+    host_read();
+    return F32P(t)[sl_tensor_elem_offset(t, i)];
+}
 
 int64_t sl_tensor_get_i(const SlTensor *t, int64_t i)
 {
+    host_read();
     int64_t o = sl_tensor_elem_offset(t, i);
     switch (t->dtype) {
     case SL_DT_I64: return I64P(t)[o];
@@ -383,6 +400,7 @@ int64_t sl_tensor_get_i(const SlTensor *t, int64_t i)
 
 bool sl_tensor_get_b(const SlTensor *t, int64_t i)
 {
+    host_read();
     int64_t o = sl_tensor_elem_offset(t, i);
     switch (t->dtype) {
     case SL_DT_BOOL: return BOOLP(t)[o];
@@ -392,7 +410,11 @@ bool sl_tensor_get_b(const SlTensor *t, int64_t i)
     }
 }
 
-mpfr_srcptr sl_tensor_get_m(const SlTensor *t, int64_t i) { return &MPP(t)[sl_tensor_elem_offset(t, i)]; }
+mpfr_srcptr sl_tensor_get_m(const SlTensor *t, int64_t i)
+{
+    host_read();
+    return &MPP(t)[sl_tensor_elem_offset(t, i)];
+}
 
 static void raw_set_d(SlTensor *t, int64_t o, double v)
 {

@@ -223,6 +223,7 @@ static SlValue *seq_new(SlKind kind, size_t cap)
     SlValue *v = alloc(kind);
     v->u.list.len = 0;
     v->u.list.cap = cap;
+    v->u.list.seen = false;
     v->u.list.items = cap ? xmalloc(cap * sizeof(SlValue *)) : NULL;
     return v;
 }

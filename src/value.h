@@ -119,7 +119,8 @@ struct SlValue {
         mpz_t z;                                 /* SL_INT */
         mpfr_t f;                                /* SL_FLOAT */
         struct { char *s; size_t len; } str;     /* SL_STR: UTF-8, NUL-terminated */
-        struct { SlValue **items; size_t len, cap; } list; /* SL_LIST, SL_TUPLE */
+        struct { SlValue **items; size_t len, cap; bool seen; } list; /* SL_LIST, SL_TUPLE; seen: read by a
+                                                                         recorded loop body (eval.c) */
         SlExpr *expr;                            /* SL_EXPR: owned reference */
         SlFunc *func;                            /* SL_FUNC: owned reference */
         const SlBuiltin *builtin;                /* SL_BUILTIN: static */
