@@ -57,10 +57,13 @@ static size_t heap_in_use(void)
 
 START_TEST(test_xor_memory_flat)
 {
+    /* both ways: the loop body replayed (capture.h), and interpreted */
+    bool replay = _i == 0;
     sl_num_set_prec(53);
     sl_expr_set_style(SL_STYLE_UNICODE);
     SlSession *s = sl_session_new();
     sl_session_set_mode(s, SL_MODE_CHECK);
+    free(run_ok(s, replay ? ":replay on\n" : ":replay off\n"));
     free(run_ok(s, setup_xor));
     free(run_ok(s, "train(1000)\n"));
     long tensors = sl_tensor_live(), storages = sl_storage_live(), nodes = sl_node_live();
@@ -76,6 +79,11 @@ START_TEST(test_xor_memory_flat)
     char *out = run_ok(s, "print(losses[0] > losses[1], losses[1] < 0.01)\n");
     ck_assert_str_eq(out, "True True\n");
     free(out);
+    out = run_ok(s, ":replay\n");
+    ck_assert_str_eq(out, replay ? "on; last loop: replayed 4 of the body's 4 statements (42 operations)\n"
+                                 : "off\n");
+    free(out);
+    free(run_ok(s, ":replay on\n"));
     sl_session_free(s);
 }
 END_TEST
@@ -106,7 +114,7 @@ int main(void)
     Suite *su = suite_create("train");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, test_xor_memory_flat);
+    tcase_add_loop_test(tc, test_xor_memory_flat, 0, 2);
     tcase_add_test(tc, test_xor_steps_compose);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
