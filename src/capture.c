@@ -1,7 +1,9 @@
 /* capture.c -- recording kernels into a plan and replaying it (capture.h) */
 #include "capture.h"
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +42,8 @@ static struct {
     unsigned long id, last_id;
     SlPlan *plan;
     const char *why;
-    const void *where, *why_where; /* the evaluator's statement now; when it failed */
+    const void *where;    /* the evaluator's statement or call now */
+    long stmt, why_stmt;  /* its statement number now; when it failed */
     SlTensor *bump_ok[4]; /* in-place outputs of the last kernel, not yet bumped */
     int nbump_ok;
     long live_nodes;      /* graph nodes made and not released */
@@ -96,7 +99,7 @@ void sl_capture_fail(const char *why)
 {
     if (cap.active && !cap.why) {
         cap.why = why;
-        cap.why_where = cap.where;
+        cap.why_stmt = cap.stmt;
     }
     update_on();
 }
@@ -108,7 +111,8 @@ void sl_capture_begin(void)
     cap.active = true;
     cap.suspended = 0;
     cap.why = NULL;
-    cap.where = cap.why_where = NULL;
+    cap.where = NULL;
+    cap.stmt = cap.why_stmt = -1;
     cap.nbump_ok = 0;
     cap.live_nodes = 0;
     cap.id = ++cap.last_id;
@@ -170,6 +174,7 @@ void sl_kernel(SlKernelFn fn, const void *args, size_t size, SlTensor *const *in
     }
     Op *o = push_op(p, OP_KERNEL);
     o->fn = fn;
+    o->where = cap.where;
     size_t at = (p->narena + 15) & ~(size_t)15;
     p->arena = grow(p->arena, &p->caparena, at + size, 1);
     memcpy(p->arena + at, args, size);
@@ -201,6 +206,8 @@ void sl_capture_const(SlTensor *t)
 
 void sl_capture_where(const void *where) { cap.where = where; }
 
+const void *sl_capture_get_where(void) { return cap.where; }
+
 void sl_capture_call(SlPlanCallFn fn, void *obj, void (*drop)(void *obj))
 {
     if (!cap.active || cap.why || cap.suspended) {
@@ -223,7 +230,9 @@ void sl_capture_alloc(SlStorage *s)
     keep(cap.plan, s);
 }
 
-const void *sl_capture_failed_where(void) { return cap.why_where; }
+void sl_capture_statement(long i) { cap.stmt = i; }
+
+long sl_capture_failed_statement(void) { return cap.why_stmt; }
 
 SlPlan *sl_capture_end(const char **why)
 {
@@ -262,12 +271,34 @@ bool sl_plan_untouched(const SlPlan *p)
     return true;
 }
 
+static int kernel_code;          /* sl_kernel_fail's, 0: none */
+static char kernel_msg[256];
+
+void sl_kernel_fail(int code, const char *fmt, ...)
+{
+    if (kernel_code)
+        return;
+    kernel_code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(kernel_msg, sizeof kernel_msg, fmt, ap);
+    va_end(ap);
+}
+
 bool sl_plan_run(SlPlan *p, void *ctx, const void **where, SlError *err)
 {
     for (size_t i = 0; i < p->nops; i++) {
         Op *o = &p->ops[i];
         switch (o->kind) {
-        case OP_KERNEL: o->fn(p->arena + o->off); break;
+        case OP_KERNEL:
+            o->fn(p->arena + o->off);
+            if (kernel_code) {
+                sl_err(err, (SlErrCode)kernel_code, "%s", kernel_msg);
+                kernel_code = 0;
+                *where = o->where;
+                return false;
+            }
+            break;
         case OP_BUMP: o->t->version->v++; break;
         default:
             if (!o->call(o->obj, ctx, err)) {

@@ -50,6 +50,12 @@ typedef void (*SlKernelFn)(const void *args);
 void sl_kernel(SlKernelFn fn, const void *args, size_t size, SlTensor *const *ins, int nin, SlTensor *const *outs,
                int nout, SlTensor *const *inplace, int ninplace);
 
+/* What a kernel that finds its inputs wrong at a replay does (a class
+ * index out of range: the check its operation made at the capture no
+ * longer holds): it writes nothing out of bounds and calls this; the
+ * replay then fails with err's code and the message. */
+void sl_kernel_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A tensor whose contents, set now, are the same at every iteration (the
  * 1 that starts a backward): claimed without a kernel. */
 void sl_capture_const(SlTensor *t);
@@ -60,8 +66,10 @@ void sl_capture_const(SlTensor *t);
  * Without a capture it just drops obj. */
 typedef bool (*SlPlanCallFn)(void *obj, void *ctx, SlError *err);
 void sl_capture_call(SlPlanCallFn fn, void *obj, void (*drop)(void *obj));
-/* What the evaluator runs now (its statement), noted with each call */
+/* What the evaluator runs now (its statement, or the call inside it),
+ * noted with each kernel and call: a replay's error points there */
 void sl_capture_where(const void *where);
+const void *sl_capture_get_where(void);
 
 /* What a call inside a capture that is neither a kernel nor a replayable
  * call does first: the capture cannot be replayed (why: a short phrase). */
@@ -89,9 +97,11 @@ void sl_capture_bumped(SlTensor *t);
 void sl_capture_begin(void);
 SlPlan *sl_capture_end(const char **why);
 bool sl_capture_active(void); /* a capture runs (recording or suspended) */
-/* Where (sl_capture_where's) the last capture failed while it ran; NULL
- * when it ran to the end (what sl_capture_end found wrong has no where) */
-const void *sl_capture_failed_where(void);
+/* The evaluator's statement number now; the one the last capture failed
+ * in while it ran (-1: it ran to the end; what sl_capture_end found
+ * wrong has no statement) */
+void sl_capture_statement(long i);
+long sl_capture_failed_statement(void);
 
 /* Replay.  False with err set when a call fails; *where is the where of
  * that call (sl_capture_where's when it was recorded). */

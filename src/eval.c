@@ -1368,6 +1368,8 @@ static inline SlValue *invoke(Ctx *c, const SlAst *n, SlCall *call, SlValue *fn,
     SlValue *result;
     if (sl_cap_on) {
         capture_check_call(call, fn, direct);
+        const void *where = sl_capture_get_where();
+        sl_capture_where(n); /* a kernel's error at a replay points at this call */
         if (direct)
             result = direct->fn(call);
         else if (fn->kind == SL_OBJECT && fn->u.obj.type->call)
@@ -1375,6 +1377,7 @@ static inline SlValue *invoke(Ctx *c, const SlAst *n, SlCall *call, SlValue *fn,
         else
             result = sl_call_value(c->s, fn, call->args, call->nargs, call->kwnames, call->kwargs, call->nkw,
                                    c->src, n->loc, c->err);
+        sl_capture_where(where);
         if (result && sl_cap_on)
             capture_check_result(call, direct, result);
         if (!result && fn && fn->kind == SL_FUNC)
@@ -2416,6 +2419,7 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
     *f = FLOW_NORMAL;
     for (size_t i = 0; i < r->nstmt && *f == FLOW_NORMAL; i++) {
         sl_capture_where(body->items[i]);
+        sl_capture_statement((long)i);
         *f = exec(c, body->items[i]);
     }
     c->loops--;
@@ -2472,15 +2476,11 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
         snprintf(replay_last, sizeof replay_last, "not replayed: %s", why ? why : "?");
         /* failed in a later statement: the ones before it may replay, tried
          * at the next iteration */
-        const void *at = sl_capture_failed_where();
-        for (size_t i = 1; i < r->nstmt && r->tries < 3; i++)
-            if (body->items[i] == at) {
-                if (bound_again(body, i))
-                    break;
-                r->nstmt = i;
-                r->tried = false;
-                break;
-            }
+        long at = sl_capture_failed_statement();
+        if (at > 0 && (size_t)at < r->nstmt && r->tries < 3 && !bound_again(body, (size_t)at)) {
+            r->nstmt = (size_t)at;
+            r->tried = false;
+        }
     }
     return true;
 }

@@ -1425,6 +1425,34 @@ static void split_dims(const SlTensor *t, int dim, int64_t *outer, int64_t *size
         *(d < dim ? outer : d == dim ? size : inner) *= t->shape[d];
 }
 
+/* softmax's and log_softmax's forward (g NULL) and backward over
+ * contiguous floats of dims (outer, size, inner), as kernels */
+typedef struct SoftmaxArgs {
+    const void *x, *g; /* forward: x; backward: g and the saved result x */
+    void *y;
+    int64_t outer, size, inner;
+    bool last, lg, f64, bwd;
+} SoftmaxArgs;
+
+static void softmax_kernel(const void *args)
+{
+    const SoftmaxArgs *a = args;
+    double stack[512];
+    void *buf = a->size < 511 ? (void *)stack : malloc((size_t)a->size * 8 + 8);
+    if (!buf)
+        abort();
+    if (!a->bwd && !a->f64)
+        sm_f32_fwd(a->x, a->y, a->outer, a->size, a->inner, a->last, a->lg, buf);
+    else if (!a->bwd)
+        sm_f64_fwd(a->x, a->y, a->outer, a->size, a->inner, a->last, a->lg, buf);
+    else if (!a->f64)
+        sm_f32_bwd(a->g, a->x, a->y, a->outer, a->size, a->inner, a->last, a->lg, buf);
+    else
+        sm_f64_bwd(a->g, a->x, a->y, a->outer, a->size, a->inner, a->last, a->lg, buf);
+    if (buf != stack)
+        free(buf);
+}
+
 /* softmax kernel on contiguous x of dims (outer, size, inner) into y */
 static bool softmax_run(const SlTensor *xc, SlTensor *y, int dim, bool lg, SlError *err)
 {
@@ -1439,14 +1467,12 @@ static bool softmax_run(const SlTensor *xc, SlTensor *y, int dim, bool lg, SlErr
         sm_mp_fwd(MP(xc), MP(y), outer, size, inner, lg, y->storage->prec);
         return true;
     }
-    void *buf = malloc((size_t)size * 8 + 8);
-    if (!buf)
-        return sl_err(err, SL_E_NOMEM);
-    if (xc->dtype == SL_DT_F32)
-        sm_f32_fwd(FP(xc), FP(y), outer, size, inner, last, lg, buf);
-    else
-        sm_f64_fwd(DP(xc), DP(y), outer, size, inner, last, lg, buf);
-    free(buf);
+    (void)err;
+    bool f64 = xc->dtype == SL_DT_F64;
+    SoftmaxArgs a = {.x = f64 ? (const void *)DP(xc) : (const void *)FP(xc), .y = f64 ? (void *)DP(y) : (void *)FP(y),
+                     .outer = outer, .size = size, .inner = inner, .last = last, .lg = lg, .f64 = f64};
+    SlTensor *in = (SlTensor *)xc;
+    sl_kernel(softmax_kernel, &a, sizeof a, &in, 1, &y, 1, NULL, 0);
     return true;
 }
 
@@ -1488,14 +1514,13 @@ static bool softmax_backward(SlNode *nd, SlTensor *g, SlTensor **r, SlError *err
         if (y->dtype == SL_DT_MPFR) {
             sm_mp_bwd(MP(gc), MP(yc), MP(gi), outer, size, inner, lg, gi->storage->prec);
         } else {
-            void *buf = malloc((size_t)size * 8 + 8);
-            if (!buf)
-                ok = sl_err(err, SL_E_NOMEM);
-            else if (y->dtype == SL_DT_F32)
-                sm_f32_bwd(FP(gc), FP(yc), FP(gi), outer, size, inner, last, lg, buf);
-            else
-                sm_f64_bwd(DP(gc), DP(yc), DP(gi), outer, size, inner, last, lg, buf);
-            free(buf);
+            bool f64 = y->dtype == SL_DT_F64;
+            SoftmaxArgs a = {.x = f64 ? (const void *)DP(yc) : (const void *)FP(yc),
+                             .g = f64 ? (const void *)DP(gc) : (const void *)FP(gc),
+                             .y = f64 ? (void *)DP(gi) : (void *)FP(gi), .outer = outer, .size = size,
+                             .inner = inner, .last = last, .lg = lg, .f64 = f64, .bwd = true};
+            SlTensor *in[2] = {gc, yc};
+            sl_kernel(softmax_kernel, &a, sizeof a, in, 2, &gi, 1, NULL, 0);
         }
     }
     sl_tensor_unref(gc);
@@ -2097,6 +2122,75 @@ static void nll_mp(const __mpfr_struct *in, const int64_t *tg, const __mpfr_stru
     mpfr_clear(q);
 }
 
+/* nll_loss's forward (total: the weights' sum) and backward (into gi,
+ * zeros but at the targets) over contiguous floats, as kernels.  The
+ * targets are checked again at each run: a replay's may have changed. */
+typedef struct NllArgs {
+    const void *in, *w, *g, *total_in; /* forward: in; backward: g and the forward's total */
+    const int64_t *tg;
+    void *r, *total;                   /* forward: the loss (or losses) and total; backward: gi in r */
+    int64_t batch, ncls, ignore;
+    SlReduction red;
+    bool none, f64, bwd;
+} NllArgs;
+
+static bool nll_targets_ok(const NllArgs *a)
+{
+    for (int64_t b = 0; b < a->batch; b++) {
+        int64_t t = a->tg[b];
+        if (t != a->ignore && (t < 0 || t >= a->ncls)) {
+            sl_kernel_fail(SL_E_VALUE, "Target %lld is out of bounds.", (long long)t);
+            return false;
+        }
+    }
+    return true;
+}
+
+#define NLL_KERNEL(T, NAME, FWD)                                                                               \
+    static void NAME(const NllArgs *a)                                                                         \
+    {                                                                                                          \
+        const T *w = a->w;                                                                                     \
+        T *r = a->r;                                                                                           \
+        if (!a->bwd && !a->none) {                                                                             \
+            FWD(a->in, a->tg, w, a->batch, a->ncls, a->ignore, a->red == SL_RED_MEAN, r, a->total);            \
+            return;                                                                                            \
+        }                                                                                                      \
+        if (a->bwd)                                                                                            \
+            memset(r, 0, (size_t)(a->batch * a->ncls) * sizeof(T));                                            \
+        for (int64_t b = 0; b < a->batch; b++) {                                                               \
+            int64_t t = a->tg[b];                                                                              \
+            if (!a->bwd) {                                                                                     \
+                const T *in = a->in;                                                                           \
+                r[b] = t == a->ignore ? (T)0 : -in[b * a->ncls + t] * (w ? w[t] : (T)1);                       \
+                continue;                                                                                      \
+            }                                                                                                  \
+            if (t == a->ignore)                                                                                \
+                continue;                                                                                      \
+            const T *g = a->g, *total = a->total_in;                                                           \
+            int64_t k = b * a->ncls + t;                                                                       \
+            T wt = w ? w[t] : (T)1;                                                                            \
+            if (a->none) {                                                                                     \
+                r[k] = -wt * g[b];                                                                             \
+            } else {                                                                                           \
+                T gr = -(a->red == SL_RED_MEAN ? g[0] / total[0] : g[0]);                                      \
+                r[k] = w ? wt * gr : gr;                                                                       \
+            }                                                                                                  \
+        }                                                                                                      \
+    }
+NLL_KERNEL(float, nll_run_f32, nll_f32)
+NLL_KERNEL(double, nll_run_f64, nll_f64)
+
+static void nll_kernel(const void *args)
+{
+    const NllArgs *a = args;
+    if (!nll_targets_ok(a))
+        return;
+    if (a->f64)
+        nll_run_f64(a);
+    else
+        nll_run_f32(a);
+}
+
 SlTensor *sl_ag_nll_loss(SlTensor *input, SlTensor *target, SlTensor *weight, SlReduction red,
                          int64_t ignore_index, SlError *err)
 {
@@ -2148,7 +2242,22 @@ SlTensor *sl_ag_nll_loss(SlTensor *input, SlTensor *target, SlTensor *weight, Sl
     mpfr_prec_t p = prec_of(input);
     SlTensor *xc = contig(input), *wc = weight ? contig(weight) : NULL;
     SlTensor *r, *total = sl_tensor_zeros(input->dtype, 0, NULL, p, err);
-    if (red == SL_RED_NONE && input->ndim == 2) {
+    bool fl = input->dtype == SL_DT_F32 || input->dtype == SL_DT_F64;
+    if (fl && batch > 0 && total) {
+        bool none = red == SL_RED_NONE && input->ndim == 2;
+        r = none ? new_like(input, 1, &batch, err) : sl_tensor_zeros(input->dtype, 0, NULL, p, err);
+        if (r) {
+            NllArgs a = {.in = input->dtype == SL_DT_F64 ? (const void *)DP(xc) : (const void *)FP(xc),
+                         .w = !wc ? NULL : input->dtype == SL_DT_F64 ? (const void *)DP(wc) : (const void *)FP(wc),
+                         .tg = IP(tc), .r = r->storage->data, .total = total->storage->data, .batch = batch,
+                         .ncls = ncls, .ignore = ignore_index, .red = red, .none = none,
+                         .f64 = input->dtype == SL_DT_F64};
+            SlTensor *in[3] = {xc, tc, wc}, *out[2] = {r, total};
+            if (none)
+                sl_capture_const(total); /* stays zero */
+            sl_kernel(nll_kernel, &a, sizeof a, in, 3, out, none ? 1 : 2, NULL, 0);
+        }
+    } else if (red == SL_RED_NONE && input->ndim == 2) {
         r = new_like(input, 1, &batch, err);
         for (int64_t b = 0; r && b < batch; b++) {
             int64_t t = IP(tc)[b];
@@ -2208,6 +2317,20 @@ static bool nll_backward(SlNode *nd, SlTensor *g, SlTensor **r, SlError *err)
         return false;
     SlTensor *gc = contig(g), *tc = contig(target), *wc = w ? contig(w) : NULL;
     bool none = red == SL_RED_NONE && ndim == 2;
+    if ((dt == SL_DT_F32 || dt == SL_DT_F64) && gc->dtype == dt && total->dtype == dt && (!wc || wc->dtype == dt)) {
+        bool f64 = dt == SL_DT_F64;
+        NllArgs a = {.g = f64 ? (const void *)DP(gc) : (const void *)FP(gc),
+                     .total_in = f64 ? (const void *)DP(total) : (const void *)FP(total),
+                     .w = !wc ? NULL : f64 ? (const void *)DP(wc) : (const void *)FP(wc), .tg = IP(tc),
+                     .r = gi->storage->data, .batch = batch, .ncls = ncls, .ignore = ignore, .red = red,
+                     .none = none, .f64 = f64, .bwd = true};
+        SlTensor *in[4] = {gc, tc, wc, total};
+        sl_kernel(nll_kernel, &a, sizeof a, in, 4, &gi, 1, NULL, 0);
+        SlTensor *tmp[3] = {gc, tc, wc};
+        unref_all(tmp, 3);
+        r[0] = gi;
+        return true;
+    }
     mpfr_t q;
     if (dt == SL_DT_MPFR)
         mpfr_init2(q, p);

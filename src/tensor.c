@@ -1393,9 +1393,51 @@ SlTensor *sl_tensor_expand(const SlTensor *t, int ndim, const int64_t *shape, Sl
  * Copies and conversions
  * ------------------------------------------------------------------------- */
 
+/* A copy of floats into a contiguous tensor, converting float and double
+ * as elem_copy does, read in row-major order through any strides */
+typedef struct CopyArgs {
+    const void *s;
+    void *d;
+    int ndim;
+    bool s64, d64;
+    int64_t n, shape[SL_TENSOR_MAXDIM], strides[SL_TENSOR_MAXDIM];
+} CopyArgs;
+
+static void copy_kernel(const void *args)
+{
+    const CopyArgs *a = args;
+    int64_t idx[SL_TENSOR_MAXDIM] = {0}, off = 0;
+    for (int64_t i = 0; i < a->n; i++) {
+        double v = a->s64 ? ((const double *)a->s)[off] : ((const float *)a->s)[off];
+        if (a->d64)
+            ((double *)a->d)[i] = v;
+        else
+            ((float *)a->d)[i] = a->s64 ? (float)v : ((const float *)a->s)[off];
+        for (int d = a->ndim - 1; d >= 0; d--) {
+            off += a->strides[d];
+            if (++idx[d] < a->shape[d])
+                break;
+            off -= a->strides[d] * a->shape[d];
+            idx[d] = 0;
+        }
+    }
+}
+
 static SlTensor *copy_as(const SlTensor *t, SlDType dt, mpfr_prec_t prec)
 {
     SlTensor *c = tensor_new(dt, t->ndim, t->shape, prec);
+    if ((dt == SL_DT_F32 || dt == SL_DT_F64) && (t->dtype == SL_DT_F32 || t->dtype == SL_DT_F64)) {
+        CopyArgs a = {.s = (const char *)t->storage->data + (size_t)t->offset * dtype_size(t->dtype),
+                      .d = c->storage->data, .ndim = t->ndim, .s64 = t->dtype == SL_DT_F64,
+                      .d64 = dt == SL_DT_F64, .n = sl_tensor_numel(t)};
+        for (int d = 0; d < t->ndim; d++) {
+            a.shape[d] = t->shape[d];
+            a.strides[d] = t->strides[d];
+        }
+        SlTensor *in = (SlTensor *)t;
+        sl_kernel(copy_kernel, &a, sizeof a, &in, 1, &c, 1, NULL, 0);
+        return c;
+    }
     Iter it;
     iter_init(&it, t->ndim, t->shape, c, t, NULL);
     ITER(&it, o, p, q, elem_copy(c, o, t, p));
@@ -1835,6 +1877,11 @@ static int flat_step(const SlTensor *t, int nd, const int64_t *shape, int64_t n)
 {
     int64_t tn = sl_tensor_numel(t);
     if (tn == 1 && t->ndim <= nd)
+        return 0;
+    bool one = t->ndim <= nd; /* one number expanded (strides 0: a sum's gradient) */
+    for (int d = 0; d < t->ndim && one; d++)
+        one = t->strides[d] == 0 || t->shape[d] == 1;
+    if (one && tn > 0)
         return 0;
     if (tn != n || t->ndim != nd || !sl_tensor_is_contiguous(t))
         return -1;
@@ -3140,6 +3187,21 @@ static void div_count_kernel(const void *args)
     }
 }
 
+/* torch_order_sum as a kernel: copies of the two headers (their storages
+ * are the plan's to keep), r zeroed first */
+typedef struct OrderSumArgs {
+    SlTensor x, r;
+    uint32_t mask;
+} OrderSumArgs;
+
+static void order_sum_kernel(const void *args)
+{
+    const OrderSumArgs *a = args;
+    SlTensor r = a->r;
+    memset(r.storage->data, 0, (size_t)sl_tensor_numel(&r) * dtype_size(r.dtype));
+    torch_order_sum(&a->x, a->mask, &r);
+}
+
 static void run_sum(const SlTensor *t, const void *x, SlTensor *r, int64_t rows, int64_t cols, int64_t row_stride,
                     bool inner)
 {
@@ -3214,8 +3276,9 @@ SlTensor *sl_tensor_sum(const SlTensor *t, uint32_t mask, bool keepdim, SlError 
      * tensor, dims apart) goes as torch's TensorIterator takes it */
     if ((rdt == SL_DT_F32 || rdt == SL_DT_F64) && t->dtype == rdt &&
         !(one_run && sl_tensor_is_contiguous(t) && after == 1)) {
-        sl_tensor_fill_d(r, 0.0);
-        torch_order_sum(t, mask, r);
+        OrderSumArgs a = {.x = *t, .r = *r, .mask = mask};
+        SlTensor *in = (SlTensor *)t;
+        sl_kernel(order_sum_kernel, &a, sizeof a, &in, 1, &r, 1, NULL, 0);
         return r;
     }
     int64_t outer, inner;

@@ -334,6 +334,73 @@ START_TEST(test_optimizers_same_both_ways)
 }
 END_TEST
 
+/* classifiers: cross entropy through log_softmax and nll_loss, softmax,
+ * sums over expanded gradients, dtype casts of gradients */
+START_TEST(test_classifiers_same_both_ways)
+{
+    static const char *const losses[] = {
+        "crit(net(x), y)",
+        "F.nll_loss(F.log_softmax(net(x), dim=1), y, reduction=\"sum\")",
+        "F.cross_entropy(net(x), y, reduction=\"none\").sum() * 0.5 + torch.softmax(net(x), 1).sum() * 0.1",
+        "net(x).sum() * 0.1 + net(x).mean()",
+        NULL};
+    for (int i = 0; losses[i]; i++) {
+        char *t = NULL;
+        if (asprintf(&t,
+                     "torch.manual_seed(0)\n"
+                     "x = torch.randn(8, 3)\n"
+                     "y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])\n"
+                     "net = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 3))\n"
+                     "opt = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)\n"
+                     "crit = nn.CrossEntropyLoss()\n"
+                     "for epoch in range(50) {\n"
+                     "    opt.zero_grad()\n"
+                     "    loss = %s\n"
+                     "    loss.backward()\n"
+                     "    opt.step()\n"
+                     "}\n"
+                     "print(loss.item(), net[2].bias.grad)\n",
+                     losses[i]) < 0)
+            abort();
+        same_both_ways(t, "on; last loop: replayed 4 of the body's 4 statements");
+        free(t);
+    }
+}
+END_TEST
+
+/* a kernel that finds its inputs wrong at a replay fails it as the
+ * operation would: a class index changed in place to one out of range */
+START_TEST(test_kernel_error_at_replay)
+{
+    const char *t = "torch.manual_seed(0)\n"
+                    "x = torch.randn(8, 3)\n"
+                    "y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])\n"
+                    "model = nn.Linear(3, 3)\n"
+                    "opt = optim.SGD(model.parameters(), lr=0.1)\n"
+                    "crit = nn.CrossEntropyLoss()\n"
+                    "for epoch in range(10) {\n"
+                    "    opt.zero_grad()\n"
+                    "    loss = crit(model(x), y)\n"
+                    "    loss.backward()\n"
+                    "    opt.step()\n"
+                    "    if epoch == 4 { y.add_(7) }\n"
+                    "}\n";
+    SlSession *s = session();
+    char *on = run(s, t, NULL);
+    sl_session_free(s);
+    s = session();
+    free(run(s, ":replay off", NULL));
+    char *off = run(s, t, NULL);
+    free(run(s, ":replay on", NULL));
+    sl_session_free(s);
+    ck_assert_str_eq(on, off);
+    ck_assert_msg(strstr(on, "Target 7 is out of bounds.") != NULL, "%s", on);
+    ck_assert_msg(strstr(on, "crit(model(x), y)\n             ^~~~~~~~~~~~~~~~~") != NULL, "%s", on);
+    free(on);
+    free(off);
+}
+END_TEST
+
 START_TEST(test_rest_of_body_interpreted)
 {
     /* printing, item(), a break and an lr schedule after the step */
@@ -427,6 +494,8 @@ int main(void)
     TCase *te = tcase_create("evaluator");
     tcase_set_timeout(te, 300);
     tcase_add_test(te, test_optimizers_same_both_ways);
+    tcase_add_test(te, test_classifiers_same_both_ways);
+    tcase_add_test(te, test_kernel_error_at_replay);
     tcase_add_test(te, test_rest_of_body_interpreted);
     tcase_add_test(te, test_what_stops_a_replay);
     suite_add_tcase(su, te);
