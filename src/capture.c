@@ -245,8 +245,11 @@ SlPlan *sl_capture_end(const char **why)
             }
     if (!cap.why && cap.live_nodes > 0)
         cap.why = "it builds a graph that the rest of the loop uses (a replay does not rebuild graphs)";
-    if (!cap.why && p->nops == 0)
-        cap.why = "it runs no tensor operations";
+    size_t kernels = 0;
+    for (size_t i = 0; i < p->nops; i++)
+        kernels += p->ops[i].kind == OP_KERNEL;
+    if (!cap.why && kernels == 0)
+        cap.why = "it runs no tensor kernels (nothing to gain)";
     *why = cap.why;
     cap.active = false;
     cap.plan = NULL;
