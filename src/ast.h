@@ -134,7 +134,8 @@ typedef struct SlAstCache {
     unsigned long ver;   /* the globals' version pos belongs to (0: none);
                             FLOAT: the precision val was made at */
     size_t pos;          /* position + 1 of text among the globals, 0: absent;
-                            CALL: positional arguments + 1 (0: not counted) */
+                            CALL: positional arguments + 1 (0: not counted);
+                            FOR: captures of its body that failed in a row */
     unsigned long lver;  /* the same for the locals: their version (shape) */
     size_t lpos;         /* ... and the position + 1 there, 0: absent */
     int kind;            /* what `val` is (eval.c's enum; 0: nothing cached) */

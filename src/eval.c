@@ -2141,6 +2141,7 @@ static bool names_bound(const SlAst *n, NameSet *out)
 }
 
 typedef struct Replay {
+    const SlAst *loop;     /* the for statement */
     size_t nstmt;          /* leading statements a plan may stand for (0: none) */
     NameSet assigned;      /* names the whole body binds, and the loop variable */
     NameSet reads;         /* names those statements mention */
@@ -2164,11 +2165,18 @@ void sl_replay_set(bool on) { replay_off = !on; }
 bool sl_replay_enabled(void) { return !replay_off; }
 const char *sl_replay_last(void) { return replay_last; }
 
-static void replay_init(Replay *r, const SlAst *target, const SlAst *body)
+static void replay_init(Replay *r, const SlAst *loop, const SlAst *target, const SlAst *body)
 {
     memset(r, 0, sizeof *r);
+    r->loop = loop;
     if (replay_off || sl_capture_active() || body->kind != SL_AST_BLOCK)
         return;
+    if (cache_of(loop)->pos >= 2) {
+        /* a loop run again and again (an inner loop over samples) would pay
+         * for a capture that fails each time */
+        snprintf(replay_last, sizeof replay_last, "not replayed: its last two captures failed");
+        return;
+    }
     target_names(target, &r->assigned);
     for (size_t i = 0; i < body->nitems; i++)
         if (!names_bound(body->items[i], &r->assigned)) {
@@ -2470,6 +2478,7 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
         }
         r->gen = sl_struct_gen;
         r->no_grad = sl_no_grad_depth;
+        cache_of(r->loop)->pos = 0;
         snprintf(replay_last, sizeof replay_last, "replayed %zu of the body's %zu statements (%zu operations)",
                  r->nstmt, body->nitems, sl_plan_size(plan));
     } else {
@@ -2480,6 +2489,8 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
         if (at > 0 && (size_t)at < r->nstmt && r->tries < 3 && !bound_again(body, (size_t)at)) {
             r->nstmt = (size_t)at;
             r->tried = false;
+        } else {
+            cache_of(r->loop)->pos++;
         }
     }
     return true;
@@ -2527,7 +2538,7 @@ static Flow exec_for(Ctx *c, const SlAst *n)
             return FLOW_ERROR;
         }
         Replay rp;
-        replay_init(&rp, n->a, n->c);
+        replay_init(&rp, n, n->a, n->c);
         long iteration = 0;
         for (long i = start; step > 0 ? i < stop : i > stop; i += step, iteration++) {
             if (!check_interrupt(c, n)) {
@@ -2566,7 +2577,7 @@ static Flow exec_for(Ctx *c, const SlAst *n)
     }
     Flow result = FLOW_NORMAL;
     Replay rp;
-    replay_init(&rp, n->a, n->c);
+    replay_init(&rp, n, n->a, n->c);
     for (size_t i = 0; i < items->u.list.len; i++) {
         if (!check_interrupt(c, n) || !assign_to(c, n->a, items->u.list.items[i])) {
             result = FLOW_ERROR;
