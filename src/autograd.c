@@ -1035,31 +1035,28 @@ typedef struct AddToArgs {
     bool f64;
 } AddToArgs;
 
+#define ADD_TO(T)                                                                                              \
+    do {                                                                                                       \
+        T *a = k->a;                                                                                           \
+        const T *b = k->b;                                                                                     \
+        if (k->s1 == 1 && k->s0 == k->c)                                                                       \
+            for (int64_t i = 0, n = k->r * k->c; i < n; i++)                                                   \
+                a[i] = a[i] + b[i];                                                                            \
+        else                                                                                                   \
+            for (int64_t i = 0; i < k->r; i++)                                                                 \
+                for (int64_t j = 0; j < k->c; j++)                                                             \
+                    a[i * k->c + j] = a[i * k->c + j] + b[i * k->s0 + j * k->s1];                              \
+    } while (0)
+
 static void add_to_kernel(const void *args)
 {
     const AddToArgs *k = args;
-    if (!k->f64) {
-        float *a = k->a;
-        const float *b = k->b;
-        if (k->s1 == 1 && k->s0 == k->c)
-            for (int64_t i = 0, n = k->r * k->c; i < n; i++)
-                a[i] = a[i] + b[i];
-        else
-            for (int64_t i = 0; i < k->r; i++)
-                for (int64_t j = 0; j < k->c; j++)
-                    a[i * k->c + j] = a[i * k->c + j] + b[i * k->s0 + j * k->s1];
-    } else {
-        double *a = k->a;
-        const double *b = k->b;
-        if (k->s1 == 1 && k->s0 == k->c)
-            for (int64_t i = 0, n = k->r * k->c; i < n; i++)
-                a[i] = a[i] + b[i];
-        else
-            for (int64_t i = 0; i < k->r; i++)
-                for (int64_t j = 0; j < k->c; j++)
-                    a[i * k->c + j] = a[i * k->c + j] + b[i * k->s0 + j * k->s1];
-    }
+    if (k->f64)
+        ADD_TO(double);
+    else
+        ADD_TO(float);
 }
+#undef ADD_TO
 
 /* AccumulateGrad: the first gradient becomes .grad (a private contiguous
  * copy unless nobody else holds it), later ones are added in place. */

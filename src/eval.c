@@ -2029,22 +2029,9 @@ static bool lazy_range(Ctx *c, const SlAst *it, long *start, long *stop, long *s
     return true;
 }
 
-static Flow loop_body(Ctx *c, const SlAst *body, bool *stop)
-{
-    *stop = false;
-    c->loops++;
-    Flow f = exec_block(c, body);
-    c->loops--;
-    if (f == FLOW_BREAK) {
-        *stop = true;
-        return FLOW_NORMAL;
-    }
-    if (f == FLOW_CONTINUE)
-        return FLOW_NORMAL;
-    if (f != FLOW_NORMAL)
-        *stop = true;
-    return f;
-}
+static Flow loop_body_from(Ctx *c, const SlAst *body, size_t from, bool *stop);
+
+static Flow loop_body(Ctx *c, const SlAst *body, bool *stop) { return loop_body_from(c, body, 0, stop); }
 
 /* ---------------------------------------------------------------------------
  * Replayed loop bodies (capture.h)
@@ -2375,7 +2362,8 @@ numbers:
     sl_capture_fail("it reads a tensor's numbers");
 }
 
-/* Run statements [from, nitems) of a loop body as loop_body does. */
+/* Run statements [from, nitems) of a loop body: a break or an error (or a
+ * return) sets *stop; break and continue end as a normal iteration. */
 static Flow loop_body_from(Ctx *c, const SlAst *body, size_t from, bool *stop)
 {
     *stop = false;
