@@ -1273,6 +1273,10 @@ static bool engine(SlTensor *root, SlTensor *gradient, bool retain_graph, SlAgTr
     bool ok = true;
     while (ok && ready.n > 0) {
         SlNode *x = heap_pop(&ready);
+        /* a graph made before a capture: its checks (saved versions, freed
+         * buffers) would not run again at a replay */
+        if (sl_cap_on && x->kind != SL_N_ACCUMULATE && x->cap_id != sl_capture_id())
+            sl_capture_fail("it runs a backward through a graph made before the recorded statements");
         SlTensor *G = x->buf;
         x->buf = NULL;
         SlTensor *outs[SL_NODE_MAXNEXT] = {NULL, NULL, NULL};

@@ -34,6 +34,7 @@ struct SlPlan {
     size_t nkeep, capkeep;
     unsigned long id;     /* the capture's */
     int *refs;            /* keep[i]'s references when the capture ended */
+    size_t bytes;         /* about what keep holds */
 };
 
 static struct {
@@ -63,6 +64,8 @@ void sl_capture_node_released(unsigned long id)
 
 long sl_capture_live_nodes(void) { return cap.active ? cap.live_nodes : 0; }
 
+unsigned long sl_capture_id(void) { return cap.active ? cap.id : 0; }
+
 static void *grow(void *p, size_t *cap_, size_t need, size_t elem)
 {
     if (need <= *cap_)
@@ -86,11 +89,19 @@ static Op *push_op(SlPlan *p, int kind)
     return o;
 }
 
+/* A plan keeps what it points into: a capture that would keep more than
+ * this (a long inner loop inside the recorded statements) is not worth it */
+#define PLAN_MAX_OPS 50000
+#define PLAN_MAX_BYTES ((size_t)64 << 20)
+
 static void keep(SlPlan *p, SlStorage *s)
 {
     p->keep = grow(p->keep, &p->capkeep, p->nkeep + 1, sizeof *p->keep);
     p->keep[p->nkeep++] = s;
     sl_storage_ref(s);
+    p->bytes += s->n * 8;
+    if (p->bytes > PLAN_MAX_BYTES || p->nops > PLAN_MAX_OPS)
+        sl_capture_fail("it is too long to record (a plan keeps every buffer it uses)");
 }
 
 static void update_on(void) { sl_cap_on = cap.active && !cap.suspended && !cap.why; }

@@ -88,6 +88,8 @@ unsigned long sl_capture_node_made(void);
 void sl_capture_node_released(unsigned long id);
 /* Graph nodes made by the running capture and not yet released */
 long sl_capture_live_nodes(void);
+/* The running capture's id (what sl_capture_node_made returned), 0: none */
+unsigned long sl_capture_id(void);
 
 /* Engine hooks (tensor.c): a storage was allocated; a tensor changed in place. */
 void sl_capture_alloc(SlStorage *s);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ad.h"
+#include "autograd.h"
 #include "builtins.h"
 #include "capture.h"
 #include "eval_internal.h"
@@ -1540,6 +1541,10 @@ static SlValue *eval_attr(Ctx *c, const SlAst *n)
             if (sl_cap_on && sl_optim_of(obj))
                 sl_capture_fail("it reads an optimizer's setting, which the loop may change");
             r = obj->u.obj.type->getattr(obj, n->text, c->err);
+            /* a tensor's attributes are tensors or fixed (shape, dtype); another
+             * object's may be numbers the loop changes (module.training, d.x) */
+            if (sl_cap_on && r && !sl_tensor_of(obj) && !sl_tensor_of(r) && !sl_nn_is_module(r) && r->kind != SL_NONE)
+                sl_capture_fail("it reads an object's attribute, which the loop may change");
             if (!r && c->err->set) {
                 sl_unref(obj);
                 return fail_at(c, n);
@@ -2136,6 +2141,7 @@ typedef struct Replay {
     SlValue **held;        /* their values after the capture (a reference each) */
     int *held_refs;        /* ... and their references then */
     int *held_trefs;       /* ... and their tensors' (0: not a tensor) */
+    int *held_nrefs;       /* ... and those tensors' grad_fn's (0: none) */
     size_t nheld;
     SlPlan *plan;
     unsigned long gen;     /* sl_struct_gen when it was made */
@@ -2230,9 +2236,11 @@ static void replay_drop(Replay *r)
     free(r->held);
     free(r->held_refs);
     free(r->held_trefs);
+    free(r->held_nrefs);
     r->held = NULL;
     r->held_refs = NULL;
     r->held_trefs = NULL;
+    r->held_nrefs = NULL;
     r->nheld = 0;
 }
 
@@ -2253,6 +2261,8 @@ static bool replay_untouched(const Replay *r)
         const SlTensor *t = sl_tensor_of(r->held[i]);
         if (r->held[i]->refs != r->held_refs[i] || (t && t->refs != r->held_trefs[i]))
             return false; /* t: .float() gives the same tensor in a new value */
+        if (t && t->grad_fn && t->grad_fn->refs != r->held_nrefs[i])
+            return false; /* its grad_fn kept: a new one at every iteration */
     }
     return sl_plan_untouched(r->plan);
 }
@@ -2408,6 +2418,7 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
     r->tried = true;
     r->tries++;
     cap_nfuncs = 0;
+    unsigned long gen = sl_struct_gen;
     sl_capture_begin();
     bool top = c->top;
     c->top = false;
@@ -2420,6 +2431,8 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
     }
     c->loops--;
     c->top = top;
+    if (sl_struct_gen != gen) /* while recording or in a call it runs again (an optimizer's body) */
+        sl_capture_fail("it changes the structure of what it works on (a .grad, requires_grad, an attribute)");
     const char *why = NULL;
     SlPlan *plan = sl_capture_end(&why);
     if (*f != FLOW_NORMAL) {
@@ -2453,7 +2466,8 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
         r->held = calloc(r->bound.n + 1, sizeof *r->held);
         r->held_refs = calloc(r->bound.n + 1, sizeof *r->held_refs);
         r->held_trefs = calloc(r->bound.n + 1, sizeof *r->held_trefs);
-        if (!r->held || !r->held_refs || !r->held_trefs)
+        r->held_nrefs = calloc(r->bound.n + 1, sizeof *r->held_nrefs);
+        if (!r->held || !r->held_refs || !r->held_trefs || !r->held_nrefs)
             abort();
         for (size_t i = 0; i < r->bound.n; i++) {
             SlValue *v = sl_scope_get(sc, r->bound.v[i]);
@@ -2461,7 +2475,18 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
                 const SlTensor *t = sl_tensor_of(v);
                 r->held[r->nheld] = sl_ref(v);
                 r->held_trefs[r->nheld] = t ? t->refs : 0;
+                r->held_nrefs[r->nheld] = t && t->grad_fn ? t->grad_fn->refs : 0;
                 r->held_refs[r->nheld++] = v->refs;
+                /* a list, a tuple or an object would be a new one at every
+                 * iteration; a replay keeps the one it made */
+                if (!t && !sl_is_number(v) && v->kind != SL_STR && v->kind != SL_BOOL && v->kind != SL_NONE) {
+                    replay_drop(r);
+                    snprintf(replay_last, sizeof replay_last,
+                             "not replayed: it binds %s to a %s, which a replay would not make again",
+                             r->bound.v[i], sl_type_name(v));
+                    cache_of(r->loop)->pos++;
+                    return true;
+                }
             }
         }
         r->gen = sl_struct_gen;
@@ -2685,6 +2710,11 @@ static Flow exec(Ctx *c, const SlAst *n)
     case SL_AST_BLOCK: return exec_block(c, n);
     case SL_AST_PASS: return FLOW_NORMAL;
     case SL_AST_COMMAND: {
+        /* a command may change anything (precision, the seed, names): a
+         * capture cannot stand for it, and a plan must not outlive it */
+        if (sl_cap_on)
+            sl_capture_fail("it runs a :command");
+        sl_struct_gen++;
         SlRunStatus st = sl_command_run(c->s, n, c->src, c->err);
         if (st == SL_RUN_ERROR) {
             sl_err_locate(c->err, c->src, n->loc);
