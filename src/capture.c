@@ -23,6 +23,8 @@ typedef struct Op {
     void *obj;
     void (*drop)(void *obj);
     const void *where;
+    long stmt;            /* the evaluator's statement number (-1: none) */
+    bool idem;            /* running it again recomputes the same (no call, no accumulation into an older tensor) */
 } Op;
 
 struct SlPlan {
@@ -86,6 +88,9 @@ static Op *push_op(SlPlan *p, int kind)
     Op *o = &p->ops[p->nops++];
     memset(o, 0, sizeof *o);
     o->kind = kind;
+    o->where = cap.where;
+    o->stmt = cap.stmt;
+    o->idem = kind == OP_KERNEL;
     return o;
 }
 
@@ -136,27 +141,79 @@ void sl_capture_begin(void)
 
 bool sl_capture_active(void) { return cap.active; }
 
+/* A call run whole again at each replay must not take hold of what the
+ * recorded statements made (an optimizer's state keeping the loss): the
+ * replay would change it under the call.  The references of the capture's
+ * storages when the outermost suspend began, compared when it ends. */
+static int *susp_refs;
+static size_t susp_n;
+
 void sl_capture_suspend(void)
 {
-    cap.suspended++;
+    if (cap.suspended++ == 0 && cap.active && !cap.why) {
+        SlPlan *p = cap.plan;
+        free(susp_refs);
+        susp_refs = malloc((p->nkeep ? p->nkeep : 1) * sizeof *susp_refs);
+        if (!susp_refs)
+            abort();
+        susp_n = p->nkeep;
+        for (size_t i = 0; i < p->nkeep; i++)
+            susp_refs[i] = p->keep[i]->refs;
+    }
     update_on();
 }
 
 void sl_capture_resume(void)
 {
-    cap.suspended--;
+    if (--cap.suspended == 0 && cap.active && !cap.why && susp_refs) {
+        SlPlan *p = cap.plan;
+        for (size_t i = 0; i < susp_n && i < p->nkeep; i++)
+            if (p->keep[i]->cap_id == cap.id && p->keep[i]->refs > susp_refs[i]) {
+                cap.why = "a call it makes again at each replay keeps one of its results";
+                cap.why_stmt = cap.stmt;
+                break;
+            }
+    }
+    if (cap.suspended == 0) {
+        free(susp_refs);
+        susp_refs = NULL;
+    }
     update_on();
 }
 
 /* a storage a kernel reads: written by a recorded kernel, or older */
 static bool readable(const SlStorage *s) { return s->cap_id != cap.id || s->cap_claimed; }
 
+static int kernel_code;          /* sl_kernel_fail's, 0: none */
+static char kernel_msg[256];
+
+void sl_kernel_fail(int code, const char *fmt, ...)
+{
+    if (kernel_code)
+        return;
+    kernel_code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(kernel_msg, sizeof kernel_msg, fmt, ap);
+    va_end(ap);
+}
+
+bool sl_kernel_error(SlError *err)
+{
+    if (!kernel_code)
+        return false;
+    sl_err(err, (SlErrCode)kernel_code, "%s", kernel_msg);
+    kernel_code = 0;
+    return true;
+}
+
 void sl_kernel(SlKernelFn fn, const void *args, size_t size, SlTensor *const *ins, int nin, SlTensor *const *outs,
                int nout, SlTensor *const *inplace, int ninplace)
 {
+    kernel_code = 0;
     fn(args);
-    if (!sl_cap_on)
-        return;
+    if (!sl_cap_on || kernel_code)
+        return; /* a failed kernel: its caller turns it into the statement's error */
     SlPlan *p = cap.plan;
     for (int i = 0; i < nin; i++)
         if (ins[i] && !readable(ins[i]->storage)) {
@@ -185,7 +242,9 @@ void sl_kernel(SlKernelFn fn, const void *args, size_t size, SlTensor *const *in
     }
     Op *o = push_op(p, OP_KERNEL);
     o->fn = fn;
-    o->where = cap.where;
+    for (int i = 0; i < ninplace; i++)
+        if (inplace[i] && inplace[i]->storage->cap_id != cap.id)
+            o->idem = false; /* an accumulation into an older tensor */
     size_t at = (p->narena + 15) & ~(size_t)15;
     p->arena = grow(p->arena, &p->caparena, at + size, 1);
     memcpy(p->arena + at, args, size);
@@ -204,6 +263,7 @@ void sl_capture_bumped(SlTensor *t)
             cap.bump_ok[i] = cap.bump_ok[--cap.nbump_ok];
             Op *o = push_op(cap.plan, OP_BUMP);
             o->t = sl_tensor_ref(t);
+            o->idem = t->storage->cap_id == cap.id;
             return;
         }
     sl_capture_fail("it changes a tensor in place with an operation that has no replay");
@@ -230,7 +290,7 @@ void sl_capture_call(SlPlanCallFn fn, void *obj, void (*drop)(void *obj))
     o->call = fn;
     o->obj = obj;
     o->drop = drop;
-    o->where = cap.where;
+    o->idem = false;
     cap.nbump_ok = 0;
 }
 
@@ -257,8 +317,11 @@ SlPlan *sl_capture_end(const char **why)
     if (!cap.why && cap.live_nodes > 0)
         cap.why = "it builds a graph that the rest of the loop uses (a replay does not rebuild graphs)";
     size_t kernels = 0;
-    for (size_t i = 0; i < p->nops; i++)
+    for (size_t i = 0; i < p->nops; i++) {
         kernels += p->ops[i].kind == OP_KERNEL;
+        if (!cap.why && p->ops[i].kind == OP_CALL && i + 1 < p->nops && p->ops[i + 1].stmt == p->ops[i].stmt)
+            cap.why = "an optimizer call is inside a statement that goes on after it";
+    }
     if (!cap.why && kernels == 0)
         cap.why = "it runs no tensor kernels (nothing to gain)";
     *why = cap.why;
@@ -285,43 +348,53 @@ bool sl_plan_untouched(const SlPlan *p)
     return true;
 }
 
-static int kernel_code;          /* sl_kernel_fail's, 0: none */
-static char kernel_msg[256];
-
-void sl_kernel_fail(int code, const char *fmt, ...)
+/* Where interpreting the iteration again may start after ops [0, i) ran
+ * and op i failed: after the last op that is not a recomputation, if that
+ * one's statement ended before op i's */
+static long resume_after(const SlPlan *p, size_t i)
 {
-    if (kernel_code)
-        return;
-    kernel_code = code;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(kernel_msg, sizeof kernel_msg, fmt, ap);
-    va_end(ap);
+    long from = 0;
+    for (size_t k = 0; k < i; k++)
+        if (!p->ops[k].idem)
+            from = p->ops[k].stmt + 1;
+    return p->ops[i].stmt < 0 || from > p->ops[i].stmt ? -1 : from;
 }
 
-bool sl_plan_run(SlPlan *p, void *ctx, const void **where, SlError *err)
+int sl_plan_run(SlPlan *p, void *ctx, SlPlanStop *stop, SlError *err)
 {
     for (size_t i = 0; i < p->nops; i++) {
         Op *o = &p->ops[i];
         switch (o->kind) {
         case OP_KERNEL:
+            kernel_code = 0;
             o->fn(p->arena + o->off);
             if (kernel_code) {
-                sl_err(err, (SlErrCode)kernel_code, "%s", kernel_msg);
-                kernel_code = 0;
-                *where = o->where;
-                return false;
+                sl_kernel_error(err);
+                stop->where = o->where;
+                stop->resume = resume_after(p, i);
+                return SL_PLAN_ERROR;
             }
             break;
         case OP_BUMP: o->t->version->v++; break;
-        default:
+        default: {
+            unsigned long gen = sl_struct_gen;
             if (!o->call(o->obj, ctx, err)) {
-                *where = o->where;
-                return false;
+                stop->where = o->where;
+                stop->resume = -1; /* its own error, where it was made */
+                return SL_PLAN_ERROR;
+            }
+            if (sl_struct_gen != gen && i + 1 < p->nops) {
+                /* e.g. an optimizer's body replaced p.data: what follows
+                 * would read what it no longer uses (a call ends its
+                 * statement: sl_capture_end) */
+                stop->where = o->where;
+                stop->resume = o->stmt + 1;
+                return SL_PLAN_STOPPED;
             }
         }
+        }
     }
-    return true;
+    return SL_PLAN_DONE;
 }
 
 size_t sl_plan_size(const SlPlan *p) { return p->nops; }

@@ -50,11 +50,13 @@ typedef void (*SlKernelFn)(const void *args);
 void sl_kernel(SlKernelFn fn, const void *args, size_t size, SlTensor *const *ins, int nin, SlTensor *const *outs,
                int nout, SlTensor *const *inplace, int ninplace);
 
-/* What a kernel that finds its inputs wrong at a replay does (a class
- * index out of range: the check its operation made at the capture no
- * longer holds): it writes nothing out of bounds and calls this; the
- * replay then fails with err's code and the message. */
+/* What a kernel that finds its inputs wrong does (a class index out of
+ * range, which its operation checked before, changed since: at a replay,
+ * or between a forward and its backward): it writes nothing out of bounds
+ * and calls this.  The caller of sl_kernel collects the error with
+ * sl_kernel_error (true: there was one, now in err); a replay fails. */
 void sl_kernel_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool sl_kernel_error(SlError *err);
 
 /* A tensor whose contents, set now, are the same at every iteration (the
  * 1 that starts a backward): claimed without a kernel. */
@@ -105,9 +107,20 @@ bool sl_capture_active(void); /* a capture runs (recording or suspended) */
 void sl_capture_statement(long i);
 long sl_capture_failed_statement(void);
 
-/* Replay.  False with err set when a call fails; *where is the where of
- * that call (sl_capture_where's when it was recorded). */
-bool sl_plan_run(SlPlan *p, void *ctx, const void **where, SlError *err);
+/* Replay.  SL_PLAN_DONE; SL_PLAN_ERROR, err set by a kernel or a call,
+ * stop->where that operation's where, and stop->resume the statement from
+ * which interpreting the iteration again is safe and gives the error
+ * itself (every operation before it that is not a pure recomputation --
+ * a call, an accumulation into an older tensor -- ended in an earlier
+ * statement), or -1; SL_PLAN_STOPPED, a call changed the structure
+ * (sl_struct_gen), and the iteration must go on interpreted from
+ * stop->resume, the statement after that call's. */
+enum { SL_PLAN_DONE, SL_PLAN_ERROR, SL_PLAN_STOPPED };
+typedef struct SlPlanStop {
+    const void *where;
+    long resume;
+} SlPlanStop;
+int sl_plan_run(SlPlan *p, void *ctx, SlPlanStop *stop, SlError *err);
 void sl_plan_free(SlPlan *p);
 /* Whether the storages the capture made have as many references as when it
  * ended: one more means something outside the plan holds a result (a list

@@ -1362,6 +1362,7 @@ static bool attr_callee(Ctx *c, const SlAst *callee, SlValue **self, const SlBui
 /* Run a call whose arguments are in *call (the callee is fn, or direct
  * with call->self its receiver). */
 static void capture_check_call(const SlCall *call, const SlValue *fn, const SlBuiltin *direct);
+static const Ctx *cap_ctx; /* the evaluator context whose loop body is being recorded */
 static void capture_check_result(const SlCall *call, const SlBuiltin *direct, const SlValue *result);
 
 static inline SlValue *invoke(Ctx *c, const SlAst *n, SlCall *call, SlValue *fn, const SlBuiltin *direct)
@@ -1370,7 +1371,8 @@ static inline SlValue *invoke(Ctx *c, const SlAst *n, SlCall *call, SlValue *fn,
     if (sl_cap_on) {
         capture_check_call(call, fn, direct);
         const void *where = sl_capture_get_where();
-        sl_capture_where(n); /* a kernel's error at a replay points at this call */
+        if (c == cap_ctx)
+            sl_capture_where(n); /* a kernel's error at a replay points at this call (in the loop's own text) */
         if (direct)
             result = direct->fn(call);
         else if (fn->kind == SL_OBJECT && fn->u.obj.type->call)
@@ -2424,6 +2426,7 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
     c->top = false;
     c->loops++;
     *f = FLOW_NORMAL;
+    cap_ctx = c;
     for (size_t i = 0; i < r->nstmt && *f == FLOW_NORMAL; i++) {
         sl_capture_where(body->items[i]);
         sl_capture_statement((long)i);
@@ -2431,6 +2434,7 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
     }
     c->loops--;
     c->top = top;
+    cap_ctx = NULL;
     if (sl_struct_gen != gen) /* while recording or in a call it runs again (an optimizer's body) */
         sl_capture_fail("it changes the structure of what it works on (a .grad, requires_grad, an attribute)");
     const char *why = NULL;
@@ -2518,14 +2522,28 @@ static Flow replay_body(Ctx *c, const SlAst *body, Replay *r, long iteration, bo
                  "replay stopped at iteration %ld: the loop changed what it works on, or kept a result", iteration);
     }
     if (r->plan) {
-        const void *where = NULL;
-        if (!sl_plan_run(r->plan, c->s, &where, c->err)) {
-            if (where)
-                sl_err_locate(c->err, c->src, ((const SlAst *)where)->loc);
-            *stop = true;
-            return FLOW_ERROR;
+        SlPlanStop ps = {NULL, -1};
+        int st = sl_plan_run(r->plan, c->s, &ps, c->err);
+        if (st == SL_PLAN_DONE)
+            return loop_body_from(c, body, r->nstmt, stop);
+        replay_drop(r);
+        if (st == SL_PLAN_STOPPED) {
+            snprintf(replay_last, sizeof replay_last,
+                     "replay stopped at iteration %ld: a call changed what the statements work on", iteration);
+            return loop_body_from(c, body, (size_t)ps.resume, stop);
         }
-        return loop_body_from(c, body, r->nstmt, stop);
+        snprintf(replay_last, sizeof replay_last, "replay stopped at iteration %ld: an error", iteration);
+        if (ps.resume >= 0) {
+            /* interpret the iteration from there: the same error, told as
+             * the interpreter tells it (the call inside a function, its hint),
+             * and names bound as they would be */
+            sl_err_clear(c->err);
+            return loop_body_from(c, body, (size_t)ps.resume, stop);
+        }
+        if (ps.where)
+            sl_err_locate(c->err, c->src, ((const SlAst *)ps.where)->loc);
+        *stop = true;
+        return FLOW_ERROR;
     }
     if (r->nstmt && !r->tried && iteration >= 1) {
         Flow f;

@@ -2256,6 +2256,10 @@ SlTensor *sl_ag_nll_loss(SlTensor *input, SlTensor *target, SlTensor *weight, Sl
             if (none)
                 sl_capture_const(total); /* stays zero */
             sl_kernel(nll_kernel, &a, sizeof a, in, 3, out, none ? 1 : 2, NULL, 0);
+            if (sl_kernel_error(err)) {
+                sl_tensor_unref(r);
+                r = NULL;
+            }
         }
     } else if (red == SL_RED_NONE && input->ndim == 2) {
         r = new_like(input, 1, &batch, err);
@@ -2328,6 +2332,10 @@ static bool nll_backward(SlNode *nd, SlTensor *g, SlTensor **r, SlError *err)
         sl_kernel(nll_kernel, &a, sizeof a, in, 4, &gi, 1, NULL, 0);
         SlTensor *tmp[3] = {gc, tc, wc};
         unref_all(tmp, 3);
+        if (sl_kernel_error(err)) { /* a target changed since the forward (through .data) */
+            sl_tensor_unref(gi);
+            return false;
+        }
         r[0] = gi;
         return true;
     }

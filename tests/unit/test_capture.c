@@ -54,8 +54,8 @@ START_TEST(test_mm_replays)
     for (int round = 0; round < 3; round++) {
         refill(a, -1.5f);
         refill(b, 0.75f);
-        const void *where = NULL;
-        ck_assert(sl_plan_run(p, NULL, &where, &e));
+        SlPlanStop where;
+        ck_assert_int_eq(sl_plan_run(p, NULL, &where, &e), SL_PLAN_DONE);
         SlTensor *c2 = sl_tensor_mm_ex(a, false, b, false, false, &e);
         SlTensor *r2 = sl_tensor_unary(SL_FN_RELU, c2, &e);
         ck_assert_mem_eq(rs->data, f32(r2), 15 * sizeof(float));
@@ -185,11 +185,12 @@ START_TEST(test_calls_and_errors)
     SlPlan *p = sl_capture_end(&why);
     ck_assert_ptr_nonnull(p);
     ck_assert_int_eq(sl_plan_size(p), 2);
-    const void *where = NULL;
-    ck_assert(sl_plan_run(p, NULL, &where, &e));
-    ck_assert(sl_plan_run(p, NULL, &where, &e));
-    ck_assert(!sl_plan_run(p, NULL, &where, &e));
-    ck_assert_ptr_eq(where, where_mark);
+    SlPlanStop where;
+    ck_assert_int_eq(sl_plan_run(p, NULL, &where, &e), SL_PLAN_DONE);
+    ck_assert_int_eq(sl_plan_run(p, NULL, &where, &e), SL_PLAN_DONE);
+    ck_assert_int_eq(sl_plan_run(p, NULL, &where, &e), SL_PLAN_ERROR);
+    ck_assert_ptr_eq(where.where, where_mark);
+    ck_assert_int_eq(where.resume, -1);
     ck_assert(strstr(e.msg, "call 3 fails") != NULL);
     sl_err_clear(&e);
     sl_plan_free(p);
@@ -234,8 +235,8 @@ START_TEST(test_backward_replays)
         refill(b, -0.5f);
         sl_tensor_fill_d(w->grad, 0.0);
         sl_tensor_fill_d(b->grad, 0.0);
-        const void *where = NULL;
-        ck_assert(sl_plan_run(p, NULL, &where, &e));
+        SlPlanStop where;
+        ck_assert_int_eq(sl_plan_run(p, NULL, &where, &e), SL_PLAN_DONE);
         float lr = f32(loss)[0], gw[6], gb[2];
         memcpy(gw, f32(w->grad), sizeof gw);
         memcpy(gb, f32(b->grad), sizeof gb);
