@@ -2110,23 +2110,34 @@ static void target_names(const SlAst *t, NameSet *out)
 }
 
 /* the names statement n (and what it contains) binds; false when it runs a
- * :command, which may change anything */
-static bool names_bound(const SlAst *n, NameSet *out)
+ * :command, which may change anything.  With aug, a name assigned only
+ * with += -= *= /= goes there instead (a tensor changes in place: the name
+ * keeps its value; checked at the capture and at each replay) */
+static bool names_bound_aug(const SlAst *n, NameSet *out, NameSet *aug);
+
+static bool names_bound(const SlAst *n, NameSet *out) { return names_bound_aug(n, out, NULL); }
+
+static bool names_bound_aug(const SlAst *n, NameSet *out, NameSet *aug)
 {
     if (!n)
         return true;
     switch (n->kind) {
-    case SL_AST_ASSIGN: target_names(n->a, out); return true;
+    case SL_AST_ASSIGN:
+        if (aug && n->a->kind == SL_AST_NAME && n->op != SL_OP_ASSIGN && n->op != '=')
+            names_add(aug, n->a->text);
+        else
+            target_names(n->a, out);
+        return true;
     case SL_AST_FUNCDEF:
     case SL_AST_DEF:
     case SL_AST_OPTIMIZER: names_add(out, n->text); return true;
-    case SL_AST_FOR: target_names(n->a, out); return names_bound(n->c, out);
-    case SL_AST_WHILE: return names_bound(n->b, out);
-    case SL_AST_IF: return names_bound(n->b, out) && names_bound(n->c, out);
-    case SL_AST_NOGRAD: return names_bound(n->a, out);
+    case SL_AST_FOR: target_names(n->a, out); return names_bound_aug(n->c, out, aug);
+    case SL_AST_WHILE: return names_bound_aug(n->b, out, aug);
+    case SL_AST_IF: return names_bound_aug(n->b, out, aug) && names_bound_aug(n->c, out, aug);
+    case SL_AST_NOGRAD: return names_bound_aug(n->a, out, aug);
     case SL_AST_BLOCK:
         for (size_t i = 0; i < n->nitems; i++)
-            if (!names_bound(n->items[i], out))
+            if (!names_bound_aug(n->items[i], out, aug))
                 return false;
         return true;
     case SL_AST_COMMAND: return false;
@@ -2140,6 +2151,8 @@ typedef struct Replay {
     NameSet assigned;      /* names the whole body binds, and the loop variable */
     NameSet reads;         /* names those statements mention */
     NameSet bound;         /* names the leading statements bind */
+    NameSet aug;           /* names the body changes only with += and the like */
+    SlValue **aug_held;    /* their values at the capture (tensors, changed in place; borrowed) */
     SlValue **held;        /* their values after the capture (a reference each) */
     int *held_refs;        /* ... and their references then */
     int *held_trefs;       /* ... and their tensors' (0: not a tensor) */
@@ -2174,7 +2187,7 @@ static void replay_init(Replay *r, const SlAst *loop, const SlAst *target, const
     }
     target_names(target, &r->assigned);
     for (size_t i = 0; i < body->nitems; i++)
-        if (!names_bound(body->items[i], &r->assigned)) {
+        if (!names_bound_aug(body->items[i], &r->assigned, &r->aug)) {
             snprintf(replay_last, sizeof replay_last, "not replayed: the body runs a :command");
             return;
         }
@@ -2239,6 +2252,8 @@ static void replay_drop(Replay *r)
     free(r->held_refs);
     free(r->held_trefs);
     free(r->held_nrefs);
+    free(r->aug_held);
+    r->aug_held = NULL;
     r->held = NULL;
     r->held_refs = NULL;
     r->held_trefs = NULL;
@@ -2249,6 +2264,7 @@ static void replay_drop(Replay *r)
 static void replay_free(Replay *r)
 {
     replay_drop(r);
+    free(r->aug.v);
     free(r->assigned.v);
     free(r->reads.v);
     free(r->bound.v);
@@ -2257,8 +2273,12 @@ static void replay_free(Replay *r)
 /* Whether anything outside the plan took hold of what the replayed
  * statements bound (a list that keeps the loss, another name for it): a
  * replay would change what it holds. */
-static bool replay_untouched(const Replay *r)
+static bool replay_untouched(const Replay *r, const Ctx *c)
 {
+    const SlScope *sc = c->locals ? c->locals : &c->s->globals;
+    for (size_t i = 0; i < r->aug.n; i++)
+        if (sl_scope_get(sc, r->aug.v[i]) != r->aug_held[i])
+            return false; /* w -= ... did not stay in place */
     for (size_t i = 0; i < r->nheld; i++) {
         const SlTensor *t = sl_tensor_of(r->held[i]);
         if (r->held[i]->refs != r->held_refs[i] || (t && t->refs != r->held_trefs[i]))
@@ -2335,6 +2355,10 @@ static void capture_check_call(const SlCall *call, const SlValue *fn, const SlBu
         if (self && sl_optim_of(self) &&
             (strcmp(direct->name, "step") == 0 || strcmp(direct->name, "zero_grad") == 0))
             return; /* they record themselves (optim.c) */
+        if (self && sl_nn_is_module(self) &&
+            (strcmp(direct->name, "zero_grad") == 0 || strcmp(direct->name, "train") == 0 ||
+             strcmp(direct->name, "eval") == 0))
+            return; /* the same (nn.c) */
         if (!self && name_in(direct->name, capture_functions))
             return;
         sl_capture_fail("it calls a function whose effects a replay would miss");
@@ -2467,6 +2491,20 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
             if (body->items[i]->kind == SL_AST_ASSIGN)
                 names_add(&r->bound, body->items[i]->a->text);
         SlScope *sc = c->locals ? c->locals : &c->s->globals;
+        r->aug_held = calloc(r->aug.n + 1, sizeof *r->aug_held);
+        if (!r->aug_held)
+            abort();
+        for (size_t i = 0; i < r->aug.n; i++) {
+            SlValue *v = sl_scope_get(sc, r->aug.v[i]);
+            r->aug_held[i] = v;
+            if (!v || !sl_tensor_of(v)) {
+                replay_drop(r);
+                snprintf(replay_last, sizeof replay_last,
+                         "not replayed: %s changes with += and the like, and is not a tensor", r->aug.v[i]);
+                cache_of(r->loop)->pos++;
+                return true;
+            }
+        }
         r->held = calloc(r->bound.n + 1, sizeof *r->held);
         r->held_refs = calloc(r->bound.n + 1, sizeof *r->held_refs);
         r->held_trefs = calloc(r->bound.n + 1, sizeof *r->held_trefs);
@@ -2516,7 +2554,7 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
 /* One iteration of a loop body, replayed when it can be. */
 static Flow replay_body(Ctx *c, const SlAst *body, Replay *r, long iteration, bool *stop)
 {
-    if (r->plan && (r->gen != sl_struct_gen || r->no_grad != sl_no_grad_depth || !replay_untouched(r))) {
+    if (r->plan && (r->gen != sl_struct_gen || r->no_grad != sl_no_grad_depth || !replay_untouched(r, c))) {
         replay_drop(r);
         snprintf(replay_last, sizeof replay_last,
                  "replay stopped at iteration %ld: the loop changed what it works on, or kept a result", iteration);

@@ -1446,6 +1446,28 @@ static SlValue *m_named_parameters(SlCall *c)
     return list;
 }
 
+static void zero_grads(const SlValue *self, bool to_none);
+
+/* A recorded loop body's module.zero_grad(), train() and eval(), run again
+ * at each replay (capture.h); obj is the module's value */
+static bool replay_zero_grad(void *obj, void *ctx, SlError *err)
+{
+    (void)ctx;
+    (void)err;
+    zero_grads(obj, false);
+    return true;
+}
+
+static bool replay_zero_grad_none(void *obj, void *ctx, SlError *err)
+{
+    (void)ctx;
+    (void)err;
+    zero_grads(obj, true);
+    return true;
+}
+
+static void drop_value(void *obj) { sl_unref(obj); }
+
 static SlValue *m_zero_grad(SlCall *c)
 {
     static const char *const names[] = {"set_to_none", NULL};
@@ -1453,8 +1475,17 @@ static SlValue *m_zero_grad(SlCall *c)
     bool to_none = false;
     if (!bind(c, "zero_grad", names, 0, v) || (v[0] && !bool_arg(c, "zero_grad", "set_to_none", v[0], &to_none)))
         return NULL;
+    sl_capture_suspend();
+    zero_grads(c->self, to_none);
+    sl_capture_resume();
+    sl_capture_call(to_none ? replay_zero_grad_none : replay_zero_grad, sl_ref(c->self), drop_value);
+    return SL_NONE_V;
+}
+
+static void zero_grads(const SlValue *self, bool to_none)
+{
     Params p = {0};
-    module_params(SELF_MOD, "", &p);
+    module_params(mod_of(self), "", &p);
     for (size_t i = 0; i < p.n; i++) {
         SlTensor *t = p.t[i];
         if (!t->grad)
@@ -1468,7 +1499,6 @@ static SlValue *m_zero_grad(SlCall *c)
         }
     }
     params_free(&p);
-    return SL_NONE_V;
 }
 
 static SlValue *m_forward(SlCall *c) { return forward(c->self, c); }
@@ -1478,6 +1508,22 @@ static void set_training(Module *m, bool mode)
     m->training = mode;
     for (size_t i = 0; i < m->n; i++)
         set_training(mod_of(m->items[i]), mode);
+}
+
+static bool replay_train(void *obj, void *ctx, SlError *err)
+{
+    (void)ctx;
+    (void)err;
+    set_training(mod_of(obj), true);
+    return true;
+}
+
+static bool replay_eval(void *obj, void *ctx, SlError *err)
+{
+    (void)ctx;
+    (void)err;
+    set_training(mod_of(obj), false);
+    return true;
 }
 
 static SlValue *m_train(SlCall *c)
@@ -1493,6 +1539,7 @@ static SlValue *m_train(SlCall *c)
         mode = v[0]->u.b;
     }
     set_training(SELF_MOD, mode);
+    sl_capture_call(mode ? replay_train : replay_eval, sl_ref(c->self), drop_value);
     return sl_ref(c->self);
 }
 
@@ -1501,6 +1548,7 @@ static SlValue *m_eval(SlCall *c)
     if (!no_args(c, "eval"))
         return NULL;
     set_training(SELF_MOD, false);
+    sl_capture_call(replay_eval, sl_ref(c->self), drop_value);
     return sl_ref(c->self);
 }
 

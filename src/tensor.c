@@ -1996,6 +1996,67 @@ static void binary_kernel(const void *args)
     }
 }
 
+/* + - * / with broadcasting: a and b read through strides (0 where
+ * broadcast) over the output's shape, the output contiguous; each element
+ * as binary()'s loops compute it */
+typedef struct StridedArgs {
+    const void *a, *b;
+    void *r;
+    int ndim;
+    int64_t n, shape[SL_TENSOR_MAXDIM], sa[SL_TENSOR_MAXDIM], sb[SL_TENSOR_MAXDIM];
+    double alpha;
+    SlTOp op;
+    bool f64;
+} StridedArgs;
+
+#define STRIDED(T, EXPR)                                                                                       \
+    do {                                                                                                       \
+        const T *pa = k->a, *pb = k->b;                                                                        \
+        T *pr = k->r;                                                                                          \
+        int64_t idx[SL_TENSOR_MAXDIM] = {0}, oa = 0, ob = 0;                                                   \
+        for (int64_t i = 0; i < k->n; i++) {                                                                   \
+            T x = pa[oa], y = pb[ob];                                                                          \
+            pr[i] = EXPR;                                                                                      \
+            for (int d = k->ndim - 1; d >= 0; d--) {                                                           \
+                oa += k->sa[d];                                                                                \
+                ob += k->sb[d];                                                                                \
+                if (++idx[d] < k->shape[d])                                                                    \
+                    break;                                                                                     \
+                oa -= k->sa[d] * k->shape[d];                                                                  \
+                ob -= k->sb[d] * k->shape[d];                                                                  \
+                idx[d] = 0;                                                                                    \
+            }                                                                                                  \
+        }                                                                                                      \
+    } while (0)
+
+static void strided_kernel(const void *args)
+{
+    const StridedArgs *k = args;
+    if (k->f64) {
+        double al = k->alpha;
+        STRIDED(double, d_op(k->op, x, y, al));
+        return;
+    }
+    float fal = (float)k->alpha;
+    switch (k->op) {
+    case SL_T_ADD:
+        if (fal == 1.0f)
+            STRIDED(float, x + y);
+        else
+            STRIDED(float, fmaf(y, fal, x));
+        break;
+    case SL_T_SUB:
+        if (fal == 1.0f)
+            STRIDED(float, x - y);
+        else
+            STRIDED(float, fmaf(y, -fal, x));
+        break;
+    case SL_T_MUL: STRIDED(float, x * y); break;
+    default: STRIDED(float, x / y); break;
+    }
+}
+#undef STRIDED
+
 static SlTensor *binary_flat(SlTOp op, const SlTensor *a, const SlTensor *b, double alpha, SlDTypeP ct, int nd,
                              const int64_t *shape)
 {
@@ -2069,6 +2130,29 @@ static SlTensor *binary(SlTOp op, const SlTensor *a, const SlTensor *b, double a
     }
     SlDType outdt = is_cmp(op) ? SL_DT_BOOL : ct.dt;
     SlTensor *r = tensor_new(outdt, nd, shape, ct.prec);
+    if ((ct.dt == SL_DT_F32 || ct.dt == SL_DT_F64) &&
+        (op == SL_T_ADD || op == SL_T_SUB || op == SL_T_MUL || op == SL_T_DIV)) {
+        /* broadcasting + - * /: one kernel over the output in order */
+        StridedArgs k = {.a = (const char *)A->storage->data + (size_t)A->offset * dtype_size(ct.dt),
+                         .b = (const char *)B->storage->data + (size_t)B->offset * dtype_size(ct.dt),
+                         .r = r->storage->data, .ndim = nd, .n = sl_tensor_numel(r), .alpha = alpha, .op = op,
+                         .f64 = ct.dt == SL_DT_F64};
+        for (int d = 0; d < nd; d++) {
+            int da = d - (nd - A->ndim), db = d - (nd - B->ndim);
+            k.shape[d] = shape[d];
+            k.sa[d] = da < 0 || A->shape[da] == 1 ? 0 : A->strides[da];
+            k.sb[d] = db < 0 || B->shape[db] == 1 ? 0 : B->strides[db];
+        }
+        if (A->wrapped)
+            sl_capture_const(A);
+        if (B->wrapped)
+            sl_capture_const(B);
+        SlTensor *in[2] = {A, B};
+        sl_kernel(strided_kernel, &k, sizeof k, in, 2, &r, 1, NULL, 0);
+        sl_tensor_unref(A);
+        sl_tensor_unref(B);
+        return r;
+    }
     Iter it;
     iter_init(&it, nd, shape, r, A, B);
     switch (ct.dt) {
@@ -2186,6 +2270,52 @@ SlTensor *sl_tensor_mul_scalar(const SlTensor *x, double v, SlError *err)
 
 SlTensor *sl_tensor_neg(const SlTensor *x, SlError *err) { return sl_tensor_unary(SL_TU_NEG, x, err); }
 
+/* pow_tensor_scalar over contiguous floats, as a kernel (the same cases as
+ * the strided loops below) */
+typedef struct PowArgs {
+    const void *x;
+    void *r;
+    int64_t n;
+    double e;
+    bool f64;
+} PowArgs;
+
+static void pow_kernel(const void *args)
+{
+    const PowArgs *a = args;
+    double e = a->e;
+    int64_t n = a->n;
+    if (!a->f64) {
+        const float *px = a->x;
+        float *pr = a->r;
+        if (e == 2.0)
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = px[i] * px[i];
+        else if (e == 3.0)
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = px[i] * px[i] * px[i];
+        else if (e == -2.0)
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = (float)(1.0 / (double)(px[i] * px[i]));
+        else
+            sl_vm_powf(pr, px, e, n);
+    } else {
+        const double *px = a->x;
+        double *pr = a->r;
+        if (e == 2.0)
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = px[i] * px[i];
+        else if (e == 3.0)
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = px[i] * px[i] * px[i];
+        else if (e == -2.0)
+            for (int64_t i = 0; i < n; i++)
+                pr[i] = 1.0 / (px[i] * px[i]);
+        else
+            sl_vm_pow(pr, px, e, n);
+    }
+}
+
 /* x ** e, the exponent a Python number: torch's pow_tensor_scalar. */
 SlTensor *sl_tensor_pow_scalar(const SlTensor *x, double e, SlError *err)
 {
@@ -2203,6 +2333,13 @@ SlTensor *sl_tensor_pow_scalar(const SlTensor *x, double e, SlError *err)
     if (e == -1.0)
         return sl_tensor_unary(SL_TU_RECIPROCAL, x, err);
     SlTensor *r = tensor_new(x->dtype, x->ndim, x->shape, sl_tensor_prec(x));
+    if ((x->dtype == SL_DT_F32 || x->dtype == SL_DT_F64) && sl_tensor_is_contiguous(x)) {
+        PowArgs a = {.x = (const char *)x->storage->data + (size_t)x->offset * dtype_size(x->dtype),
+                     .r = r->storage->data, .n = sl_tensor_numel(x), .e = e, .f64 = x->dtype == SL_DT_F64};
+        SlTensor *in = (SlTensor *)x;
+        sl_kernel(pow_kernel, &a, sizeof a, &in, 1, &r, 1, NULL, 0);
+        return r;
+    }
     Iter it;
     iter_init(&it, x->ndim, x->shape, r, x, NULL);
     switch (x->dtype) {
