@@ -369,6 +369,76 @@ START_TEST(test_classifiers_same_both_ways)
 }
 END_TEST
 
+/* what tutorials write: a hand-written model updated by hand in no_grad,
+ * x ** 2, a broadcast bias, module.zero_grad()/train()/eval() */
+START_TEST(test_tutorial_loops_same_both_ways)
+{
+    static const char *const setup = "torch.manual_seed(0)\n"
+                                      "X = torch.randn(16, 3)\n"
+                                      "Y = torch.randn(16, 1)\n";
+    static const char *const loops[][2] = {
+        {"w = torch.randn(3, 1, requires_grad=True)\n"
+         "b = torch.zeros(1, requires_grad=True)\n"
+         "def forward(x) { return x @ w + b }\n"
+         "for epoch in range(100) {\n"
+         "    y_pred = forward(X)\n"
+         "    l = ((y_pred - Y) ** 2).mean()\n"
+         "    l.backward()\n"
+         "    no_grad {\n"
+         "        w -= 0.05 * w.grad\n"
+         "        b -= 0.05 * b.grad\n"
+         "    }\n"
+         "    w.grad.zero_()\n"
+         "    b.grad.zero_()\n"
+         "}\n"
+         "print(l.item(), w)\n",
+         "on; last loop: replayed 3 of the body's 6 statements"},
+        {"W1 = torch.randn(3, 8, requires_grad=True)\n"
+         "b1 = torch.zeros(8, requires_grad=True)\n"
+         "W2 = torch.randn(8, 1, requires_grad=True)\n"
+         "opt = optim.Adam([W1, b1, W2], lr=0.01)\n"
+         "for epoch in range(100) {\n"
+         "    opt.zero_grad()\n"
+         "    h = torch.tanh(X @ W1 + b1)\n"
+         "    loss = (h @ W2 - Y).pow(2).mean() + (h ** 3).sum() * 0.001\n"
+         "    loss.backward()\n"
+         "    opt.step()\n"
+         "}\n"
+         "print(loss.item(), b1.grad)\n",
+         "on; last loop: replayed 5 of the body's 5 statements"},
+        {"model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))\n"
+         "opt = optim.SGD(model.parameters(), lr=0.05)\n"
+         "for epoch in range(100) {\n"
+         "    model.train()\n"
+         "    model.zero_grad()\n"
+         "    loss = F.mse_loss(model(X), Y)\n"
+         "    loss.backward()\n"
+         "    opt.step()\n"
+         "    model.eval()\n"
+         "}\n"
+         "print(loss.item(), model.training)\n",
+         "on; last loop: replayed 6 of the body's 6 statements"},
+        /* a number changed with += is rebound each time: not replayed */
+        {"w = torch.randn(3, 1, requires_grad=True)\n"
+         "lr = 0.1\n"
+         "for epoch in range(20) {\n"
+         "    l = ((X @ w - Y) ** 2).mean() * lr\n"
+         "    l.backward()\n"
+         "    lr -= 0.001\n"
+         "}\n"
+         "print(l.item(), w.grad)\n",
+         "on; last loop: not replayed: lr changes with += and the like, and is not a tensor"},
+    };
+    for (size_t i = 0; i < sizeof loops / sizeof loops[0]; i++) {
+        char *t = NULL;
+        if (asprintf(&t, "%s%s", setup, loops[i][0]) < 0)
+            abort();
+        same_both_ways(t, loops[i][1]);
+        free(t);
+    }
+}
+END_TEST
+
 /* a kernel that finds its inputs wrong at a replay fails it as the
  * operation would: a class index changed in place to one out of range */
 START_TEST(test_kernel_error_at_replay)
@@ -497,6 +567,7 @@ int main(void)
     tcase_add_test(te, test_optimizers_same_both_ways);
     tcase_add_test(te, test_classifiers_same_both_ways);
     tcase_add_test(te, test_kernel_error_at_replay);
+    tcase_add_test(te, test_tutorial_loops_same_both_ways);
     tcase_add_test(te, test_rest_of_body_interpreted);
     tcase_add_test(te, test_what_stops_a_replay);
     suite_add_tcase(su, te);
