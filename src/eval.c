@@ -2162,6 +2162,7 @@ typedef struct Replay {
     unsigned long gen;     /* sl_struct_gen when it was made */
     int no_grad;           /* sl_no_grad_depth then */
     bool tried;            /* a capture was tried (and not to be retried) */
+    const char *first_why; /* why the first capture failed */
     int tries;
 } Replay;
 
@@ -2537,7 +2538,10 @@ static bool replay_capture(Ctx *c, const SlAst *body, Replay *r, Flow *f)
         snprintf(replay_last, sizeof replay_last, "replayed %zu of the body's %zu statements (%zu operations)",
                  r->nstmt, body->nitems, sl_plan_size(plan));
     } else {
-        snprintf(replay_last, sizeof replay_last, "not replayed: %s", why ? why : "?");
+        /* the first failure says most (a retry's is often its consequence) */
+        if (!r->first_why)
+            r->first_why = why;
+        snprintf(replay_last, sizeof replay_last, "not replayed: %s", r->first_why ? r->first_why : "?");
         /* failed in a later statement: the ones before it may replay, tried
          * at the next iteration */
         long at = sl_capture_failed_statement();

@@ -1538,6 +1538,32 @@ static bool softmax_backward(SlNode *nd, SlTensor *g, SlTensor **r, SlError *err
  * backward grad or grad * slope by the sign of the saved input.
  * ------------------------------------------------------------------------- */
 
+/* leaky_relu's forward (b = a) and backward (b = the gradient) over
+ * contiguous floats, as a kernel */
+typedef struct LeakyArgs {
+    const void *a, *b;
+    void *r;
+    int64_t n;
+    double slope;
+    bool f64;
+} LeakyArgs;
+
+static void leaky_kernel(const void *args)
+{
+    const LeakyArgs *k = args;
+    if (!k->f64) {
+        const float *a = k->a, *b = k->b;
+        float s = (float)k->slope, *o = k->r;
+        for (int64_t i = 0; i < k->n; i++)
+            o[i] = a[i] > 0.0f ? b[i] : b[i] * s;
+    } else {
+        const double *a = k->a, *b = k->b;
+        double *o = k->r;
+        for (int64_t i = 0; i < k->n; i++)
+            o[i] = a[i] > 0.0 ? b[i] : b[i] * k->slope;
+    }
+}
+
 static SlTensor *leaky(const SlTensor *x, const SlTensor *g, double slope, SlError *err)
 {
     /* g NULL: forward; else backward (grad where x > 0, grad * slope elsewhere) */
@@ -1546,18 +1572,14 @@ static SlTensor *leaky(const SlTensor *x, const SlTensor *g, double slope, SlErr
     int64_t n = sl_tensor_numel(x);
     if (r) {
         switch (x->dtype) {
-        case SL_DT_F32: {
-            const float *a = FP(xc), *b = gc ? FP(gc) : a;
-            float s = (float)slope, *o = FP(r);
-            for (int64_t i = 0; i < n; i++)
-                o[i] = a[i] > 0.0f ? b[i] : b[i] * s;
-            break;
-        }
+        case SL_DT_F32:
         case SL_DT_F64: {
-            const double *a = DP(xc), *b = gc ? DP(gc) : a;
-            double *o = DP(r);
-            for (int64_t i = 0; i < n; i++)
-                o[i] = a[i] > 0.0 ? b[i] : b[i] * slope;
+            bool f64 = x->dtype == SL_DT_F64;
+            LeakyArgs k = {.a = f64 ? (const void *)DP(xc) : (const void *)FP(xc), .r = r->storage->data, .n = n,
+                           .slope = slope, .f64 = f64};
+            k.b = !gc ? k.a : f64 ? (const void *)DP(gc) : (const void *)FP(gc);
+            SlTensor *in[2] = {xc, gc};
+            sl_kernel(leaky_kernel, &k, sizeof k, in, gc ? 2 : 1, &r, 1, NULL, 0);
             break;
         }
         default: {
