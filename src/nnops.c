@@ -1840,6 +1840,61 @@ SlTensor *sl_ag_l1_loss(SlTensor *input, SlTensor *target, SlReduction red, SlEr
 
 /* binary_cross_entropy: (t - 1) * max(log(1 - x), -100) - t * max(log(x), -100)
  * with glibc's logf (torch's scalar cpu_kernel), times the weight */
+/* binary_cross_entropy's elements (x checked in [0, 1] at every run: a
+ * replay's may have changed) and the input's gradient, over contiguous
+ * floats, as kernels; the same operations in the same order as the loops
+ * they stand for */
+typedef struct BceArgs {
+    const void *x, *t, *w, *g;
+    void *o;
+    int64_t n;
+    bool f64, bwd, mean;
+} BceArgs;
+
+#define BCE_KERNEL(T, NAME, LOG, EPS)                                                                          \
+    static void NAME(const BceArgs *k)                                                                         \
+    {                                                                                                          \
+        const T *x = k->x, *t = k->t, *w = k->w, *g = k->g;                                                    \
+        T *o = k->o;                                                                                           \
+        int64_t n = k->n;                                                                                      \
+        if (!k->bwd) {                                                                                         \
+            for (int64_t i = 0; i < n; i++) {                                                                  \
+                if (!(x[i] >= 0 && x[i] <= 1)) {                                                               \
+                    sl_kernel_fail(SL_E_VALUE, "all elements of input should be between 0 and 1");             \
+                    return;                                                                                    \
+                }                                                                                              \
+                T l1 = LOG((T)1 - x[i]), l0 = LOG(x[i]);                                                       \
+                l1 = l1 < (T)-100 ? (T)-100 : l1;                                                              \
+                l0 = l0 < (T)-100 ? (T)-100 : l0;                                                              \
+                o[i] = (t[i] - (T)1) * l1 - t[i] * l0;                                                         \
+                if (w)                                                                                         \
+                    o[i] = o[i] * w[i];                                                                        \
+            }                                                                                                  \
+            return;                                                                                            \
+        }                                                                                                      \
+        for (int64_t i = 0; i < n; i++) {                                                                      \
+            T d = ((T)1 - x[i]) * x[i];                                                                        \
+            d = d < (T)(EPS) ? (T)(EPS) : d;                                                                   \
+            o[i] = g[i] * (x[i] - t[i]) / d;                                                                   \
+        }                                                                                                      \
+        for (int64_t i = 0; w && i < n; i++)                                                                   \
+            o[i] = o[i] * w[i];                                                                                \
+        for (int64_t i = 0; k->mean && i < n; i++)                                                             \
+            o[i] = o[i] / (T)n;                                                                                \
+    }
+BCE_KERNEL(float, bce_f32, logf, 1e-12f)
+BCE_KERNEL(double, bce_f64, log, (double)1e-12f)
+#undef BCE_KERNEL
+
+static void bce_kernel(const void *args)
+{
+    const BceArgs *k = args;
+    if (k->f64)
+        bce_f64(k);
+    else
+        bce_f32(k);
+}
+
 SlTensor *sl_ag_bce_loss(SlTensor *input, SlTensor *target, SlTensor *weight, SlReduction red, SlError *err)
 {
     if (!same_shape(input, target)) {
@@ -1878,6 +1933,17 @@ SlTensor *sl_ag_bce_loss(SlTensor *input, SlTensor *target, SlTensor *weight, Sl
     int64_t n = sl_tensor_numel(input);
     SlTensor *el = new_like(input, input->ndim, input->shape, err);
     bool ok = el != NULL;
+    if (ok && (input->dtype == SL_DT_F32 || input->dtype == SL_DT_F64)) {
+        bool f64 = input->dtype == SL_DT_F64;
+        BceArgs k = {.x = f64 ? (const void *)DP(xc) : (const void *)FP(xc),
+                     .t = f64 ? (const void *)DP(tc) : (const void *)FP(tc),
+                     .w = !wc ? NULL : f64 ? (const void *)DP(wc) : (const void *)FP(wc), .o = el->storage->data,
+                     .n = n, .f64 = f64};
+        SlTensor *in[3] = {xc, tc, wc};
+        sl_kernel(bce_kernel, &k, sizeof k, in, 3, &el, 1, NULL, 0);
+        ok = !sl_kernel_error(err);
+        n = 0; /* done: the loop below is mpfr's */
+    }
     for (int64_t i = 0; ok && i < n; i++) {
         switch (input->dtype) {
         case SL_DT_F32: {
@@ -1972,6 +2038,18 @@ static bool bce_backward(SlNode *nd, SlTensor *g, SlTensor **r, SlError *err)
         SlTensor *o = new_like(x, x->ndim, x->shape, err);
         if (!o)
             break;
+        if (which == 0 && (dt == SL_DT_F32 || dt == SL_DT_F64)) {
+            bool f64 = dt == SL_DT_F64;
+            BceArgs k = {.x = f64 ? (const void *)DP(xc) : (const void *)FP(xc),
+                         .t = f64 ? (const void *)DP(tc) : (const void *)FP(tc),
+                         .g = f64 ? (const void *)DP(gc) : (const void *)FP(gc),
+                         .w = !wc ? NULL : f64 ? (const void *)DP(wc) : (const void *)FP(wc), .o = o->storage->data,
+                         .n = n, .f64 = f64, .bwd = true, .mean = mean};
+            SlTensor *in[4] = {xc, tc, gc, wc};
+            sl_kernel(bce_kernel, &k, sizeof k, in, 4, &o, 1, NULL, 0);
+            r[which] = o;
+            continue;
+        }
         if (dt == SL_DT_F32) {
             const float *xa = FP(xc), *ta = FP(tc), *ga = FP(gc), *wa = wc ? FP(wc) : NULL;
             float *oa = FP(o);

@@ -418,6 +418,19 @@ START_TEST(test_tutorial_loops_same_both_ways)
          "}\n"
          "print(loss.item(), model.training)\n",
          "on; last loop: replayed 6 of the body's 6 statements"},
+        {"Yb = (Y > 0).float()\n"
+         "W = torch.ones(16, 1) * 0.5\n"
+         "model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid())\n"
+         "opt = optim.SGD(model.parameters(), lr=0.5, momentum=0.9)\n"
+         "crit = nn.BCELoss()\n"
+         "for epoch in range(100) {\n"
+         "    opt.zero_grad()\n"
+         "    loss = crit(model(X), Yb) + F.binary_cross_entropy(model(X), Yb, weight=W, reduction=\"sum\") * 0.01\n"
+         "    loss.backward()\n"
+         "    opt.step()\n"
+         "}\n"
+         "print(loss.item())\n",
+         "on; last loop: replayed 4 of the body's 4 statements"},
         /* a number changed with += is rebound each time: not replayed */
         {"w = torch.randn(3, 1, requires_grad=True)\n"
          "lr = 0.1\n"
