@@ -2542,51 +2542,39 @@ typedef struct UnaryArgs {
  * one; Sleef's (torch's vml) over all of them; sigmoid as torch's
  * cpu_kernel_vec: whole 16-float (8-double) blocks through the vectorised
  * kernel (Sleef exp), the tail through std::exp */
+#define UNARY(T, VEC, VM, EXP, UN)                                                                             \
+    do {                                                                                                       \
+        const T *px = a->x;                                                                                    \
+        T *pr = a->r;                                                                                          \
+        if (fn == SL_FN_RELU) {                                                                                \
+            for (int64_t i = 0; i < n; i++)                                                                    \
+                pr[i] = px[i] < 0 ? (T)0 : px[i];                                                              \
+        } else if (fn == SL_FN_SIGMOID) {                                                                      \
+            int64_t vec = sl_vm_sleef() ? n - n % VEC : 0;                                                     \
+            for (int64_t i = 0; i < vec; i++)                                                                  \
+                pr[i] = (T)0 - px[i];                                                                          \
+            VM(SL_FN_EXP, pr, pr, vec);                                                                        \
+            for (int64_t i = 0; i < n; i++)                                                                    \
+                pr[i] = i < vec ? (T)1 / ((T)1 + pr[i]) : (T)1 / ((T)1 + EXP(-px[i]));                         \
+        } else if (sl_vm_has(fn)) {                                                                            \
+            VM(fn, pr, px, n);                                                                                 \
+        } else {                                                                                               \
+            for (int64_t i = 0; i < n; i++)                                                                    \
+                pr[i] = UN(fn, px[i]);                                                                         \
+        }                                                                                                      \
+    } while (0)
+
 static void unary_kernel(const void *args)
 {
     const UnaryArgs *a = args;
     int fn = a->fn;
     int64_t n = a->n;
-    if (!a->f64) {
-        const float *px = a->x;
-        float *pr = a->r;
-        if (fn == SL_FN_RELU) {
-            for (int64_t i = 0; i < n; i++)
-                pr[i] = px[i] < 0 ? 0.0f : px[i];
-        } else if (fn == SL_FN_SIGMOID) {
-            int64_t vec = sl_vm_sleef() ? n - n % 16 : 0;
-            for (int64_t i = 0; i < vec; i++)
-                pr[i] = 0.0f - px[i];
-            sl_vm_f32(SL_FN_EXP, pr, pr, vec);
-            for (int64_t i = 0; i < n; i++)
-                pr[i] = i < vec ? 1.0f / (1.0f + pr[i]) : 1.0f / (1.0f + expf(-px[i]));
-        } else if (sl_vm_has(fn)) {
-            sl_vm_f32(fn, pr, px, n);
-        } else {
-            for (int64_t i = 0; i < n; i++)
-                pr[i] = f_un(fn, px[i]);
-        }
-    } else {
-        const double *px = a->x;
-        double *pr = a->r;
-        if (fn == SL_FN_RELU) {
-            for (int64_t i = 0; i < n; i++)
-                pr[i] = px[i] < 0 ? 0.0 : px[i];
-        } else if (fn == SL_FN_SIGMOID) {
-            int64_t vec = sl_vm_sleef() ? n - n % 8 : 0;
-            for (int64_t i = 0; i < vec; i++)
-                pr[i] = 0.0 - px[i];
-            sl_vm_f64(SL_FN_EXP, pr, pr, vec);
-            for (int64_t i = 0; i < n; i++)
-                pr[i] = i < vec ? 1.0 / (1.0 + pr[i]) : 1.0 / (1.0 + exp(-px[i]));
-        } else if (sl_vm_has(fn)) {
-            sl_vm_f64(fn, pr, px, n);
-        } else {
-            for (int64_t i = 0; i < n; i++)
-                pr[i] = d_un(fn, px[i]);
-        }
-    }
+    if (a->f64)
+        UNARY(double, 8, sl_vm_f64, exp, d_un);
+    else
+        UNARY(float, 16, sl_vm_f32, expf, f_un);
 }
+#undef UNARY
 
 SlTensor *sl_tensor_unary(int fn, const SlTensor *x, SlError *err)
 {
@@ -2604,54 +2592,27 @@ SlTensor *sl_tensor_unary(int fn, const SlTensor *x, SlError *err)
     } else if (dt == SL_DT_BOOL && fn != SL_TU_NOT) {
         dt = fn == SL_FN_ABS || fn == SL_FN_RELU || fn == SL_FN_SIGN ? SL_DT_BOOL : SL_DT_I64;
     }
-    if (dt == x->dtype && (dt == SL_DT_F32 || dt == SL_DT_F64) && sl_tensor_is_contiguous(x)) {
-        /* the common case: one pass over contiguous floats, a kernel */
-        SlTensor *r = tensor_new(dt, x->ndim, x->shape, 0);
-        UnaryArgs a = {.fn = fn, .x = (const char *)x->storage->data + (size_t)x->offset * dtype_size(dt),
-                       .r = r->storage->data, .n = sl_tensor_numel(x), .f64 = dt == SL_DT_F64};
-        SlTensor *in = (SlTensor *)x;
-        sl_kernel(unary_kernel, &a, sizeof a, &in, 1, &r, 1, NULL, 0);
-        return r;
-    }
     SlTensor *X = as_type(x, (SlDTypeP){dt, sl_tensor_prec(x)});
     SlTensor *r = tensor_new(dt, x->ndim, x->shape, sl_tensor_prec(x));
+    if ((dt == SL_DT_F32 || dt == SL_DT_F64) && sl_tensor_is_contiguous(X)) {
+        /* the common case: one pass over contiguous floats, a kernel */
+        UnaryArgs a = {.fn = fn, .x = (const char *)X->storage->data + (size_t)X->offset * dtype_size(dt),
+                       .r = r->storage->data, .n = sl_tensor_numel(X), .f64 = dt == SL_DT_F64};
+        sl_kernel(unary_kernel, &a, sizeof a, &X, 1, &r, 1, NULL, 0);
+        sl_tensor_unref(X);
+        return r;
+    }
     Iter it;
     iter_init(&it, x->ndim, x->shape, r, X, NULL);
     switch (dt) {
     case SL_DT_F32: {
         float *pr = F32P(r), *px = F32P(X);
-        if (fn == SL_FN_SIGMOID && sl_tensor_is_contiguous(X)) {
-            /* torch's cpu_kernel_vec: whole 16-element blocks through the
-             * vectorised kernel (Sleef exp), the tail through std::exp */
-            int64_t n = it.n, vec = sl_vm_sleef() ? n - n % 16 : 0;
-            const float *xp = px + X->offset;
-            for (int64_t i = 0; i < vec; i++)
-                pr[i] = 0.0f - xp[i];
-            sl_vm_f32(SL_FN_EXP, pr, pr, vec);
-            for (int64_t i = 0; i < n; i++)
-                pr[i] = i < vec ? 1.0f / (1.0f + pr[i]) : 1.0f / (1.0f + expf(-xp[i]));
-        } else if (sl_vm_has(fn) && sl_tensor_is_contiguous(X)) {
-            sl_vm_f32(fn, pr, px + X->offset, it.n);
-        } else {
-            ITER(&it, o, p, q, pr[o] = f_un(fn, px[p]));
-        }
+        ITER(&it, o, p, q, pr[o] = f_un(fn, px[p]));
         break;
     }
     case SL_DT_F64: {
         double *pr = F64P(r), *px = F64P(X);
-        if (fn == SL_FN_SIGMOID && sl_tensor_is_contiguous(X)) {
-            int64_t n = it.n, vec = sl_vm_sleef() ? n - n % 8 : 0;
-            const double *xp = px + X->offset;
-            for (int64_t i = 0; i < vec; i++)
-                pr[i] = 0.0 - xp[i];
-            sl_vm_f64(SL_FN_EXP, pr, pr, vec);
-            for (int64_t i = 0; i < n; i++)
-                pr[i] = i < vec ? 1.0 / (1.0 + pr[i]) : 1.0 / (1.0 + exp(-xp[i]));
-        } else if (sl_vm_has(fn) && sl_tensor_is_contiguous(X)) {
-            sl_vm_f64(fn, pr, px + X->offset, it.n);
-        } else {
-            ITER(&it, o, p, q, pr[o] = d_un(fn, px[p]));
-        }
+        ITER(&it, o, p, q, pr[o] = d_un(fn, px[p]));
         break;
     }
     case SL_DT_I64: {
