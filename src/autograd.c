@@ -239,31 +239,11 @@ bool sl_ag_retain_grad(SlTensor *t, SlError *err)
  * released at the end, so the formulas read like torch's one-liners.
  * ------------------------------------------------------------------------- */
 
-typedef struct Sc {
-    SlTensor *t[64];   /* intermediates */
-    int n;
-    SlError *err;
-} Sc;
+typedef SlScratch Sc; /* autograd_internal.h */
 
-static SlTensor *K(Sc *s, SlTensor *t)
-{
-    if (!t)
-        return NULL;
-    if (s->n == 64) {
-        sl_err(s->err, SL_E_INTERNAL, "backward formula too long");
-        sl_tensor_unref(t);
-        return NULL;
-    }
-    s->t[s->n++] = t;
-    return t;
-}
+static SlTensor *K(Sc *s, SlTensor *t) { return sl_scratch_keep(s, t); }
 
-static void sc_free(Sc *s)
-{
-    for (int i = 0; i < s->n; i++)
-        sl_tensor_unref(s->t[i]);
-    s->n = 0;
-}
+static void sc_free(Sc *s) { sl_scratch_free(s); }
 
 static SlTensor *B(Sc *s, SlTOp op, SlTensor *a, SlTensor *b)
 {

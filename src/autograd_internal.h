@@ -27,4 +27,33 @@ bool sl_nnops_owns(SlNodeKind kind);
 bool sl_extra_backward(SlNode *n, SlTensor *g, SlTensor **r, SlError *err);
 bool sl_extra_owns(SlNodeKind kind);
 
+/* Scratch space for backward formulas: every intermediate is kept here and
+ * released at the end, so the formulas read like torch's one-liners. */
+typedef struct SlScratch {
+    SlTensor *t[64]; /* intermediates */
+    int n;
+    SlError *err;
+} SlScratch;
+
+/* Keep t (a new reference, or NULL after an error) until sl_scratch_free. */
+static inline SlTensor *sl_scratch_keep(SlScratch *s, SlTensor *t)
+{
+    if (!t)
+        return NULL;
+    if (s->n == 64) {
+        sl_err(s->err, SL_E_INTERNAL, "backward formula too long");
+        sl_tensor_unref(t);
+        return NULL;
+    }
+    s->t[s->n++] = t;
+    return t;
+}
+
+static inline void sl_scratch_free(SlScratch *s)
+{
+    for (int i = 0; i < s->n; i++)
+        sl_tensor_unref(s->t[i]);
+    s->n = 0;
+}
+
 #endif

@@ -260,33 +260,12 @@ static SlTensor *keep_dims(const SlTensor *g, int nd, const int64_t *shape, uint
     return sl_tensor_reshape(g, nd, ks, &copied, err);
 }
 
-/* A small arena for backward formulas: every intermediate is released at
- * the end. */
-typedef struct Ar {
-    SlTensor *t[48];
-    int n;
-    SlError *err;
-} Ar;
+/* The backward formulas' scratch space (autograd_internal.h) */
+typedef SlScratch Ar;
 
-static SlTensor *A(Ar *a, SlTensor *t)
-{
-    if (!t)
-        return NULL;
-    if (a->n == 48) {
-        sl_err(a->err, SL_E_INTERNAL, "backward formula too long");
-        sl_tensor_unref(t);
-        return NULL;
-    }
-    a->t[a->n++] = t;
-    return t;
-}
+static SlTensor *A(Ar *a, SlTensor *t) { return sl_scratch_keep(a, t); }
 
-static void ar_free(Ar *a)
-{
-    for (int i = 0; i < a->n; i++)
-        sl_tensor_unref(a->t[i]);
-    a->n = 0;
-}
+static void ar_free(Ar *a) { sl_scratch_free(a); }
 
 static SlTensor *Bin(Ar *a, SlTOp op, SlTensor *x, SlTensor *y)
 {
@@ -558,51 +537,32 @@ static bool var_backward(SlNode *n, SlTensor *g, SlTensor **out, SlError *err)
  * ------------------------------------------------------------------------- */
 
 /* binary_kernel_reduce_vec's product of n contiguous elements, L lanes */
-static float vprod_f(const float *x, int64_t n)
-{
-    enum { L = 8, W = 4 * L };
-    int64_t cnt = n / W;
-    float dst = 1.0f;
-    if (cnt > 0) {
-        float acc[W];
-        memcpy(acc, x, sizeof acc);
-        for (int64_t i = 1; i < cnt; i++)
-            for (int j = 0; j < W; j++)
-                acc[j] = acc[j] * x[i * W + j];
-        float b[L];
-        for (int l = 0; l < L; l++)
-            b[l] = (acc[l] * acc[L + l]) * (acc[2 * L + l] * acc[3 * L + l]);
-        for (int l = 1; l < L; l++)
-            b[0] = b[0] * b[l];
-        dst = dst * b[0];
+#define DEFINE_VPROD(T, NAME, LANES)                                                                           \
+    static T NAME(const T *x, int64_t n)                                                                       \
+    {                                                                                                          \
+        enum { L = LANES, W = 4 * L };                                                                         \
+        int64_t cnt = n / W;                                                                                   \
+        T dst = 1;                                                                                             \
+        if (cnt > 0) {                                                                                         \
+            T acc[W];                                                                                          \
+            memcpy(acc, x, sizeof acc);                                                                        \
+            for (int64_t i = 1; i < cnt; i++)                                                                  \
+                for (int j = 0; j < W; j++)                                                                    \
+                    acc[j] = acc[j] * x[i * W + j];                                                            \
+            T b[L];                                                                                            \
+            for (int l = 0; l < L; l++)                                                                        \
+                b[l] = (acc[l] * acc[L + l]) * (acc[2 * L + l] * acc[3 * L + l]);                              \
+            for (int l = 1; l < L; l++)                                                                        \
+                b[0] = b[0] * b[l];                                                                            \
+            dst = dst * b[0];                                                                                  \
+        }                                                                                                      \
+        for (int64_t k = cnt * W; k < n; k++)                                                                  \
+            dst = dst * x[k];                                                                                  \
+        return dst;                                                                                            \
     }
-    for (int64_t k = cnt * W; k < n; k++)
-        dst = dst * x[k];
-    return dst;
-}
-
-static double vprod_d(const double *x, int64_t n)
-{
-    enum { L = 4, W = 4 * L };
-    int64_t cnt = n / W;
-    double dst = 1.0;
-    if (cnt > 0) {
-        double acc[W];
-        memcpy(acc, x, sizeof acc);
-        for (int64_t i = 1; i < cnt; i++)
-            for (int j = 0; j < W; j++)
-                acc[j] = acc[j] * x[i * W + j];
-        double b[L];
-        for (int l = 0; l < L; l++)
-            b[l] = (acc[l] * acc[L + l]) * (acc[2 * L + l] * acc[3 * L + l]);
-        for (int l = 1; l < L; l++)
-            b[0] = b[0] * b[l];
-        dst = dst * b[0];
-    }
-    for (int64_t k = cnt * W; k < n; k++)
-        dst = dst * x[k];
-    return dst;
-}
+DEFINE_VPROD(float, vprod_f, 8)
+DEFINE_VPROD(double, vprod_d, 4)
+#undef DEFINE_VPROD
 
 /* product of the cnt elements at storage offsets offs[] into r's element
  * ro; vec: they are contiguous in memory (torch's vectorised path) */
