@@ -48,32 +48,12 @@
  * Helpers
  * ------------------------------------------------------------------------- */
 
-static const char *type_word(SlDType dt)
-{
-    switch (dt) {
-    case SL_DT_F32: return "Float";
-    case SL_DT_F64: return "Double";
-    case SL_DT_I64: return "Long";
-    case SL_DT_BOOL: return "Bool";
-    default: return "MPFR";
-    }
-}
-
-/* "[2, 3]" as torch prints sizes in messages */
-static void sizes_str(char *buf, size_t n, int ndim, const int64_t *shape)
-{
-    size_t k = (size_t)snprintf(buf, n, "[");
-    for (int d = 0; d < ndim && k < n; d++)
-        k += (size_t)snprintf(buf + k, n - k, d ? ", %lld" : "%lld", (long long)shape[d]);
-    if (k < n)
-        snprintf(buf + k, n - k, "]");
-}
 
 static bool need_float(const SlTensor *t, const char *kernel, SlError *err)
 {
     if (sl_dtype_is_float(t->dtype))
         return true;
-    return sl_err(err, SL_E_TYPE, "\"%s\" not implemented for '%s'", kernel, type_word(t->dtype));
+    return sl_err(err, SL_E_TYPE, "\"%s\" not implemented for '%s'", kernel, sl_dtype_word(t->dtype));
 }
 
 static bool same_shape(const SlTensor *a, const SlTensor *b)
@@ -270,7 +250,7 @@ SlTensor *sl_ag_linear(SlTensor *x, SlTensor *w, SlTensor *b, SlError *err)
 {
     if (w->ndim != 2) {
         char s[16 * SL_TENSOR_MAXDIM];
-        sizes_str(s, sizeof s, w->ndim, w->shape);
+        sl_sizes_str(s, sizeof s, w->ndim, w->shape);
         return sl_err(err, SL_E_VALUE, "linear: weight must be 2-D (out_features, in_features), got %s", s),
                NULL;
     }
@@ -918,8 +898,8 @@ static bool conv_check(SlTensor *x, SlTensor *w, SlTensor *b, const int stride[2
     bool bad = x->ndim != 4 || w->ndim != 4 || x->shape[1] != w->shape[1] ||
                (b && (b->ndim != 1 || b->shape[0] != w->shape[0]));
     if (bad) {
-        sizes_str(sx, sizeof sx, x->ndim, x->shape);
-        sizes_str(sw, sizeof sw, w->ndim, w->shape);
+        sl_sizes_str(sx, sizeof sx, x->ndim, x->shape);
+        sl_sizes_str(sw, sizeof sw, w->ndim, w->shape);
     }
     if (x->ndim != 4)
         return sl_err(err, SL_E_VALUE,
@@ -940,7 +920,7 @@ static bool conv_check(SlTensor *x, SlTensor *w, SlTensor *b, const int stride[2
                       sw, sx, (long long)w->shape[1], (long long)x->shape[1]);
     if (b && (b->ndim != 1 || b->shape[0] != w->shape[0])) {
         char sb[16 * SL_TENSOR_MAXDIM];
-        sizes_str(sb, sizeof sb, b->ndim, b->shape);
+        sl_sizes_str(sb, sizeof sb, b->ndim, b->shape);
         return sl_err(err, SL_E_VALUE,
                       "Given weight of size %s, expected bias to be 1-dimensional with %lld elements, but got bias "
                       "of size %s instead",
@@ -949,12 +929,12 @@ static bool conv_check(SlTensor *x, SlTensor *w, SlTensor *b, const int stride[2
     if (x->dtype != w->dtype) {
         if (sl_dtype_is_float(x->dtype) && sl_dtype_is_float(w->dtype) && x->dtype != SL_DT_F32 &&
             x->dtype != SL_DT_MPFR)
-            return sl_err(err, SL_E_TYPE, "expected scalar type %s but found %s", type_word(x->dtype),
-                          type_word(w->dtype));
+            return sl_err(err, SL_E_TYPE, "expected scalar type %s but found %s", sl_dtype_word(x->dtype),
+                          sl_dtype_word(w->dtype));
         return sl_err(err, SL_E_TYPE,
                       "Input type (torch.%sTensor) and weight type (torch.%sTensor) should be the same or input "
                       "should be a MKLDNN tensor and weight is a dense tensor",
-                      type_word(x->dtype), type_word(w->dtype));
+                      sl_dtype_word(x->dtype), sl_dtype_word(w->dtype));
     }
     if (!need_float(x, "slow_conv2d_cpu", err))
         return false;
@@ -1482,7 +1462,7 @@ SlTensor *sl_ag_softmax(SlTensor *x, int dim, bool log, SlError *err)
         return NULL;
     if (!sl_dtype_is_float(x->dtype))
         return sl_err(err, SL_E_TYPE, "\"%s\" not implemented for '%s'",
-                      log ? "log_softmax_lastdim_kernel_impl" : "softmax_lastdim_kernel_impl", type_word(x->dtype)),
+                      log ? "log_softmax_lastdim_kernel_impl" : "softmax_lastdim_kernel_impl", sl_dtype_word(x->dtype)),
                NULL;
     SlTensor *xc = contig(x);
     SlTensor *y = new_like(x, x->ndim, x->shape, err);
@@ -1740,7 +1720,7 @@ static bool float_pair(SlTensor *input, SlTensor *target, const char *what, SlDT
     SlTensor *ts[2] = {input, target};
     *rt = sl_result_type(ts, 2);
     if (!sl_dtype_is_float(rt->dt))
-        return sl_err(err, SL_E_TYPE, "\"%s\" not implemented for '%s'", what, type_word(rt->dt));
+        return sl_err(err, SL_E_TYPE, "\"%s\" not implemented for '%s'", what, sl_dtype_word(rt->dt));
     return true;
 }
 
@@ -1899,8 +1879,8 @@ SlTensor *sl_ag_bce_loss(SlTensor *input, SlTensor *target, SlTensor *weight, Sl
 {
     if (!same_shape(input, target)) {
         char a[16 * SL_TENSOR_MAXDIM], b[16 * SL_TENSOR_MAXDIM];
-        sizes_str(a, sizeof a, target->ndim, target->shape);
-        sizes_str(b, sizeof b, input->ndim, input->shape);
+        sl_sizes_str(a, sizeof a, target->ndim, target->shape);
+        sl_sizes_str(b, sizeof b, input->ndim, input->shape);
         return sl_err(err, SL_E_VALUE,
                       "Using a target size (torch.Size(%s)) that is different to the input size (torch.Size(%s)) "
                       "is deprecated. Please ensure they have the same size.",
@@ -1910,8 +1890,8 @@ SlTensor *sl_ag_bce_loss(SlTensor *input, SlTensor *target, SlTensor *weight, Sl
     if (!need_float(input, "binary_cross_entropy", err))
         return NULL;
     if (target->dtype != input->dtype)
-        return sl_err(err, SL_E_TYPE, "Found dtype %s but expected %s", type_word(target->dtype),
-                      type_word(input->dtype)),
+        return sl_err(err, SL_E_TYPE, "Found dtype %s but expected %s", sl_dtype_word(target->dtype),
+                      sl_dtype_word(input->dtype)),
                NULL;
     SlTensor *we = NULL;
     if (weight) {
@@ -2308,14 +2288,14 @@ SlTensor *sl_ag_nll_loss(SlTensor *input, SlTensor *target, SlTensor *weight, Sl
         return sl_err(err, SL_E_VALUE, "0D or 1D target tensor expected, multi-target not supported"), NULL;
     bool no_batch = input->ndim == 1 && target->ndim == 0;
     if (!no_batch && (target->ndim == 0 || input->shape[0] != target->shape[0])) {
-        sizes_str(si, sizeof si, input->ndim, input->shape);
-        sizes_str(st, sizeof st, target->ndim, target->shape);
+        sl_sizes_str(si, sizeof si, input->ndim, input->shape);
+        sl_sizes_str(st, sizeof st, target->ndim, target->shape);
         return sl_err(err, SL_E_VALUE, "size mismatch (got input: %s, target: %s)", si, st), NULL;
     }
     int64_t ncls = input->shape[input->ndim - 1];
     if (weight && (weight->ndim != 1 || weight->shape[0] != ncls)) {
         char sw[16 * SL_TENSOR_MAXDIM];
-        sizes_str(sw, sizeof sw, weight->ndim, weight->shape);
+        sl_sizes_str(sw, sizeof sw, weight->ndim, weight->shape);
         return sl_err(err, SL_E_VALUE,
                       "weight tensor should be defined either for all %lld classes or no classes but got weight "
                       "tensor of shape: %s",
@@ -2325,10 +2305,10 @@ SlTensor *sl_ag_nll_loss(SlTensor *input, SlTensor *target, SlTensor *weight, Sl
     if (!need_float(input, "nll_loss_out_frame", err))
         return NULL;
     if (target->dtype != SL_DT_I64)
-        return sl_err(err, SL_E_TYPE, "expected scalar type Long but found %s", type_word(target->dtype)), NULL;
+        return sl_err(err, SL_E_TYPE, "expected scalar type Long but found %s", sl_dtype_word(target->dtype)), NULL;
     if (weight && weight->dtype != input->dtype)
-        return sl_err(err, SL_E_TYPE, "expected scalar type %s but found %s", type_word(input->dtype),
-                      type_word(weight->dtype)),
+        return sl_err(err, SL_E_TYPE, "expected scalar type %s but found %s", sl_dtype_word(input->dtype),
+                      sl_dtype_word(weight->dtype)),
                NULL;
     int64_t batch = input->ndim == 1 ? 1 : input->shape[0];
     SlTensor *tc = contig(target);
@@ -2515,7 +2495,7 @@ SlTensor *sl_ag_cross_entropy(SlTensor *input, SlTensor *target, SlTensor *weigh
     if (probs) {
         if (!sl_dtype_is_float(target->dtype))
             return sl_err(err, SL_E_TYPE, "Expected floating point type for target with class probabilities, got %s",
-                          type_word(target->dtype)),
+                          sl_dtype_word(target->dtype)),
                    NULL;
         if (ignore_index >= 0)
             return sl_err(err, SL_E_VALUE, "ignore_index is not supported for floating point target"), NULL;
@@ -2524,7 +2504,7 @@ SlTensor *sl_ag_cross_entropy(SlTensor *input, SlTensor *target, SlTensor *weigh
         int64_t ncls = input->shape[cdim];
         if (weight && (weight->ndim != 1 || weight->shape[0] != ncls)) {
             char sw[16 * SL_TENSOR_MAXDIM];
-            sizes_str(sw, sizeof sw, weight->ndim, weight->shape);
+            sl_sizes_str(sw, sizeof sw, weight->ndim, weight->shape);
             return sl_err(err, SL_E_VALUE,
                           "cross_entropy: weight tensor should be defined either for all %lld classes or no classes "
                           "but got weight tensor of shape: %s",

@@ -307,6 +307,26 @@ const char *sl_dtype_name(SlDType dt)
     return "?";
 }
 
+const char *sl_dtype_word(SlDType dt)
+{
+    switch (dt) {
+    case SL_DT_F32: return "Float";
+    case SL_DT_F64: return "Double";
+    case SL_DT_I64: return "Long";
+    case SL_DT_BOOL: return "Bool";
+    default: return "MPFR";
+    }
+}
+
+void sl_sizes_str(char *buf, size_t n, int ndim, const int64_t *shape)
+{
+    size_t k = (size_t)snprintf(buf, n, "[");
+    for (int d = 0; d < ndim && k < n; d++)
+        k += (size_t)snprintf(buf + k, n - k, d ? ", %lld" : "%lld", (long long)shape[d]);
+    if (k < n)
+        snprintf(buf + k, n - k, "]");
+}
+
 mpfr_prec_t sl_tensor_prec(const SlTensor *t)
 {
     switch (t->dtype) {

@@ -174,9 +174,12 @@ static inline bool sl_tensor_same_shape(const SlTensor *a, const SlTensor *b)
     return true;
 }
 const char *sl_dtype_name(SlDType dt); /* "torch.float32", ... */
+const char *sl_dtype_word(SlDType dt); /* "Float", "Double", "Long", "Bool", "MPFR": torch's messages */
 mpfr_prec_t sl_tensor_prec(const SlTensor *t); /* MPFR precision, 53 for F64, 24 for F32 */
 /* "(2, 3)" for messages; buf of 16 * SL_TENSOR_MAXDIM bytes is enough. */
 void sl_shape_str(char *buf, size_t n, int ndim, const int64_t *shape);
+/* "[2, 3]", as torch prints sizes in messages */
+void sl_sizes_str(char *buf, size_t n, int ndim, const int64_t *shape);
 
 /* ---- elements ---------------------------------------------------------- */
 

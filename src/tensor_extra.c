@@ -79,26 +79,6 @@ static void *xcalloc(size_t n, size_t size)
 
 static mpfr_prec_t prec_of(const SlTensor *t) { return t->dtype == SL_DT_MPFR ? t->storage->prec : 0; }
 
-static const char *type_word(SlDType dt)
-{
-    switch (dt) {
-    case SL_DT_F32: return "Float";
-    case SL_DT_F64: return "Double";
-    case SL_DT_I64: return "Long";
-    case SL_DT_BOOL: return "Bool";
-    default: return "MPFR";
-    }
-}
-
-/* "[2, 3]" as torch prints sizes in messages */
-static void sizes_str(char *buf, size_t n, int ndim, const int64_t *shape)
-{
-    size_t k = (size_t)snprintf(buf, n, "[");
-    for (int d = 0; d < ndim && k < n; d++)
-        k += (size_t)snprintf(buf + k, n - k, d ? ", %lld" : "%lld", (long long)shape[d]);
-    if (k < n)
-        snprintf(buf + k, n - k, "]");
-}
 
 static uint32_t all_mask(int ndim) { return ndim >= 32 ? ~0u : (uint32_t)((UINT64_C(1) << ndim) - 1); }
 
@@ -840,7 +820,7 @@ SlTensor *sl_ag_repeat(SlTensor *x, int n, const int64_t *repeats, SlError *err)
     for (int d = 0; d < n; d++)
         if (repeats[d] < 0) {
             char s[16 * SL_TENSOR_MAXDIM];
-            sizes_str(s, sizeof s, n, shape);
+            sl_sizes_str(s, sizeof s, n, shape);
             return sl_err(err, SL_E_VALUE, "Trying to create tensor with negative dimension %lld: %s",
                           (long long)shape[d], s),
                    NULL;
@@ -1198,8 +1178,8 @@ SlTensor *sl_ag_gather(SlTensor *x, int dim, SlTensor *index, SlError *err)
     for (int d = 0; d < x->ndim && index->ndim; d++)
         if (d != dim && index->shape[d] > x->shape[d]) {
             char a[16 * SL_TENSOR_MAXDIM], b[16 * SL_TENSOR_MAXDIM];
-            sizes_str(a, sizeof a, index->ndim, index->shape);
-            sizes_str(b, sizeof b, x->ndim, x->shape);
+            sl_sizes_str(a, sizeof a, index->ndim, index->shape);
+            sl_sizes_str(b, sizeof b, x->ndim, x->shape);
             return sl_err(err, SL_E_VALUE,
                           "Size does not match at dimension %d expected index %s to be smaller than self %s apart "
                           "from dimension %d",
@@ -1404,7 +1384,7 @@ bool sl_tensor_allclose(SlTensor *a, SlTensor *b, double rtol, double atol, bool
                         SlError *err)
 {
     if (a->dtype != b->dtype || (a->dtype == SL_DT_MPFR && a->storage->prec != b->storage->prec))
-        return sl_err(err, SL_E_VALUE, "%s did not match %s", type_word(a->dtype), type_word(b->dtype));
+        return sl_err(err, SL_E_VALUE, "%s did not match %s", sl_dtype_word(a->dtype), sl_dtype_word(b->dtype));
     Ar ar = {.err = err}, *z = &ar;
     int nd;
     int64_t shape[SL_TENSOR_MAXDIM];
@@ -2276,7 +2256,7 @@ SlTensor *sl_ag_lerp(SlTensor *start, SlTensor *end, SlTensor *weight, SlError *
     bool scalar_w = weight->wrapped;
     if (!sl_dtype_is_float(start->dtype))
         return sl_err(err, SL_E_TYPE, "\"%s\" not implemented for '%s'",
-                      scalar_w ? "lerp_kernel_scalar" : "lerp_kernel_tensor", type_word(start->dtype)),
+                      scalar_w ? "lerp_kernel_scalar" : "lerp_kernel_tensor", sl_dtype_word(start->dtype)),
                NULL;
     if (end->dtype != start->dtype)
         return sl_err(err, SL_E_VALUE, "expected dtype %s for `end` but got dtype %s", sl_dtype_name(start->dtype) + 6,
@@ -2479,7 +2459,7 @@ SlTensor *sl_ag_dist(SlTensor *a, SlTensor *b, double p, SlError *err)
         return NULL;
     if (!sl_dtype_is_float(d->dtype)) {
         sl_err(err, SL_E_VALUE, "norm(): input dtype should be either floating point or complex. Got %s instead.",
-               type_word(d->dtype));
+               sl_dtype_word(d->dtype));
         sl_tensor_unref(d);
         return NULL;
     }
@@ -2693,8 +2673,8 @@ static bool inplace_finish(SlTensor *t, SlTensor *r, SlNodeKind kind, int what, 
     if (!r)
         return false;
     if (sl_dtype_is_float(r->dtype) && !sl_dtype_is_float(t->dtype)) {
-        sl_err(err, SL_E_VALUE, "result type %s can't be cast to the desired output type %s", type_word(r->dtype),
-               type_word(t->dtype));
+        sl_err(err, SL_E_VALUE, "result type %s can't be cast to the desired output type %s", sl_dtype_word(r->dtype),
+               sl_dtype_word(t->dtype));
         sl_tensor_unref(r);
         return false;
     }
@@ -2780,8 +2760,8 @@ bool sl_ag_masked_fill_(SlTensor *t, SlTensor *mask, SlTensor *value, SlError *e
         return false;
     if (nd != t->ndim || memcmp(shape, t->shape, (size_t)nd * sizeof *shape) != 0) {
         char a[16 * SL_TENSOR_MAXDIM], b[16 * SL_TENSOR_MAXDIM];
-        sizes_str(a, sizeof a, t->ndim, t->shape);
-        sizes_str(b, sizeof b, nd, shape);
+        sl_sizes_str(a, sizeof a, t->ndim, t->shape);
+        sl_sizes_str(b, sizeof b, nd, shape);
         return sl_err(err, SL_E_VALUE, "output with shape %s doesn't match the broadcast shape %s", a, b);
     }
     bool tval = !value->wrapped;
