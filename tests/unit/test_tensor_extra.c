@@ -265,8 +265,6 @@ enum {
     F_DIAG, F_GATHER, F_ISEL, F_MFILL, F_MFILL_T, F_SPLIT, F_DIST, F_LERP, F_LERP_T, F_OUTER, F_INPLACE, F_NARROW
 };
 
-typedef SlTensor *(*FdFn)(SlTensor **in, const void *ctx, SlError *err);
-
 static SlTensor *fd_op(SlTensor **in, const void *ctx, SlError *err)
 {
     const Fx *k = ctx;
@@ -367,80 +365,19 @@ static SlTensor *fd_op(SlTensor **in, const void *ctx, SlError *err)
     return NULL;
 }
 
-/* the backward of f at in[] against central differences of sum(f * c) */
-static void fd_check(const char *what, const Fx *ctx, SlTensor **in, int n)
+/* the backward of the operation ctx names at in[], every input checked
+ * (torch_cases.h's fd_check) */
+static void fd_check_op(const char *what, const Fx *ctx, SlTensor **in, int n)
 {
-    SlError err = {0};
-    for (int i = 0; i < n; i++)
-        if (in[i])
-            in[i]->requires_grad = true;
-    SlTensor *y = fd_op(in, ctx, &err);
-    ck_assert_msg(y != NULL, "%s: %s", what, err.msg);
-    SlTensor *c = rnd(y->ndim, y->shape, -1, 1);
-    ck_assert_msg(sl_ag_backward(y, c, false, &err), "%s: backward: %s", what, err.msg);
-    sl_tensor_unref(y);
-    mpfr_prec_t p = fd_prec ? fd_prec + 64 : 128;
-    mpfr_t lo, hi, d, h, x0;
-    mpfr_inits2(p, lo, hi, d, h, x0, (mpfr_ptr)NULL);
-    double hd = fd_prec ? ldexp(1.0, -80) : 1e-6;
-    double tol = fd_prec ? 1e-40 : 2e-7;
-    for (int i = 0; i < n; i++) {
-        if (!in[i])
-            continue;
-        ck_assert_msg(in[i]->grad != NULL, "%s: no gradient for input %d", what, i);
-        SlTensor *g = in[i]->grad;
-        in[i]->grad = NULL;
-        in[i]->requires_grad = false;
-        for (int64_t k = 0, m = sl_tensor_numel(in[i]); k < m; k++) {
-            int64_t off = sl_tensor_elem_offset(in[i], k);
-            for (int side = 0; side < 2; side++) {
-                if (fd_prec) {
-                    mpfr_ptr e = (__mpfr_struct *)in[i]->storage->data + off;
-                    mpfr_set(x0, e, MPFR_RNDN);
-                    mpfr_set_d(h, side ? hd : -hd, MPFR_RNDN);
-                    mpfr_add(e, x0, h, MPFR_RNDN);
-                } else {
-                    double *e = (double *)in[i]->storage->data + off;
-                    mpfr_set_d(x0, *e, MPFR_RNDN);
-                    *e = mpfr_get_d(x0, MPFR_RNDN) + (side ? hd : -hd);
-                }
-                SlTensor *yy = fd_op(in, ctx, &err);
-                ck_assert_msg(yy != NULL, "%s: %s", what, err.msg);
-                weighted(side ? hi : lo, yy, c);
-                sl_tensor_unref(yy);
-                if (fd_prec)
-                    mpfr_set((__mpfr_struct *)in[i]->storage->data + off, x0, MPFR_RNDN);
-                else
-                    ((double *)in[i]->storage->data)[off] = mpfr_get_d(x0, MPFR_RNDN);
-            }
-            mpfr_sub(d, hi, lo, MPFR_RNDN);
-            mpfr_div_d(d, d, 2 * hd, MPFR_RNDN);
-            double an = sl_tensor_get_d(g, k), num = mpfr_get_d(d, MPFR_RNDN);
-            if (fd_prec) {
-                mpfr_t a;
-                mpfr_init2(a, p);
-                mpfr_set(a, sl_tensor_get_m(g, k), MPFR_RNDN);
-                mpfr_sub(a, a, d, MPFR_RNDN);
-                double e = fabs(mpfr_get_d(a, MPFR_RNDN));
-                mpfr_clear(a);
-                ck_assert_msg(e <= tol * (1 + fabs(num)), "%s mpfr: input %d element %lld: %.20g vs %.20g (err %g)",
-                              what, i, (long long)k, an, num, e);
-            } else {
-                ck_assert_msg(fabs(an - num) <= tol * (1 + fabs(num)) * 50,
-                              "%s f64: input %d element %lld: %.17g vs %.17g", what, i, (long long)k, an, num);
-            }
-        }
-        sl_tensor_unref(g);
-        in[i]->requires_grad = true;
-    }
-    mpfr_clears(lo, hi, d, h, x0, (mpfr_ptr)NULL);
-    sl_tensor_unref(c);
+    bool all[8] = {true, true, true, true, true, true, true, true};
+    ck_assert(n <= 8);
+    fd_check(what, fd_op, ctx, in, n, all);
 }
 
 static void fd1(const char *what, Fx k, int nd, const int64_t *shape, double lo, double hi)
 {
     SlTensor *in[1] = {rnd(nd, shape, lo, hi)};
-    fd_check(what, &k, in, 1);
+    fd_check_op(what, &k, in, 1);
     sl_tensor_unref(in[0]);
 }
 
@@ -472,15 +409,15 @@ static void fd_all(void)
         SlTensor *in[1] = {rnd(2, s34, 0.5, 1.5)};
         sl_tensor_set_d(in[0], 5, 0);
         Fx k = {.op = F_PROD, .all = true};
-        fd_check("prod one zero", &k, in, 1);
+        fd_check_op("prod one zero", &k, in, 1);
         k = (Fx){.op = F_PROD, .dim = 1};
-        fd_check("prod dim zero", &k, in, 1);
+        fd_check_op("prod dim zero", &k, in, 1);
         k = (Fx){.op = F_CUMPROD, .dim = 1};
-        fd_check("cumprod zero", &k, in, 1);
+        fd_check_op("cumprod zero", &k, in, 1);
         sl_tensor_set_d(in[0], 7, 0);
-        fd_check("cumprod two zeros", &k, in, 1);
+        fd_check_op("cumprod two zeros", &k, in, 1);
         k = (Fx){.op = F_PROD, .dim = 0};
-        fd_check("prod dim two zeros", &k, in, 1);
+        fd_check_op("prod dim two zeros", &k, in, 1);
         sl_tensor_unref(in[0]);
     }
     {
@@ -490,9 +427,9 @@ static void fd_all(void)
         for (int64_t r = 0; r < 50; r++)
             sl_tensor_set_d(in[0], r * 3 + r % 3, 0);
         Fx k = {.op = F_CUMPROD, .dim = 1};
-        fd_check("cumprod zeros on every line", &k, in, 1);
+        fd_check_op("cumprod zeros on every line", &k, in, 1);
         k = (Fx){.op = F_PROD, .dim = 1, .keep = true};
-        fd_check("prod zeros on every line", &k, in, 1);
+        fd_check_op("prod zeros on every line", &k, in, 1);
         sl_tensor_unref(in[0]);
     }
     fd1("cumsum", (Fx){.op = F_CUMSUM, .dim = 1}, 2, s34, -2, 2);
@@ -517,25 +454,25 @@ static void fd_all(void)
         int64_t is[2] = {2, 4}, iv[8] = {0, 2, 2, 1, 2, 2, 0, 0};
         Fx k = {.op = F_GATHER, .dim = 0, .aux = ints(2, is, iv)};
         SlTensor *in[1] = {rnd(2, s34, -2, 2)};
-        fd_check("gather", &k, in, 1);
+        fd_check_op("gather", &k, in, 1);
         sl_tensor_unref(k.aux);
         int64_t ls[1] = {5}, lv[5] = {3, 0, 3, 3, 1};
         k = (Fx){.op = F_ISEL, .dim = 1, .aux = ints(1, ls, lv)};
-        fd_check("index_select", &k, in, 1);
+        fd_check_op("index_select", &k, in, 1);
         sl_tensor_unref(k.aux);
         k = (Fx){.op = F_MFILL, .p = 0.5, .aux = sl_tensor_zeros(SL_DT_BOOL, 1, s4, 0, NULL)};
         sl_tensor_set_i(k.aux, 1, 1);
         sl_tensor_set_i(k.aux, 2, 1);
-        fd_check("masked_fill", &k, in, 1);
+        fd_check_op("masked_fill", &k, in, 1);
         SlTensor *in2[2] = {in[0], rnd(0, NULL, -1, 1)};
         k.op = F_MFILL_T;
-        fd_check("masked_fill tensor value", &k, in2, 2);
+        fd_check_op("masked_fill tensor value", &k, in2, 2);
         sl_tensor_unref(in2[1]);
         sl_tensor_unref(k.aux);
         k = (Fx){.op = F_SPLIT, .dim = 1, .k = 3};
-        fd_check("split", &k, in, 1);
+        fd_check_op("split", &k, in, 1);
         k = (Fx){.op = F_SPLIT, .dim = 0, .n = 3, .ints = {1, 0, 2}};
-        fd_check("split sizes", &k, in, 1);
+        fd_check_op("split sizes", &k, in, 1);
         sl_tensor_unref(in[0]);
     }
     /* dist for several p, broadcasting */
@@ -544,7 +481,7 @@ static void fd_all(void)
         for (size_t j = 0; j < sizeof ps / sizeof ps[0]; j++) {
             SlTensor *in[2] = {rnd(2, s34, -2, 2), rnd(1, s4, -2, 2)};
             Fx k = {.op = F_DIST, .p = ps[j]};
-            fd_check("dist", &k, in, 2);
+            fd_check_op("dist", &k, in, 2);
             sl_tensor_unref(in[0]);
             sl_tensor_unref(in[1]);
         }
@@ -554,18 +491,18 @@ static void fd_all(void)
         for (size_t j = 0; j < sizeof ws / sizeof ws[0]; j++) {
             SlTensor *in[2] = {rnd(2, s34, -2, 2), rnd(1, s4, -2, 2)};
             Fx k = {.op = F_LERP, .p = ws[j]};
-            fd_check("lerp", &k, in, 2);
+            fd_check_op("lerp", &k, in, 2);
             sl_tensor_unref(in[0]);
             sl_tensor_unref(in[1]);
         }
         SlTensor *in[3] = {rnd(2, s34, -2, 2), rnd(2, s34, -2, 2), rnd(1, s4, -0.2, 1.2)};
         Fx k = {.op = F_LERP_T};
-        fd_check("lerp tensor weight", &k, in, 3);
+        fd_check_op("lerp tensor weight", &k, in, 3);
         for (int j = 0; j < 3; j++)
             sl_tensor_unref(in[j]);
         SlTensor *o[2] = {rnd(1, s4, -2, 2), rnd(1, s5, -2, 2)};
         k = (Fx){.op = F_OUTER};
-        fd_check("outer", &k, o, 2);
+        fd_check_op("outer", &k, o, 2);
         sl_tensor_unref(o[0]);
         sl_tensor_unref(o[1]);
     }

@@ -1,7 +1,7 @@
 /* torch_cases.h -- the harness shared by the unit tests that replay
  * torch-generated cases (test_nnops.c, test_tensor_extra.c): reading the
  * data files, comparing bit for bit, leaves and their gradients, live
- * counts, and the pieces of the finite-difference checks.  Static
+ * counts, and the finite-difference check of a backward.  Static
  * functions: each test program includes it once. */
 #ifndef SL_TEST_TORCH_CASES_H
 #define SL_TEST_TORCH_CASES_H
@@ -290,6 +290,80 @@ static void weighted(mpfr_ptr r, SlTensor *y, SlTensor *c)
         mpfr_add(r, r, q, MPFR_RNDN);
     }
     mpfr_clear(q);
+}
+
+/* The function under test: inputs in[0..n-1] -> output */
+typedef SlTensor *(*FdFn)(SlTensor **in, const void *ctx, SlError *err);
+
+/* Check the backward of f at in[] against central differences of
+ * sum(f * c) for a random c; diff[i] says which inputs to check. */
+static void fd_check(const char *what, FdFn f, const void *ctx, SlTensor **in, int n, const bool *diff)
+{
+    SlError err = {0};
+    for (int i = 0; i < n; i++)
+        if (in[i] && diff[i])
+            in[i]->requires_grad = true;
+    SlTensor *y = f(in, ctx, &err);
+    ck_assert_msg(y != NULL, "%s: %s", what, err.msg);
+    SlTensor *c = rnd(y->ndim, y->shape, -1, 1);
+    ck_assert_msg(sl_ag_backward(y, c, false, &err), "%s: backward: %s", what, err.msg);
+    sl_tensor_unref(y);
+    mpfr_prec_t p = fd_prec ? fd_prec + 64 : 128;
+    mpfr_t lo, hi, d, h, x0;
+    mpfr_inits2(p, lo, hi, d, h, x0, (mpfr_ptr)NULL);
+    double hd = fd_prec ? ldexp(1.0, -80) : 1e-6;
+    double tol = fd_prec ? 1e-40 : 2e-7;
+    for (int i = 0; i < n; i++) {
+        if (!in[i] || !diff[i])
+            continue;
+        ck_assert_msg(in[i]->grad != NULL, "%s: no gradient for input %d", what, i);
+        SlTensor *g = in[i]->grad;
+        in[i]->grad = NULL;
+        in[i]->requires_grad = false;
+        for (int64_t k = 0, m = sl_tensor_numel(in[i]); k < m; k++) {
+            int64_t off = sl_tensor_elem_offset(in[i], k);
+            for (int side = 0; side < 2; side++) {
+                if (fd_prec) {
+                    mpfr_ptr e = (__mpfr_struct *)in[i]->storage->data + off;
+                    mpfr_set(x0, e, MPFR_RNDN);
+                    mpfr_set_d(h, side ? hd : -hd, MPFR_RNDN);
+                    mpfr_add(e, x0, h, MPFR_RNDN);
+                } else {
+                    double *e = (double *)in[i]->storage->data + off;
+                    mpfr_set_d(x0, *e, MPFR_RNDN);
+                    *e = mpfr_get_d(x0, MPFR_RNDN) + (side ? hd : -hd);
+                }
+                SlTensor *yy = f(in, ctx, &err);
+                ck_assert_msg(yy != NULL, "%s: %s", what, err.msg);
+                weighted(side ? hi : lo, yy, c);
+                sl_tensor_unref(yy);
+                if (fd_prec)
+                    mpfr_set((__mpfr_struct *)in[i]->storage->data + off, x0, MPFR_RNDN);
+                else
+                    ((double *)in[i]->storage->data)[off] = mpfr_get_d(x0, MPFR_RNDN);
+            }
+            mpfr_sub(d, hi, lo, MPFR_RNDN);
+            mpfr_div_d(d, d, 2 * hd, MPFR_RNDN);
+            double an = sl_tensor_get_d(g, k), num = mpfr_get_d(d, MPFR_RNDN);
+            if (fd_prec) {
+                mpfr_t a;
+                mpfr_init2(a, p);
+                mpfr_set(a, sl_tensor_get_m(g, k), MPFR_RNDN);
+                mpfr_sub(a, a, d, MPFR_RNDN);
+                double e = fabs(mpfr_get_d(a, MPFR_RNDN));
+                mpfr_clear(a);
+                ck_assert_msg(e <= tol * (1 + fabs(num)), "%s mpfr: input %d element %lld: %.20g vs %.20g (err %g)",
+                              what, i, (long long)k, an, num, e);
+            } else {
+                ck_assert_msg(fabs(an - num) <= tol * (1 + fabs(num)) * 50,
+                              "%s f64: input %d element %lld: %.17g vs %.17g", what, i, (long long)k, an, num);
+            }
+        }
+        sl_tensor_unref(g);
+        in[i]->requires_grad = true;
+    }
+    mpfr_clears(lo, hi, d, h, x0, (mpfr_ptr)NULL);
+    sl_tensor_unref(c);
 }
 
 #endif
