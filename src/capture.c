@@ -35,7 +35,9 @@ struct SlPlan {
     SlStorage **keep;     /* storages pointed into (a reference each) */
     size_t nkeep, capkeep;
     unsigned long id;     /* the capture's */
-    int *refs;            /* keep[i]'s references when the capture ended */
+    SlStorage **own;      /* the storages it made (in keep too) ... */
+    int *refs;            /* ... and their references when the capture ended */
+    size_t nown;
     size_t bytes;         /* about what keep holds */
 };
 
@@ -332,18 +334,22 @@ SlPlan *sl_capture_end(const char **why)
         sl_plan_free(p);
         return NULL;
     }
+    p->own = malloc((p->nkeep ? p->nkeep : 1) * sizeof *p->own);
     p->refs = malloc((p->nkeep ? p->nkeep : 1) * sizeof *p->refs);
-    if (!p->refs)
+    if (!p->own || !p->refs)
         abort();
     for (size_t i = 0; i < p->nkeep; i++)
-        p->refs[i] = p->keep[i]->refs;
+        if (p->keep[i]->cap_id == p->id) {
+            p->own[p->nown] = p->keep[i];
+            p->refs[p->nown++] = p->keep[i]->refs;
+        }
     return p;
 }
 
 bool sl_plan_untouched(const SlPlan *p)
 {
-    for (size_t i = 0; i < p->nkeep; i++)
-        if (p->keep[i]->cap_id == p->id && p->keep[i]->refs != p->refs[i])
+    for (size_t i = 0; i < p->nown; i++)
+        if (p->own[i]->refs != p->refs[i])
             return false;
     return true;
 }
@@ -415,6 +421,7 @@ void sl_plan_free(SlPlan *p)
     free(p->ops);
     free(p->arena);
     free(p->keep);
+    free(p->own);
     free(p->refs);
     free(p);
 }

@@ -2149,7 +2149,6 @@ typedef struct Replay {
     const SlAst *loop;     /* the for statement */
     size_t nstmt;          /* leading statements a plan may stand for (0: none) */
     NameSet assigned;      /* names the whole body binds, and the loop variable */
-    NameSet reads;         /* names those statements mention */
     NameSet bound;         /* names the leading statements bind */
     NameSet aug;           /* names the body changes only with += and the like */
     SlValue **aug_held;    /* their values at the capture (tensors, changed in place; borrowed) */
@@ -2212,9 +2211,6 @@ static void replay_init(Replay *r, const SlAst *loop, const SlAst *target, const
                 snprintf(replay_last, sizeof replay_last, "not replayed: its first statement reads %s, which the loop changes",
                          mention.v[i]);
         }
-        if (!carried)
-            for (size_t i = 0; i < mention.n; i++)
-                names_add(&r->reads, mention.v[i]);
         free(mention.v);
         if (carried)
             break;
@@ -2267,7 +2263,6 @@ static void replay_free(Replay *r)
     replay_drop(r);
     free(r->aug.v);
     free(r->assigned.v);
-    free(r->reads.v);
     free(r->bound.v);
 }
 
