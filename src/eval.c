@@ -2380,18 +2380,13 @@ static void capture_check_result(const SlCall *call, const SlBuiltin *direct, co
         return;
     if (result->kind == SL_NONE || sl_tensor_of(result) || name_in(direct->name, sizes))
         return;
-    if (result->kind == SL_OBJECT || result->kind == SL_LIST) {
-        /* values with indices, a tuple of tensors: tensors all through */
-        if (result->kind == SL_LIST) {
-            for (size_t i = 0; i < result->u.list.len; i++)
-                if (!sl_tensor_of(result->u.list.items[i]))
-                    goto numbers;
-            return;
-        }
-        return;
-    }
-numbers:
-    sl_capture_fail("it reads a tensor's numbers");
+    if (result->kind == SL_OBJECT)
+        return; /* values with indices (torch.return_types) */
+    bool tensors = result->kind == SL_LIST; /* a list of tensors */
+    for (size_t i = 0; tensors && i < result->u.list.len; i++)
+        tensors = sl_tensor_of(result->u.list.items[i]) != NULL;
+    if (!tensors)
+        sl_capture_fail("it reads a tensor's numbers");
 }
 
 /* Run statements [from, nitems) of a loop body: a break or an error (or a
